@@ -6,10 +6,13 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = join(root, 'dist', 'src', 'cli', 'main.js');
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
-} else {
+let entry = compiled;
+if (!existsSync(compiled)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+  entry = join(root, 'src', 'cli', 'main.ts');
 }
+const { main } = await import(pathToFileURL(entry).href);
+const code = await main(process.argv.slice(2));
+// Exit explicitly: native thread pools (ONNX Runtime, WASM) must not keep a finished run alive.
+process.exit(code);

@@ -1,0 +1,125 @@
+import { parseArgs } from 'node:util';
+import { StriderError } from '../util/StriderError.js';
+
+export const COMMANDS = ['run', 'train', 'replay', 'bench'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Options every command takes (DESIGN.md "CLI" contract). */
+export interface CommonArgs {
+  readonly command: CommandName;
+  readonly config: string | undefined;
+  readonly set: readonly string[];
+  readonly out: string | undefined;
+  readonly report: string | undefined;
+  readonly help: boolean;
+}
+
+export type ParsedArgs =
+  | { readonly kind: 'command'; readonly args: CommonArgs }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' };
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  set: { type: 'string', short: 's', multiple: true },
+  out: { type: 'string', short: 'o' },
+  report: { type: 'string', short: 'r' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+function isCommand(s: string): s is CommandName {
+  return (COMMANDS as readonly string[]).includes(s);
+}
+
+/** Parse argv (without node and script). Unknown commands and options are CLI_USAGE errors. */
+export function parseCliArgs(argv: readonly string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new StriderError('CLI_USAGE', `${reason}; see strider --help`, { cause });
+  }
+  const { values, positionals } = parsed;
+  const first = positionals[0];
+  if (first === undefined) {
+    if (values.version === true) return { kind: 'version' };
+    return { kind: 'help' };
+  }
+  if (!isCommand(first)) {
+    throw new StriderError('CLI_USAGE', `unknown command "${first}"; commands are: ${COMMANDS.join(', ')}`);
+  }
+  if (positionals.length > 1) {
+    throw new StriderError('CLI_USAGE', `unexpected argument "${positionals[1] ?? ''}" after "${first}"; see strider ${first} --help`);
+  }
+  return {
+    kind: 'command',
+    args: {
+      command: first,
+      config: values.config,
+      set: values.set ?? [],
+      out: values.out,
+      report: values.report,
+      help: values.help === true,
+    },
+  };
+}
+
+const COMMON_HELP = `Options:
+  -c, --config FILE       config YAML (default: config/planar_runner.yaml of this install)
+  -s, --set PATH=VALUE    override a config value; repeatable, e.g. --set run.episodes=3
+                          --set robot.model=/abs/path/model.xml
+  -o, --out DIR           folder for the report, plots and artifacts (default: runs/<time>)
+  -r, --report FILE       where the JSON report goes (default: OUT/report.json)
+  -h, --help              show this help`;
+
+export const HELP: Record<CommandName | 'main', string> = {
+  main: `strider: a real-time robot controller that learns its robot's dynamics while it runs
+
+Usage: strider <command> [options]
+
+Commands:
+  run       run the controller on the configured robot (default: the embedded MuJoCo
+            planar runner), write a report and plots
+  train     (not yet available) the online trainer process
+  replay    (not yet available) replay rosbag2 bags into a dataset
+  bench     (not yet available) planner, inference, tick and training benchmarks
+
+${COMMON_HELP}
+  -V, --version           print the version
+
+Run 'strider <command> --help' for a command's details. Docs: docs/ in the repository.`,
+  run: `Usage: strider run [options]
+
+Runs the control loop on the configured robot for run.episodes episodes of
+run.steps_per_episode ticks at control.rate_hz, with the policy control.policy. With
+robot.link mujoco (the default) the embedded MuJoCo simulator is the robot; pacing
+lockstep runs as fast as the controller answers, realtime on the wall clock.
+
+Writes OUT/report.json (episodes, tick latency, misses), OUT/learning_curve.{svg,png}
+(return per episode vs environment steps) and OUT/tick_latency.{svg,png}.
+Ctrl-C ends the current episode, writes the report and exits with status 130.
+
+${COMMON_HELP}
+
+Examples:
+  strider run
+  strider run --set run.episodes=10 --set robot.mujoco.pacing=realtime
+  strider run --config config/quadruped.yaml --out runs/quad`,
+  train: `Usage: strider train [options]
+
+Not yet available: the online trainer lands with the MQTT trainer issue.
+
+${COMMON_HELP}`,
+  replay: `Usage: strider replay [options]
+
+Not yet available: rosbag2 replay lands with the bags issue.
+
+${COMMON_HELP}`,
+  bench: `Usage: strider bench [options]
+
+Not yet available: the benchmarks land with the learning-loop issue.
+
+${COMMON_HELP}`,
+};

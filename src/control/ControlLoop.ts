@@ -1,0 +1,131 @@
+import type { StateAssembler } from '../state/StateAssembler.js';
+import type { LatencyHistogram } from '../telemetry/LatencyHistogram.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { SafetyGate } from './SafetyGate.js';
+import type { ActionPolicy, TickInfo, TickStatus, Transition, TransitionSink } from './types.js';
+
+export interface ControlLoopOptions {
+  readonly assembler: StateAssembler;
+  readonly policy: ActionPolicy;
+  readonly gate: SafetyGate;
+  readonly clock: Clock;
+  /** Per-tick compute budget, ms: the policy's deadline and the miss threshold. */
+  readonly budgetMs: number;
+  /** Number of commanded actuators (A). */
+  readonly actionDim: number;
+  readonly latency: LatencyHistogram;
+  readonly onTransition: TransitionSink;
+  readonly logger: Logger;
+}
+
+/** Counters of the loop, for the report. */
+export interface ControlLoopStats {
+  ticks: number;
+  /** Ticks whose latency exceeded the budget. */
+  misses: number;
+  /** Ticks that sent the safe command instead of the policy's action. */
+  fallbacks: number;
+  /** Ticks that found no complete state. */
+  waiting: number;
+}
+
+/**
+ * One control tick: read the assembled state, ask the policy for an action by the deadline, pass it
+ * through the safety gate to the robot, record the latency, and complete the previous tick's
+ * transition (s, a, s'). The tick never throws: a policy fault becomes the safe command and a
+ * status, logged with a throttle. Buffers are allocated once, here.
+ */
+export class ControlLoop {
+  readonly stats: ControlLoopStats = { ticks: 0, misses: 0, fallbacks: 0, waiting: 0 };
+  readonly #o: ControlLoopOptions;
+  readonly #action: Float32Array;
+  readonly #executed: Float32Array;
+  readonly #prevState: Float32Array;
+  readonly #prevAction: Float32Array;
+  readonly #transition: Transition;
+  #pending = false;
+  #lastFaultLogMs = Number.NEGATIVE_INFINITY;
+
+  constructor(options: ControlLoopOptions) {
+    this.#o = options;
+    const S = options.assembler.layout.dim;
+    this.#action = new Float32Array(options.actionDim);
+    this.#executed = new Float32Array(options.actionDim);
+    this.#prevState = new Float32Array(S);
+    this.#prevAction = new Float32Array(options.actionDim);
+    this.#transition = {
+      state: this.#prevState,
+      action: this.#prevAction,
+      nextState: options.assembler.state,
+      source: options.policy.source,
+    };
+  }
+
+  /** Run one tick. Resolves with how it ended; never rejects. */
+  async tick(info: TickInfo): Promise<TickStatus> {
+    const o = this.#o;
+    const t0 = o.clock.nowMs();
+    this.stats.ticks++;
+    const state = o.assembler.state;
+    if (!o.assembler.ready) {
+      o.gate.sendSafe(state, this.#executed);
+      this.stats.waiting++;
+      this.stats.fallbacks++;
+      this.#pending = false;
+      return 'waiting_state';
+    }
+    this.#completePending();
+
+    let status: TickStatus = 'ok';
+    try {
+      await o.policy.act(state, t0 + o.budgetMs, this.#action);
+    } catch (err) {
+      this.#logFault(t0, 'policy failed; safe command sent', err, info.index);
+      this.#action.fill(Number.NaN); // the gate turns this into the safe command
+      status = 'fault';
+    }
+    const verdict = o.gate.send(state, this.#action, this.#executed);
+    if (verdict === 'state_not_finite' || verdict === 'action_not_finite') {
+      if (status === 'ok') this.#logFault(t0, `safety gate: ${verdict}; safe command sent`, null, info.index);
+      status = 'fault';
+      this.stats.fallbacks++;
+      this.#pending = false;
+    } else {
+      this.#prevState.set(state);
+      this.#prevAction.set(this.#executed);
+      this.#pending = true;
+    }
+    const latencyMs = o.clock.nowMs() - t0;
+    o.latency.record(latencyMs);
+    if (latencyMs > o.budgetMs) {
+      this.stats.misses++;
+      if (status === 'ok') status = 'late';
+    }
+    return status;
+  }
+
+  /** Close the episode: the last action's transition ends in the current state. */
+  endEpisode(): void {
+    if (this.#o.assembler.ready) this.#completePending();
+    this.#pending = false;
+  }
+
+  /** Drop a pending transition (after a reset, the next state belongs to a new episode). */
+  discardPending(): void {
+    this.#pending = false;
+  }
+
+  #completePending(): void {
+    if (!this.#pending) return;
+    this.#pending = false;
+    this.#o.onTransition(this.#transition);
+  }
+
+  #logFault(nowMs: number, msg: string, err: unknown, tick: number): void {
+    // One line per second at most: a fault that repeats every tick must not flood the log.
+    if (nowMs - this.#lastFaultLogMs < 1000) return;
+    this.#lastFaultLogMs = nowMs;
+    this.#o.logger.warn({ err, tick }, msg);
+  }
+}

@@ -1,0 +1,167 @@
+import type { BatchReward } from '../planning/types.js';
+import type { SteppableLink } from '../robot/types.js';
+import type { StateAssembler } from '../state/StateAssembler.js';
+import type { Logger } from '../util/logger.js';
+import { isStriderError } from '../util/StriderError.js';
+import type { ControlLoop } from './ControlLoop.js';
+import type { ActionSource, TickInfo, TickScheduler, Transition } from './types.js';
+
+/** One finished episode. `states` is (steps+1) x S and `actions` steps x A, row-major, owned. */
+export interface EpisodeRecord {
+  readonly index: number;
+  readonly steps: number;
+  readonly return: number;
+  readonly source: ActionSource;
+  /** Why it ended before its step count, if it did. */
+  readonly terminated: 'sim_unstable' | 'stopped' | null;
+  readonly states: Float32Array;
+  readonly actions: Float32Array;
+  readonly rewards: Float32Array;
+}
+
+export interface EpisodeRunnerOptions {
+  readonly link: SteppableLink;
+  readonly assembler: StateAssembler;
+  readonly loop: ControlLoop;
+  readonly reward: BatchReward;
+  readonly scheduler: TickScheduler;
+  /**
+   * lockstep: the runner steps the simulator after every tick; realtime: the simulator advances
+   * on its own clock (see RealtimeSimDriver) and the runner only ticks.
+   */
+  readonly pacing: 'lockstep' | 'realtime';
+  readonly episodes: number;
+  readonly stepsPerEpisode: number;
+  readonly actionDim: number;
+  readonly seed: number;
+  readonly source: ActionSource;
+  readonly logger: Logger;
+  /** Called after each episode, off the tick's critical path (after its last command). */
+  readonly onEpisode?: (record: EpisodeRecord) => void;
+  /** Called after every tick with the episode index and step, for progress displays. */
+  readonly onStep?: (episode: number, step: number, returnSoFar: number) => void;
+}
+
+/**
+ * Runs episodes on a steppable link (the simulator): reset with a per-episode seed, tick the
+ * control loop for a fixed number of steps, account the reward of every transition, and hand each
+ * finished episode (with its trajectory) to `onEpisode`. stop() ends the current episode early and
+ * keeps what was recorded.
+ */
+export class EpisodeRunner {
+  readonly #o: EpisodeRunnerOptions;
+  readonly #S: number;
+  readonly #rewardOut = new Float32Array(1);
+  #episode = 0;
+  #step = 0;
+  #return = 0;
+  #states: Float32Array;
+  #actions: Float32Array;
+  #rewards: Float32Array;
+  #recorded = 0;
+  #needReset = true;
+  #endNext = false;
+  #stopRequested = false;
+  #done: (() => void) | null = null;
+  readonly records: EpisodeRecord[] = [];
+
+  constructor(options: EpisodeRunnerOptions) {
+    this.#o = options;
+    this.#S = options.assembler.layout.dim;
+    const T = options.stepsPerEpisode;
+    this.#states = new Float32Array((T + 1) * this.#S);
+    this.#actions = new Float32Array(T * options.actionDim);
+    this.#rewards = new Float32Array(T);
+  }
+
+  /** Run all episodes; resolves with their records once done or stopped. */
+  async run(): Promise<EpisodeRecord[]> {
+    const finished = new Promise<void>((resolve) => {
+      this.#done = resolve;
+    });
+    this.#o.scheduler.start(this.#tick);
+    await finished;
+    await this.#o.scheduler.stop();
+    return this.records;
+  }
+
+  /** Finish the current episode early (SIGINT): its transitions so far are kept. */
+  stop(): void {
+    this.#stopRequested = true;
+  }
+
+  /** Where transitions from the control loop arrive (pass as ControlLoop's onTransition). */
+  readonly onTransition = (t: Transition): void => {
+    const i = this.#recorded;
+    if (i >= this.#o.stepsPerEpisode) return;
+    this.#o.reward.evaluate(t.state, t.action, t.nextState, 1, this.#rewardOut);
+    const r = this.#rewardOut[0]!;
+    if (i === 0) this.#states.set(t.state, 0);
+    this.#states.set(t.nextState, (i + 1) * this.#S);
+    this.#actions.set(t.action, i * this.#o.actionDim);
+    this.#rewards[i] = r;
+    this.#return += r;
+    this.#recorded++;
+  };
+
+  readonly #tick = async (info: TickInfo): Promise<void> => {
+    const o = this.#o;
+    if (this.#needReset) {
+      this.#needReset = false;
+      o.assembler.clear();
+      o.link.reset(o.seed + this.#episode);
+      o.loop.discardPending();
+    }
+    if (this.#endNext || this.#stopRequested) {
+      // realtime pacing: the last action's next state has arrived by this tick
+      this.#finishEpisode(this.#stopRequested && this.#step < o.stepsPerEpisode ? 'stopped' : null);
+      return;
+    }
+    await o.loop.tick(info);
+    this.#step++;
+    if (o.pacing === 'lockstep') {
+      try {
+        o.link.step();
+      } catch (err) {
+        if (!isStriderError(err, 'SIM_UNSTABLE')) throw err;
+        o.logger.warn({ episode: this.#episode, step: this.#step, err: err.message }, 'simulation unstable; episode ended');
+        o.loop.discardPending();
+        this.#finishEpisode('sim_unstable');
+        return;
+      }
+    }
+    o.onStep?.(this.#episode, this.#step, this.#return);
+    if (this.#step >= o.stepsPerEpisode || this.#stopRequested) {
+      if (o.pacing === 'lockstep') {
+        this.#finishEpisode(this.#stopRequested && this.#step < o.stepsPerEpisode ? 'stopped' : null);
+      } else {
+        this.#endNext = true;
+      }
+    }
+  };
+
+  #finishEpisode(terminated: EpisodeRecord['terminated']): void {
+    const o = this.#o;
+    if (terminated !== 'sim_unstable') o.loop.endEpisode();
+    const steps = this.#recorded;
+    const record: EpisodeRecord = {
+      index: this.#episode,
+      steps,
+      return: this.#return,
+      source: o.source,
+      terminated,
+      states: this.#states.slice(0, (steps + 1) * this.#S),
+      actions: this.#actions.slice(0, steps * o.actionDim),
+      rewards: this.#rewards.slice(0, steps),
+    };
+    this.records.push(record);
+    o.onEpisode?.(record);
+    this.#episode++;
+    this.#step = 0;
+    this.#return = 0;
+    this.#recorded = 0;
+    this.#endNext = false;
+    this.#needReset = true;
+    if (this.#episode >= o.episodes || this.#stopRequested) this.#done?.();
+  }
+}

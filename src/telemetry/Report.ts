@@ -1,0 +1,63 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StriderError } from '../util/StriderError.js';
+import type { ActionSource } from '../control/types.js';
+
+/** Per-episode entry of the report (contract: DESIGN.md "Report JSON"). */
+export interface EpisodeReport {
+  index: number;
+  steps: number;
+  return: number;
+  source: ActionSource;
+  terminated?: string;
+}
+
+/** Tick timing of the control loop (contract). */
+export interface TickReport {
+  count: number;
+  budget_ms: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  misses: number;
+  fallbacks: number;
+  rate_hz: number;
+  pacing: 'lockstep' | 'realtime';
+  /** Deadlines skipped because a tick ran past the next one (realtime pacing). */
+  overruns: number;
+}
+
+/** The learned dynamics model serving at the end (contract); null until the learning loop exists. */
+export interface ModelReport {
+  version: number;
+  train_loss: number;
+  val_loss: number;
+  h_step_error: number;
+}
+
+/** The JSON summary written by `--report FILE` at exit and on SIGINT. */
+export interface RunReport {
+  strider: string;
+  command: string;
+  status: 'completed' | 'interrupted' | 'failed';
+  started_at: string;
+  finished_at: string;
+  config: string;
+  seed: number;
+  robot: { name: string; model: string; joints: string[]; actuators: string[]; base: string };
+  state: { dim: number; names: string[] };
+  episodes: EpisodeReport[];
+  ticks: TickReport;
+  model: ModelReport | null;
+  artifacts: Record<string, string>;
+}
+
+/** Write `report` as pretty JSON, creating the folder. Throws StriderError('IO') naming the path. */
+export function writeReport(path: string, report: RunReport): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  } catch (cause) {
+    throw new StriderError('IO', `cannot write report ${path}`, { cause });
+  }
+}

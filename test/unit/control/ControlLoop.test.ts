@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { ControlLoop } from '../../../src/control/ControlLoop.js';
+import { SafetyGate } from '../../../src/control/SafetyGate.js';
+import type { ActionPolicy, TickInfo, Transition } from '../../../src/control/types.js';
+import { StateAssembler } from '../../../src/state/StateAssembler.js';
+import { LatencyHistogram } from '../../../src/telemetry/LatencyHistogram.js';
+import { silentLogger } from '../../../src/util/logger.js';
+import { jointState, RecordingLink, twoJointRobot } from '../../helpers/fixtures.js';
+
+interface Harness {
+  loop: ControlLoop;
+  link: RecordingLink;
+  assembler: StateAssembler;
+  transitions: Array<{ state: number[]; action: number[]; next: number[] }>;
+  clock: { now: number };
+  latency: LatencyHistogram;
+}
+
+function harness(policy: ActionPolicy, budgetMs = 10): Harness {
+  const robot = twoJointRobot();
+  const link = new RecordingLink(robot);
+  const assembler = new StateAssembler(robot, { base: [] });
+  const gate = new SafetyGate(link, robot.actuators, ['hip_motor', 'knee_servo'], assembler.layout);
+  const clock = { now: 0 };
+  const transitions: Harness['transitions'] = [];
+  const latency = new LatencyHistogram();
+  const loop = new ControlLoop({
+    assembler,
+    policy,
+    gate,
+    clock: { nowMs: () => clock.now },
+    budgetMs,
+    actionDim: 2,
+    latency,
+    logger: silentLogger(),
+    onTransition: (t: Transition) =>
+      transitions.push({ state: Array.from(t.state), action: Array.from(t.action), next: Array.from(t.nextState) }),
+  });
+  return { loop, link, assembler, transitions, clock, latency };
+}
+
+const info = (index: number): TickInfo => ({ index, scheduledMs: 0, startedMs: 0, measuredPeriodMs: 50 });
+
+/** A policy that outputs [k, -k/4] on its k-th call (k from 1). */
+function countingPolicy(): ActionPolicy & { calls: number; deadlines: number[] } {
+  const p = {
+    source: 'random' as const,
+    calls: 0,
+    deadlines: [] as number[],
+    act(_s: Float32Array, deadlineMs: number, out: Float32Array) {
+      p.calls++;
+      p.deadlines.push(deadlineMs);
+      out[0] = p.calls;
+      out[1] = -p.calls / 4;
+    },
+  };
+  return p;
+}
+
+describe('control/ControlLoop', () => {
+  it('records transitions (s_k, a_k, s_k+1) with the executed action', async () => {
+    const policy = countingPolicy();
+    const h = harness(policy);
+    for (let k = 0; k < 3; k++) {
+      h.assembler.jointState(jointState(['hip', 'knee'], [k / 10, -k / 10], [k, 0]));
+      assert.equal(await h.loop.tick(info(k)), 'ok');
+    }
+    h.assembler.jointState(jointState(['hip', 'knee'], [0.3, -0.3], [3, 0]));
+    h.loop.endEpisode();
+    assert.equal(h.transitions.length, 3);
+    for (let k = 0; k < 3; k++) {
+      const t = h.transitions[k]!;
+      assert.deepEqual(t.state.map((x) => Math.round(x * 100) / 100), [k / 10, -k / 10, k, 0]);
+      assert.deepEqual(t.next.map((x) => Math.round(x * 100) / 100), [(k + 1) / 10, -(k + 1) / 10, k + 1, 0]);
+      assert.deepEqual(t.action, [k + 1, -(k + 1) / 4]);
+    }
+    assert.deepEqual(h.link.sent, [[1, -0.25], [2, -0.5], [3, -0.75]]);
+  });
+
+  it('passes the policy an absolute deadline of tick start + budget', async () => {
+    const policy = countingPolicy();
+    const h = harness(policy, 7);
+    h.assembler.jointState(jointState(['hip', 'knee'], [0, -1], [0, 0]));
+    h.clock.now = 100;
+    await h.loop.tick(info(0));
+    assert.deepEqual(policy.deadlines, [107]);
+  });
+
+  it('sends the safe command while the state is incomplete, without calling the policy', async () => {
+    const policy = countingPolicy();
+    const h = harness(policy);
+    assert.equal(await h.loop.tick(info(0)), 'waiting_state');
+    assert.equal(policy.calls, 0);
+    assert.equal(h.link.sent.length, 1);
+    assert.equal(h.loop.stats.waiting, 1);
+    assert.equal(h.loop.stats.fallbacks, 1);
+  });
+
+  it('turns a throwing or NaN-producing policy into the safe command, and records no transition from it', async () => {
+    let mode: 'throw' | 'nan' | 'ok' = 'throw';
+    const policy: ActionPolicy = {
+      source: 'mpc',
+      act(_s, _d, out) {
+        if (mode === 'throw') throw new Error('planner exploded');
+        out[0] = mode === 'nan' ? Number.NaN : 1;
+        out[1] = -1;
+      },
+    };
+    const h = harness(policy);
+    h.assembler.jointState(jointState(['hip', 'knee'], [0, -0.75], [0, 0]));
+    assert.equal(await h.loop.tick(info(0)), 'fault');
+    mode = 'nan';
+    assert.equal(await h.loop.tick(info(1)), 'fault');
+    mode = 'ok';
+    assert.equal(await h.loop.tick(info(2)), 'ok');
+    h.loop.endEpisode();
+    assert.deepEqual(h.link.sent.slice(0, 2), [[0, -0.75], [0, -0.75]]); // zero effort, hold knee
+    assert.equal(h.loop.stats.fallbacks, 2);
+    assert.equal(h.transitions.length, 1);
+    for (const cmd of h.link.sent) for (const x of cmd) assert.ok(Number.isFinite(x));
+  });
+
+  it('counts a tick over budget as a miss and records its latency', async () => {
+    const h = harness({
+      source: 'mpc',
+      act(_s, _d, out) {
+        h.clock.now += 12; // the policy takes 12 ms of a 10 ms budget
+        out[0] = 0;
+        out[1] = -1;
+      },
+    });
+    h.assembler.jointState(jointState(['hip', 'knee'], [0, -1], [0, 0]));
+    assert.equal(await h.loop.tick(info(0)), 'late');
+    assert.equal(h.loop.stats.misses, 1);
+    assert.equal(h.latency.count, 1);
+    assert.ok(Math.abs(h.latency.maxMs - 12) < 1e-9);
+  });
+
+  it('drops the pending transition at a reset', async () => {
+    const h = harness(countingPolicy());
+    h.assembler.jointState(jointState(['hip', 'knee'], [0, -1], [0, 0]));
+    await h.loop.tick(info(0));
+    h.loop.discardPending();
+    h.loop.endEpisode();
+    assert.equal(h.transitions.length, 0);
+  });
+});

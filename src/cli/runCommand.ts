@@ -71,9 +71,9 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
   });
   let simDriver: RealtimeSimDriver | null = null;
   const progress = new Progress();
-  let interrupted = false;
+  const signalled = { interrupted: false };
   const onSignal = (signal: NodeJS.Signals): void => {
-    interrupted = true;
+    signalled.interrupted = true;
     logger.warn({ signal }, 'stopping: finishing the current episode and writing the report');
     runner?.stop();
   };
@@ -164,7 +164,7 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
     const report: RunReport = {
       strider: version,
       command: 'run',
-      status: interrupted ? 'interrupted' : 'completed',
+      status: signalled.interrupted ? 'interrupted' : 'completed',
       started_at: startedAt.toISOString(),
       finished_at: new Date().toISOString(),
       config: configPath,
@@ -195,7 +195,7 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
     };
     writeReport(reportPath, report);
     process.stdout.write(summary(report, outDir));
-    return interrupted ? 130 : 0;
+    return signalled.interrupted ? 130 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -114,7 +114,8 @@ export class EpisodeRunner {
     }
     if (this.#endNext || this.#stopRequested) {
       // realtime pacing: the last action's next state has arrived by this tick
-      this.#finishEpisode(this.#stopRequested && this.#step < o.stepsPerEpisode ? 'stopped' : null);
+      const reason = this.#endReason();
+      this.#finishEpisode(reason === 'running' ? null : reason);
       return;
     }
     await o.loop.tick(info);
@@ -131,14 +132,21 @@ export class EpisodeRunner {
       }
     }
     o.onStep?.(this.#episode, this.#step, this.#return);
-    if (this.#step >= o.stepsPerEpisode || this.#stopRequested) {
+    const reason = this.#endReason();
+    if (reason !== 'running') {
       if (o.pacing === 'lockstep') {
-        this.#finishEpisode(this.#stopRequested && this.#step < o.stepsPerEpisode ? 'stopped' : null);
+        this.#finishEpisode(reason);
       } else {
         this.#endNext = true;
       }
     }
   };
+
+  /** 'running', or why the episode ends now: its step count reached (null) or a stop request. */
+  #endReason(): 'running' | 'stopped' | null {
+    if (this.#step >= this.#o.stepsPerEpisode) return null;
+    return this.#stopRequested ? 'stopped' : 'running';
+  }
 
   #finishEpisode(terminated: EpisodeRecord['terminated']): void {
     const o = this.#o;

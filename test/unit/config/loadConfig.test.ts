@@ -118,3 +118,11 @@ describe('config/loadConfig', () => {
     assert.equal(budgetMs(loadConfig(file).config.control), 16);
   });
 });
+
+describe('config reference (docs/config.md)', () => {
+  it('is the one generated from the schema (run npm run docs:config after a schema change)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configReferenceMarkdown } = await import('../../../src/config/configReference.js');
+    assert.equal(readFileSync('docs/config.md', 'utf8'), configReferenceMarkdown());
+  });
+});

@@ -1,0 +1,4 @@
+import { writeFileSync } from 'node:fs';
+import { configReferenceMarkdown } from '../src/config/configReference.js';
+
+writeFileSync('docs/config.md', configReferenceMarkdown());

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import type { EpisodeRecord } from '../control/EpisodeRunner.js';
+import type { Logger } from '../util/logger.js';
+import type { LatencyHistogram } from './LatencyHistogram.js';
+import { histogramSvg, lineChartSvg, writeChart, type ChartPoint } from './plot/index.js';
+
+/** Marker colours of episode sources, the same in every plot. */
+export const SOURCE_COLORS: Readonly<Record<string, string>> = {
+  random: '#9e9e9e',
+  mpc: '#1f77b4',
+  policy: '#2ca02c',
+  mixed: '#9467bd',
+};
+
+/** Return per episode against cumulative environment steps, coloured by episode source. */
+export function learningCurveSvg(records: readonly Pick<EpisodeRecord, 'steps' | 'return' | 'source'>[], title: string): string {
+  const points: ChartPoint[] = [];
+  let steps = 0;
+  for (const r of records) {
+    steps += r.steps;
+    points.push({ x: steps, y: r.return, category: r.source });
+  }
+  return lineChartSvg({
+    title,
+    xLabel: 'environment steps',
+    yLabel: 'episode return',
+    series: [{ name: 'return', points, style: 'line+points', color: '#555555' }],
+    categoryColors: SOURCE_COLORS,
+  });
+}
+
+/** Histogram of control-tick latency with p50, p99 and the budget marked. */
+export function tickLatencySvg(latency: LatencyHistogram, budgetMs: number): string {
+  const bins = latency.bins();
+  const edges: number[] = [];
+  const counts: number[] = [];
+  for (const [lo, hi, c] of bins) {
+    // merge the log-spaced bins into at most ~60 bars over the observed range
+    if (edges.length > 0 && edges[edges.length - 1] === lo) {
+      edges.push(hi);
+    } else {
+      if (edges.length > 0) counts.push(0);
+      edges.push(lo, hi);
+    }
+    counts.push(c);
+  }
+  const p50 = latency.quantileMs(0.5);
+  const p99 = latency.quantileMs(0.99);
+  return histogramSvg({
+    title: `Control tick latency (${latency.count} ticks)`,
+    xLabel: 'latency per tick, ms',
+    yLabel: 'ticks',
+    data: { kind: 'bins', binEdges: edges, counts },
+    referenceLines: [
+      { x: p50, label: `p50 ${p50.toFixed(3)} ms`, color: '#2ca02c' },
+      { x: p99, label: `p99 ${p99.toFixed(3)} ms`, color: '#ff7f0e' },
+      { x: budgetMs, label: `budget ${budgetMs.toFixed(1)} ms`, color: '#d62728', dash: 'solid' },
+    ],
+  });
+}
+
+/**
+ * Writes OUT/learning_curve.{svg,png} and OUT/tick_latency.{svg,png}; returns artifact paths for
+ * the report. A PNG that cannot be rendered is logged and left out; the SVG is always written.
+ */
+export async function writeRunPlots(
+  outDir: string,
+  records: readonly EpisodeRecord[],
+  latency: LatencyHistogram,
+  budgetMs: number,
+  logger: Logger,
+): Promise<Record<string, string>> {
+  const artifacts: Record<string, string> = {};
+  const curve = await writeChart(learningCurveSvg(records, 'Learning curve: return per episode'), join(outDir, 'learning_curve'), { logger });
+  artifacts['learning_curve'] = curve.pngPath ?? curve.svgPath;
+  const ticks = await writeChart(tickLatencySvg(latency, budgetMs), join(outDir, 'tick_latency'), { logger });
+  artifacts['tick_latency'] = ticks.pngPath ?? ticks.svgPath;
+  return artifacts;
+}

@@ -43,7 +43,7 @@ export class ControlLoop {
   readonly #executed: Float32Array;
   readonly #prevState: Float32Array;
   readonly #prevAction: Float32Array;
-  readonly #transition: Transition;
+  readonly #transition: { -readonly [K in keyof Transition]: Transition[K] };
   #pending = false;
   #lastFaultLogMs = Number.NEGATIVE_INFINITY;
 
@@ -119,6 +119,7 @@ export class ControlLoop {
   #completePending(): void {
     if (!this.#pending) return;
     this.#pending = false;
+    this.#transition.source = this.#o.policy.source;
     this.#o.onTransition(this.#transition);
   }
 

@@ -30,11 +30,12 @@ export interface EpisodeRunnerOptions {
    * on its own clock (see RealtimeSimDriver) and the runner only ticks.
    */
   readonly pacing: 'lockstep' | 'realtime';
-  readonly episodes: number;
   readonly stepsPerEpisode: number;
   readonly actionDim: number;
+  /** Episode k resets the simulator with seed + k (k counts across runEpisodes calls). */
   readonly seed: number;
-  readonly source: ActionSource;
+  /** Who acts; read at each episode's end to label it. */
+  readonly source: () => ActionSource;
   readonly logger: Logger;
   /** Called after each episode, off the tick's critical path (after its last command). */
   readonly onEpisode?: (record: EpisodeRecord) => void;
@@ -45,8 +46,9 @@ export interface EpisodeRunnerOptions {
 /**
  * Runs episodes on a steppable link (the simulator): reset with a per-episode seed, tick the
  * control loop for a fixed number of steps, account the reward of every transition, and hand each
- * finished episode (with its trajectory) to `onEpisode`. stop() ends the current episode early and
- * keeps what was recorded.
+ * finished episode (with its trajectory) to `onEpisode`. runEpisodes() may be called again (the
+ * learning loop alternates phases); stop() ends the current episode early, keeps what was
+ * recorded, and makes later runEpisodes() calls return at once.
  */
 export class EpisodeRunner {
   readonly #o: EpisodeRunnerOptions;
@@ -62,7 +64,9 @@ export class EpisodeRunner {
   #needReset = true;
   #endNext = false;
   #stopRequested = false;
+  #target = 0;
   #done: (() => void) | null = null;
+  /** Every episode finished so far, in order. */
   readonly records: EpisodeRecord[] = [];
 
   constructor(options: EpisodeRunnerOptions) {
@@ -74,15 +78,23 @@ export class EpisodeRunner {
     this.#rewards = new Float32Array(T);
   }
 
-  /** Run all episodes; resolves with their records once done or stopped. */
-  async run(): Promise<EpisodeRecord[]> {
+  /** Run `count` more episodes; resolves with their records once done or stopped. */
+  async runEpisodes(count: number): Promise<EpisodeRecord[]> {
+    const first = this.records.length;
+    if (this.#stopRequested || count <= 0) return [];
+    this.#target = this.#episode + count;
     const finished = new Promise<void>((resolve) => {
       this.#done = resolve;
     });
     this.#o.scheduler.start(this.#tick);
     await finished;
     await this.#o.scheduler.stop();
-    return this.records;
+    return this.records.slice(first);
+  }
+
+  /** True once stop() was called. */
+  get stopped(): boolean {
+    return this.#stopRequested;
   }
 
   /** Finish the current episode early (SIGINT): its transitions so far are kept. */
@@ -156,7 +168,7 @@ export class EpisodeRunner {
       index: this.#episode,
       steps,
       return: this.#return,
-      source: o.source,
+      source: o.source(),
       terminated,
       states: this.#states.slice(0, (steps + 1) * this.#S),
       actions: this.#actions.slice(0, steps * o.actionDim),
@@ -170,6 +182,6 @@ export class EpisodeRunner {
     this.#recorded = 0;
     this.#endNext = false;
     this.#needReset = true;
-    if (this.#episode >= o.episodes || this.#stopRequested) this.#done?.();
+    if (this.#episode >= this.#target || this.#stopRequested) this.#done?.();
   }
 }

@@ -29,25 +29,22 @@ export function learningCurveSvg(records: readonly Pick<EpisodeRecord, 'steps' |
   });
 }
 
-/** Histogram of control-tick latency with p50, p99 and the budget marked. */
+/** Histogram of control-tick latency (40 equal-width bars up to the maximum) with p50, p99 and the budget. */
 export function tickLatencySvg(latency: LatencyHistogram, budgetMs: number): string {
-  const bins = latency.bins();
-  const edges: number[] = [];
-  const counts: number[] = [];
-  for (const [lo, hi, c] of bins) {
-    // merge the log-spaced bins into at most ~60 bars over the observed range
-    if (edges.length > 0 && edges[edges.length - 1] === lo) {
-      edges.push(hi);
-    } else {
-      if (edges.length > 0) counts.push(0);
-      edges.push(lo, hi);
-    }
-    counts.push(c);
+  const barCount = 40;
+  const top = latency.maxMs > 0 ? latency.maxMs * 1.0001 : 1;
+  const width = top / barCount;
+  const edges = Array.from({ length: barCount + 1 }, (_, i) => i * width);
+  const counts = new Array<number>(barCount).fill(0);
+  for (const [lo, hi, c] of latency.bins()) {
+    // each log-spaced bin goes to the bar holding its midpoint (bins are 2% wide)
+    const k = Math.min(barCount - 1, Math.floor((lo + hi) / 2 / width));
+    counts[k] = (counts[k] ?? 0) + c;
   }
   const p50 = latency.quantileMs(0.5);
   const p99 = latency.quantileMs(0.99);
   return histogramSvg({
-    title: `Control tick latency (${latency.count} ticks)`,
+    title: `Control tick latency (${latency.count} ticks, max ${latency.maxMs.toFixed(3)} ms)`,
     xLabel: 'latency per tick, ms',
     yLabel: 'ticks',
     data: { kind: 'bins', binEdges: edges, counts },

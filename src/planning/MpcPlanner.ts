@@ -1,0 +1,227 @@
+import { monotonicClock, type Clock } from '../util/clock.js';
+import { Rng } from '../util/rng.js';
+import { StriderError } from '../util/StriderError.js';
+import { ColouredNoise } from './ColouredNoise.js';
+import { Cem } from './optimisers/Cem.js';
+import { Mppi } from './optimisers/Mppi.js';
+import { RandomShooting } from './optimisers/RandomShooting.js';
+import type { SequenceOptimiser } from './optimisers/SequenceOptimiser.js';
+import { resolvePlannerOptions, type ResolvedPlannerOptions } from './resolvePlannerOptions.js';
+import { clipSequence, copyValues, shiftSequence } from './sequences.js';
+import { TsInfRollout } from './TsInfRollout.js';
+import type { PlannerDeps, PlannerOptions, PlanResult, PlanStatus } from './types.js';
+
+/** Seed used when no Rng is injected, so planning is reproducible by default. */
+const DEFAULT_SEED = 0x5eed;
+
+/** How fast the iteration-time estimate forgets a slow iteration (it rises at once). */
+const ESTIMATE_DECAY = 0.8;
+
+interface MutablePlanResult {
+  action: Float32Array;
+  plan: Float32Array;
+  iterations: number;
+  status: PlanStatus;
+  predictedReturn: number;
+  elapsedMs: number;
+}
+
+function createOptimiser(o: ResolvedPlannerOptions, rng: Rng): SequenceOptimiser {
+  switch (o.optimizer) {
+    case 'random':
+      return new RandomShooting(o, rng);
+    case 'cem':
+      return new Cem(o, rng, new ColouredNoise({ horizon: o.horizon, beta: o.noiseBeta }));
+    case 'mppi':
+      return new Mppi(o, rng, new ColouredNoise({ horizon: o.horizon, beta: o.noiseBeta }));
+  }
+}
+
+/**
+ * Anytime model-predictive control over a learned ensemble (Nagabandi et al. 2017; PETS TS-inf).
+ *
+ * Each plan() call, from the control tick:
+ * 1. warm start: shifts the previous plan one step in place and fills the last step with the
+ *    nominal action (zero clipped to the bounds, or the previous last action);
+ * 2. runs optimiser iterations (random shooting, CEM or MPPI) while the next one is expected to
+ *    finish before the deadline; one iteration = sample K sequences, roll them out with TS-inf
+ *    (H stepper calls of E x B rows), score, refit;
+ * 3. returns the best sequence scored in this call (the incumbent; iCEM executes the best
+ *    sequence rather than the mean), or, if no iteration fitted, the shifted previous plan with
+ *    status 'missed'.
+ *
+ * All buffers are allocated in the constructor; plan() allocates nothing but its promise. Not
+ * re-entrant: await one plan() before the next.
+ */
+export class MpcPlanner {
+  /** The options in force, defaults filled in (read-only by contract). */
+  readonly options: ResolvedPlannerOptions;
+  readonly #clock: Clock;
+  readonly #rollout: TsInfRollout;
+  readonly #optimiser: SequenceOptimiser;
+  /** K x H x A, row-major: this iteration's candidates. */
+  readonly #population: Float32Array;
+  /** K predicted returns. */
+  readonly #returns: Float64Array;
+  /** H x A: the incumbent plan, also the warm start of the next call. */
+  readonly #plan: Float32Array;
+  /** A: zero clipped to the bounds, or null when the nominal action is 'last'. */
+  readonly #nominalTail: Float32Array | null;
+  /** S: copy of the state being planned from (the caller may reuse its array meanwhile). */
+  readonly #state: Float32Array;
+  readonly #result: MutablePlanResult;
+  /** Expected ms per optimiser iteration; NaN until one has been measured. */
+  #iterationMsEstimate = Number.NaN;
+  #busy = false;
+
+  /** @throws StriderError PLANNER_INVALID naming the offending option. */
+  constructor(deps: PlannerDeps, options: PlannerOptions) {
+    const stepper = deps.stepper;
+    const o = resolvePlannerOptions(options, stepper);
+    this.options = o;
+    this.#clock = deps.clock ?? monotonicClock;
+    const rng = deps.rng ?? new Rng(DEFAULT_SEED);
+    this.#rollout = new TsInfRollout(stepper, deps.reward, o);
+    this.#optimiser = createOptimiser(o, rng);
+    const A = o.actionDim;
+    this.#population = new Float32Array(o.population * o.horizon * A);
+    this.#returns = new Float64Array(o.population);
+    this.#plan = new Float32Array(o.horizon * A);
+    this.#state = new Float32Array(o.stateDim);
+    if (o.nominal === 'zero') {
+      this.#nominalTail = new Float32Array(A);
+      clipSequence(this.#nominalTail, o.actionLow, o.actionHigh);
+    } else {
+      this.#nominalTail = null;
+    }
+    this.#result = {
+      action: this.#plan.subarray(0, A),
+      plan: this.#plan,
+      iterations: 0,
+      status: 'missed',
+      predictedReturn: Number.NaN,
+      elapsedMs: 0,
+    };
+    this.reset();
+  }
+
+  /** The result object every plan() call updates (borrowed). */
+  get result(): PlanResult {
+    return this.#result;
+  }
+
+  /** Expected ms per optimiser iteration (NaN before the first one); for telemetry. */
+  get iterationMsEstimate(): number {
+    return this.#iterationMsEstimate;
+  }
+
+  /**
+   * Episode boundary: the plan becomes zero clipped to the bounds, carried elites are dropped.
+   * Keeps the iteration-time estimate.
+   */
+  reset(): void {
+    this.#plan.fill(0);
+    clipSequence(this.#plan, this.options.actionLow, this.options.actionHigh);
+    this.#optimiser.reset();
+    const r = this.#result;
+    r.iterations = 0;
+    r.status = 'missed';
+    r.predictedReturn = Number.NaN;
+    r.elapsedMs = 0;
+  }
+
+  /**
+   * Plan from `state` until `deadlineMs`.
+   * @param state      S, raw units; copied, so the caller may reuse it once this resolves.
+   * @param deadlineMs absolute time on the injected clock by which plan() should resolve; less
+   *                   timeMarginMs, it bounds when iterations may start and end.
+   * @returns the planner's result object, updated in place (see PlanResult).
+   * @throws StriderError PLANNER_INVALID (state of the wrong length), NON_FINITE (non-finite
+   *         state), LOOP_STATE (called while a previous plan() is still running); rejects with
+   *         the stepper's error if a step rejects. The control loop turns these into a fallback.
+   */
+  async plan(state: ArrayLike<number>, deadlineMs: number): Promise<PlanResult> {
+    if (this.#busy) {
+      throw new StriderError('LOOP_STATE', 'MpcPlanner.plan() called while a plan() is running');
+    }
+    this.#copyState(state);
+    this.#busy = true;
+    try {
+      return await this.#run(deadlineMs);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #run(deadlineMs: number): Promise<PlanResult> {
+    const o = this.options;
+    const clock = this.#clock;
+    const startMs = clock.nowMs();
+    const limitMs = deadlineMs - o.timeMarginMs;
+    const plan = this.#plan;
+    const population = this.#population;
+    const returns = this.#returns;
+    const HA = plan.length;
+
+    shiftSequence(plan, 0, o.horizon, o.actionDim, this.#nominalTail);
+    this.#optimiser.begin(plan);
+
+    let bestReturn = Number.NEGATIVE_INFINITY;
+    let iterations = 0;
+    while (iterations < o.maxIterations) {
+      const iterStartMs = clock.nowMs();
+      const estimate = this.#iterationMsEstimate;
+      // Before the first measurement an iteration is tried whenever any time is left.
+      if (iterStartMs >= limitMs || iterStartMs + (estimate > 0 ? estimate : 0) > limitMs) break;
+
+      this.#optimiser.sample(population, plan);
+      await this.#rollout.evaluate(this.#state, population, returns);
+      let bestK = -1;
+      for (let k = 0; k < o.population; k++) {
+        if (returns[k]! > bestReturn) {
+          bestReturn = returns[k]!;
+          bestK = k;
+        }
+      }
+      if (bestK >= 0) copyValues(population, bestK * HA, plan, 0, HA);
+      this.#optimiser.update(population, returns);
+      iterations++;
+
+      const tookMs = clock.nowMs() - iterStartMs;
+      const decayed = ESTIMATE_DECAY * estimate + (1 - ESTIMATE_DECAY) * tookMs;
+      this.#iterationMsEstimate = Number.isNaN(estimate) || tookMs > decayed ? tookMs : decayed;
+    }
+
+    const endMs = clock.nowMs();
+    const r = this.#result;
+    r.iterations = iterations;
+    r.status = iterations === 0 ? 'missed' : endMs > deadlineMs ? 'overrun' : 'ok';
+    r.predictedReturn = iterations === 0 ? Number.NaN : bestReturn;
+    r.elapsedMs = endMs - startMs;
+    return r;
+  }
+
+  #copyState(state: ArrayLike<number>): void {
+    const S = this.options.stateDim;
+    if (state.length !== S) {
+      throw new StriderError(
+        'PLANNER_INVALID',
+        `planner state has length ${state.length}, expected stateDim ${S}`,
+        { context: { length: state.length, stateDim: S } },
+      );
+    }
+    for (let i = 0; i < S; i++) {
+      const v = state[i]!;
+      if (!Number.isFinite(v)) {
+        throw new StriderError(
+          'NON_FINITE',
+          `planner state[${i}] is ${v}, expected a finite value`,
+          {
+            context: { index: i },
+          },
+        );
+      }
+      this.#state[i] = v;
+    }
+  }
+}

@@ -1,0 +1,18 @@
+export { MpcPlanner } from './MpcPlanner.js';
+export { TsInfRollout } from './TsInfRollout.js';
+export type { TsInfRolloutOptions } from './TsInfRollout.js';
+export { ColouredNoise } from './ColouredNoise.js';
+export { PLANNER_DEFAULTS, resolvePlannerOptions } from './resolvePlannerOptions.js';
+export type { PlannerDims, ResolvedPlannerOptions } from './resolvePlannerOptions.js';
+export { OPTIMIZER_KINDS } from './types.js';
+export type {
+  BatchReward,
+  CemOptions,
+  MppiOptions,
+  NominalAction,
+  OptimizerKind,
+  PlannerDeps,
+  PlannerOptions,
+  PlanResult,
+  PlanStatus,
+} from './types.js';

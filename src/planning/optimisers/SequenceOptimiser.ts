@@ -1,0 +1,24 @@
+/**
+ * One sampling-based optimiser over action sequences, driven by MpcPlanner once per iteration:
+ * sample() -> (planner rolls out and scores) -> update(). The planner owns the population and
+ * returns buffers and the incumbent plan; an optimiser owns only its own distribution state.
+ * All methods run on the control path and must not allocate.
+ */
+export interface SequenceOptimiser {
+  /**
+   * Start a plan() call. `warmStart` (H x A) is the previous plan already shifted by one step;
+   * the optimiser centres its distribution there and shifts anything else it carries across
+   * ticks (iCEM's kept elites), with warmStart's last row as the new tail.
+   */
+  begin(warmStart: Float32Array): void;
+  /**
+   * Fill `population` (K x H x A, row-major) with candidates within the action bounds. Row 0 is
+   * always the current centre (the distribution mean, or for random shooting `incumbent`, the
+   * best plan so far, H x A), so the centre is scored every iteration.
+   */
+  sample(population: Float32Array, incumbent: Float32Array): void;
+  /** Refit the distribution from the scored population; `returns` has K entries. */
+  update(population: Float32Array, returns: Float64Array): void;
+  /** Forget everything carried across ticks (episode boundary). */
+  reset(): void;
+}

@@ -1,0 +1,133 @@
+import type { EnsembleStepper } from '../dynamics/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Rng } from '../util/rng.js';
+
+/**
+ * A reward evaluated on a batch of predicted transitions. Called by the planner once per horizon
+ * step for the whole population, on the hot path: implementations must not allocate.
+ * @param states     count x S, row-major, raw units (state before the step).
+ * @param actions    count x A, row-major, raw units.
+ * @param nextStates count x S, row-major, raw units (predicted state after the step).
+ * @param count      number of rows.
+ * @param out        count rewards, written (not accumulated) by the implementation.
+ */
+export interface BatchReward {
+  evaluate(
+    states: Float32Array,
+    actions: Float32Array,
+    nextStates: Float32Array,
+    count: number,
+    out: Float32Array,
+  ): void;
+}
+
+/** Optimisers the planner can run. */
+export const OPTIMIZER_KINDS = ['random', 'cem', 'mppi'] as const;
+/**
+ * - `random`: random shooting (Nagabandi et al. 2017): uniform sequences within the bounds.
+ * - `cem`: cross-entropy method (PETS), with optional iCEM refinements (coloured noise, elites kept).
+ * - `mppi`: model-predictive path integral (Williams et al. 2017): exponentially weighted mean.
+ */
+export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
+
+/** What fills the last step of the shifted warm start: a zero action (clipped to the bounds) or
+ * a repeat of the previous plan's last action. */
+export type NominalAction = 'zero' | 'last';
+
+/**
+ * Outcome of one plan() call.
+ * - `ok`: at least one optimiser iteration ran and plan() returned before the deadline.
+ * - `overrun`: at least one iteration ran but the clock was past the deadline on return (an
+ *   iteration took longer than estimated).
+ * - `missed`: no iteration fitted before the deadline; the plan is the previous plan shifted by
+ *   one step (the warm start), and predictedReturn is NaN.
+ */
+export type PlanStatus = 'ok' | 'overrun' | 'missed';
+
+/** CEM settings (PETS; iCEM extras). Fractions are of each action dimension's range hi - lo. */
+export interface CemOptions {
+  /** Number of elites refitted each iteration, 1 <= elites <= population. Default: 10% of the
+   * population, at least 2 (at most the population). */
+  readonly elites?: number;
+  /** Weight on the previous mean and std when refitting: new = alpha * old + (1 - alpha) * elite
+   * statistic, 0 <= alpha < 1. Default 0.1. */
+  readonly alpha?: number;
+  /** Sampling std at the start of every plan() call, as a fraction of the range. Default 0.25
+   * (PETS: variance (hi - lo)^2 / 16). */
+  readonly initStdFraction?: number;
+  /** Floor on the sampling std, as a fraction of the range, 0 <= minStdFraction. Default 0.01. */
+  readonly minStdFraction?: number;
+  /** iCEM: fraction of the elites carried into the next iteration unchanged (and, shifted by
+   * one step, into the next plan() call), 0 <= keepEliteFraction <= 1. Default 0 (off). */
+  readonly keepEliteFraction?: number;
+}
+
+/** MPPI settings. */
+export interface MppiOptions {
+  /** Temperature lambda (> 0), in reward units: weights are exp((R_k - max R) / lambda).
+   * Default 1. */
+  readonly temperature?: number;
+  /** Exploration noise sigma as a fraction of each action dimension's range. Default 0.25. */
+  readonly noiseStdFraction?: number;
+}
+
+/**
+ * Planner settings. Dimensions (S, A, E) come from the EnsembleStepper; the action bounds come
+ * from the robot model. Defaults are in PLANNER_DEFAULTS.
+ */
+export interface PlannerOptions {
+  readonly optimizer: OptimizerKind;
+  /** Planning horizon H in control steps, >= 1. */
+  readonly horizon: number;
+  /** Population K: candidate action sequences per iteration, >= 2. */
+  readonly population: number;
+  /** Particles P per sequence (TS-inf), >= 1; K * P must be divisible by the ensemble size E.
+   * Default: E (one particle per member). */
+  readonly particles?: number;
+  /** Per-dimension lower action bound, length A, raw units. */
+  readonly actionLow: ArrayLike<number>;
+  /** Per-dimension upper action bound, length A, raw units; hi >= lo. */
+  readonly actionHigh: ArrayLike<number>;
+  /** Discount gamma in (0, 1] applied to the step-t reward as gamma^t. Default 1. */
+  readonly discount?: number;
+  /** Most optimiser iterations per plan() call, >= 1. Default: random 1, cem 5, mppi 3. */
+  readonly maxIterations?: number;
+  /** Warm-start tail. Default 'zero'. */
+  readonly nominal?: NominalAction;
+  /** Coloured-noise exponent beta >= 0 for CEM and MPPI samples along the horizon (power
+   * spectrum 1/f^beta; iCEM uses 2 to 2.5). Default 0 (white). */
+  readonly noiseBeta?: number;
+  /** Time kept free before the deadline, ms, >= 0. Default 0. */
+  readonly timeMarginMs?: number;
+  readonly cem?: CemOptions;
+  readonly mppi?: MppiOptions;
+}
+
+/** What the planner is built from. */
+export interface PlannerDeps {
+  readonly stepper: EnsembleStepper;
+  readonly reward: BatchReward;
+  /** Time source for the anytime loop. Default: the monotonic clock. */
+  readonly clock?: Clock;
+  /** Sampling noise. Default: a fixed seed, so runs are reproducible. */
+  readonly rng?: Rng;
+}
+
+/**
+ * Result of plan(). One object per planner, updated in place by every call; all arrays are
+ * borrowed views into the planner's buffers, valid until the next plan() or reset() call.
+ */
+export interface PlanResult {
+  /** First action of the plan, A (a view of plan's first row). */
+  readonly action: Float32Array;
+  /** The plan to execute, H x A, row-major, raw units. */
+  readonly plan: Float32Array;
+  /** Optimiser iterations completed in this call (0 when missed). */
+  readonly iterations: number;
+  readonly status: PlanStatus;
+  /** Predicted return of `plan`: mean over its particles of the summed discounted rewards; NaN
+   * when missed; -Infinity when every rollout was non-finite. */
+  readonly predictedReturn: number;
+  /** Time spent in plan() on the injected clock, ms. */
+  readonly elapsedMs: number;
+}

@@ -1,0 +1,161 @@
+import * as ort from 'onnxruntime-node';
+import { importSnapshot, type EnsembleSnapshot } from './EnsembleSnapshot.js';
+import { buildInferenceGraph, INFERENCE_IO } from './onnx/buildInferenceGraph.js';
+import type { EnsembleStepper } from './types.js';
+import { StriderError } from '../util/StriderError.js';
+
+/** Options of {@link OnnxEnsemble.create}. */
+export interface OnnxEnsembleOptions {
+  /** Largest B per member step() accepts; input/output buffers are sized for it. */
+  readonly maxBatchPerMember: number;
+  /** ORT intra-op threads. Default 2 (the controller machine's cores). */
+  readonly intraOpNumThreads?: number;
+}
+
+interface BatchTensors {
+  readonly states: ort.Tensor;
+  readonly actions: ort.Tensor;
+  readonly next: ort.Tensor;
+  readonly feeds: Record<string, ort.Tensor>;
+  readonly fetches: Record<string, ort.Tensor>;
+}
+
+/**
+ * The control-path dynamics model: the whole ensemble as one ONNX graph built in code (weights and
+ * normalisers as initializers), run by onnxruntime-node. Create one per model version (session
+ * creation takes tens of ms: never on a tick); step() reuses preallocated buffers, and the
+ * ort.Tensor views for a batch size are made on its first use only.
+ */
+export class OnnxEnsemble implements EnsembleStepper {
+  readonly stateDim: number;
+  readonly actionDim: number;
+  readonly ensembleSize: number;
+  readonly maxBatchPerMember: number;
+  readonly #session: ort.InferenceSession;
+  readonly #statesBuf: Float32Array;
+  readonly #actionsBuf: Float32Array;
+  readonly #nextBuf: Float32Array;
+  readonly #byBatch = new Map<number, BatchTensors>();
+  #busy = false;
+  #closed = false;
+
+  private constructor(snapshot: EnsembleSnapshot, session: ort.InferenceSession, maxB: number) {
+    const a = snapshot.architecture;
+    this.stateDim = a.stateDim;
+    this.actionDim = a.actionDim;
+    this.ensembleSize = a.ensembleSize;
+    this.maxBatchPerMember = maxB;
+    this.#session = session;
+    this.#statesBuf = new Float32Array(a.ensembleSize * maxB * a.stateDim);
+    this.#actionsBuf = new Float32Array(a.ensembleSize * maxB * a.actionDim);
+    this.#nextBuf = new Float32Array(a.ensembleSize * maxB * a.stateDim);
+  }
+
+  /**
+   * Validates the snapshot (MODEL_SHAPE_MISMATCH / NON_FINITE), builds the graph and creates the
+   * session. BACKEND_UNAVAILABLE when onnxruntime-node cannot create it.
+   */
+  static async create(
+    snapshot: EnsembleSnapshot,
+    options: OnnxEnsembleOptions,
+  ): Promise<OnnxEnsemble> {
+    const snap = importSnapshot(snapshot);
+    const maxB = options.maxBatchPerMember;
+    if (!Number.isInteger(maxB) || maxB < 1) {
+      throw new StriderError(
+        'CONFIG_INVALID',
+        `maxBatchPerMember must be a positive integer, got ${maxB}`,
+      );
+    }
+    const model = buildInferenceGraph(snap.architecture, snap.normalisers, snap.weights);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model, {
+        intraOpNumThreads: options.intraOpNumThreads ?? 2,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      });
+    } catch (err) {
+      throw new StriderError(
+        'BACKEND_UNAVAILABLE',
+        'onnxruntime-node could not create the ensemble session',
+        {
+          cause: err,
+        },
+      );
+    }
+    const ens = new OnnxEnsemble(snap, session, maxB);
+    ens.#tensorsFor(maxB);
+    return ens;
+  }
+
+  #tensorsFor(B: number): BatchTensors {
+    const hit = this.#byBatch.get(B);
+    if (hit !== undefined) return hit;
+    const E = this.ensembleSize;
+    const S = this.stateDim;
+    const A = this.actionDim;
+    const states = new ort.Tensor('float32', this.#statesBuf.subarray(0, E * B * S), [E, B, S]);
+    const actions = new ort.Tensor('float32', this.#actionsBuf.subarray(0, E * B * A), [E, B, A]);
+    const next = new ort.Tensor('float32', this.#nextBuf.subarray(0, E * B * S), [E, B, S]);
+    const entry: BatchTensors = {
+      states,
+      actions,
+      next,
+      feeds: { [INFERENCE_IO.states]: states, [INFERENCE_IO.actions]: actions },
+      fetches: { [INFERENCE_IO.next]: next },
+    };
+    this.#byBatch.set(B, entry);
+    return entry;
+  }
+
+  /**
+   * See {@link EnsembleStepper.step}. Throws MODEL_SHAPE_MISMATCH on a bad B or short arrays,
+   * LOOP_STATE when called while a previous step is still running or after close().
+   */
+  async step(
+    states: Float32Array,
+    actions: Float32Array,
+    batchPerMember: number,
+    out: Float32Array,
+  ): Promise<void> {
+    if (this.#closed) throw new StriderError('LOOP_STATE', 'OnnxEnsemble.step() after close()');
+    if (this.#busy)
+      throw new StriderError('LOOP_STATE', 'OnnxEnsemble.step() while a step is running');
+    const B = batchPerMember;
+    const E = this.ensembleSize;
+    const nS = E * B * this.stateDim;
+    const nA = E * B * this.actionDim;
+    if (!Number.isInteger(B) || B < 1 || B > this.maxBatchPerMember) {
+      throw new StriderError(
+        'MODEL_SHAPE_MISMATCH',
+        `batchPerMember ${B} outside 1..${this.maxBatchPerMember}`,
+      );
+    }
+    if (states.length < nS || actions.length < nA || out.length < nS) {
+      throw new StriderError(
+        'MODEL_SHAPE_MISMATCH',
+        `step() needs states and out >= ${nS} values (E x B x S) and actions >= ${nA} (E x B x A)`,
+      );
+    }
+    const t = this.#tensorsFor(B);
+    this.#statesBuf.set(states.length === nS ? states : states.subarray(0, nS));
+    this.#actionsBuf.set(actions.length === nA ? actions : actions.subarray(0, nA));
+    this.#busy = true;
+    try {
+      await this.#session.run(t.feeds, t.fetches);
+    } finally {
+      this.#busy = false;
+    }
+    out.set(this.#nextBuf.subarray(0, nS));
+  }
+
+  /** Releases the session. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#session.release();
+  }
+}

@@ -1,0 +1,61 @@
+import { paramSpecs, type EnsembleArchitecture } from '../architecture.js';
+import type { Normalisers } from '../Normaliser.js';
+import { OnnxGraphBuilder } from './OnnxGraphBuilder.js';
+import { addMlpForward } from './mlpGraph.js';
+
+/** Graph input/output names of the inference model. */
+export const INFERENCE_IO = { states: 'states', actions: 'actions', next: 'next_states' } as const;
+
+/**
+ * The control-path model: the whole ensemble in one graph, weights and normalisers as
+ * initializers.
+ *
+ * inputs  states E x B x S, actions E x B x A (raw units; B is a dynamic dimension)
+ * output  next_states E x B x S = s + denormalise(mean delta)
+ */
+export function buildInferenceGraph(
+  arch: EnsembleArchitecture,
+  normalisers: Normalisers,
+  weights: readonly Float32Array[],
+): Uint8Array {
+  const E = arch.ensembleSize;
+  const S = arch.stateDim;
+  const A = arch.actionDim;
+  const g = new OnnxGraphBuilder('strider_ensemble_step');
+  const states = g.input(INFERENCE_IO.states, [E, 'B', S]);
+  const actions = g.input(INFERENCE_IO.actions, [E, 'B', A]);
+
+  const inStdInv = Float32Array.from(normalisers.inputStd, (s) => 1 / s);
+  const xRaw = g.op('Concat', [states, actions], { axis: 2 });
+  const x = g.op('Mul', [
+    g.op('Sub', [xRaw, g.initializer('in_mean', [S + A], normalisers.inputMean)]),
+    g.initializer('in_std_inv', [S + A], inStdInv),
+  ]);
+  // The log-variance head is not needed on the control path: keep only the mean columns of the
+  // output layer (halves its MatMul) and drop the log-variance bounds.
+  const specs = paramSpecs(arch).filter((s) => s.kind !== 'logvarBound');
+  const last = specs.length - 2;
+  const params = specs.map((spec, i) => {
+    const data = weights[i] ?? new Float32Array(0);
+    if (arch.output === 'gaussian' && i >= last) {
+      const [e, rows, cols] = [spec.shape[0] ?? 0, spec.shape[1] ?? 0, spec.shape[2] ?? 0];
+      return g.initializer(`w_${spec.name}`, [e, rows, S], takeColumns(data, e * rows, cols, S));
+    }
+    return g.initializer(`w_${spec.name}`, spec.shape, data);
+  });
+  const mean = addMlpForward(g, arch, x, params).out;
+  const delta = g.op('Add', [
+    g.op('Mul', [mean, g.initializer('delta_std', [S], normalisers.deltaStd)]),
+    g.initializer('delta_mean', [S], normalisers.deltaMean),
+  ]);
+  g.op('Add', [states, delta], {}, INFERENCE_IO.next);
+  g.output(INFERENCE_IO.next, [E, 'B', S]);
+  return g.toModel();
+}
+
+/** The first `keep` columns of a rows x cols row-major matrix. */
+function takeColumns(data: Float32Array, rows: number, cols: number, keep: number): Float32Array {
+  const out = new Float32Array(rows * keep);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols, r * cols + keep), r * keep);
+  return out;
+}

@@ -8,11 +8,13 @@ import {
   DeadlineScheduler,
   EpisodeRunner,
   LockstepScheduler,
+  PolicySwitch,
   RandomPolicy,
   SafetyGate,
   type EpisodeRecord,
   type TickScheduler,
 } from '../control/index.js';
+import { LearningLoop, ModelTrainer, type LearningSummary } from '../learning/index.js';
 import { createReward } from '../planning/rewards.js';
 import { MujocoLink } from '../robot/mujoco/index.js';
 import { RealtimeSimDriver } from '../robot/RealtimeSimDriver.js';
@@ -23,6 +25,7 @@ import { monotonicClock, nodeTimers } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
+import { mpcPolicyFactory, plannerShape } from './createMpcPolicy.js';
 
 /** The config `strider run` uses without --config: the planar runner, shipped with strider. */
 export const DEFAULT_CONFIG = fileURLToPath(new URL('../../config/planar_runner.yaml', import.meta.url));
@@ -61,6 +64,8 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
   const periodMs = 1000 / config.control.rate_hz;
   const budget = budgetMs(config.control);
   const pacing = config.robot.mujoco.pacing;
+  const learning = config.control.policy === 'mpc';
+  if (learning) plannerShape(config); // fail on an inconsistent planner before any episode runs
 
   const link = new MujocoLink({
     modelPath: config.robot.model,
@@ -86,8 +91,18 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
     const commanded = config.control.actuators ?? description.actuators.map((a) => a.name);
     const gate = new SafetyGate(link, description.actuators, commanded, assembler.layout);
     const commandedInfo = commanded.map((name) => description.actuators.find((a) => a.name === name)!);
+    for (const a of commandedInfo) {
+      if (!Number.isFinite(a.commandLimits[0]) || !Number.isFinite(a.commandLimits[1])) {
+        throw new StriderError(
+          'MODEL_UNSUPPORTED',
+          `actuator "${a.name}" in ${description.modelPath} has no finite control range; ` +
+            'random actions and the planner need one (MJCF: ctrlrange="lo hi"; URDF: <limit effort=...>)',
+        );
+      }
+    }
     const reward = createReward(config.task, assembler.layout, commandedInfo);
-    const policy = new RandomPolicy(commandedInfo, { scale: config.control.random.scale, seed: config.run.seed });
+    const random = new RandomPolicy(commandedInfo, { scale: config.control.random.scale, seed: config.run.seed });
+    const policy = new PolicySwitch(random);
     const latency = new LatencyHistogram();
     const onError = (err: unknown): void => {
       logger.error({ err }, 'tick failed');
@@ -122,7 +137,9 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
       logger,
       onTransition: (t) => episodeRunner?.onTransition(t),
     });
-    const total = config.run.episodes;
+    const total = learning
+      ? config.learning.random_episodes + config.learning.iterations * config.learning.episodes_per_iteration
+      : config.run.episodes;
     const steps = config.run.steps_per_episode;
     episodeRunner = new EpisodeRunner({
       link,
@@ -131,11 +148,10 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
       reward,
       scheduler,
       pacing,
-      episodes: total,
       stepsPerEpisode: steps,
       actionDim: commanded.length,
       seed: config.run.seed,
-      source: policy.source,
+      source: () => policy.source,
       logger,
       onStep: (ep, step, ret) => {
         progress.update(clock.nowMs(), () =>
@@ -154,7 +170,45 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
       simDriver = new RealtimeSimDriver(link, { periodMs, clock, timers: nodeTimers, logger });
       simDriver.start();
     }
-    const records = await episodeRunner.run();
+    let summaryOfLearning: LearningSummary | null = null;
+    if (learning) {
+      const trainer = await ModelTrainer.create({
+        stateDim: assembler.layout.dim,
+        actionDim: commanded.length,
+        model: config.model,
+        randFraction: config.learning.rand_fraction,
+        seed: config.run.seed,
+        logger,
+      });
+      try {
+        summaryOfLearning = await new LearningLoop({
+          runner: episodeRunner,
+          policy,
+          random,
+          trainer,
+          makeMpcPolicy: mpcPolicyFactory({
+            config,
+            actuators: commandedInfo,
+            reward,
+            clock,
+            budgetMs: budget,
+            stateDim: assembler.layout.dim,
+          }),
+          randomEpisodes: config.learning.random_episodes,
+          iterations: config.learning.iterations,
+          episodesPerIteration: config.learning.episodes_per_iteration,
+          logger,
+          onModel: (m) => {
+            progress.update(clock.nowMs(), () => `model v${m.version} serving: val loss ${m.metrics.val_loss.toFixed(3)}, H-step error ${m.metrics.h_step_error.toFixed(3)}`, 'force');
+          },
+        }).run();
+      } finally {
+        await trainer.close();
+      }
+    } else {
+      await episodeRunner.runEpisodes(total);
+    }
+    const records = episodeRunner.records;
     progress.done();
     await simDriver?.stop();
 
@@ -190,7 +244,9 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
         pacing,
         overruns: scheduler.overruns,
       },
-      model: null,
+      model: lastModel(summaryOfLearning),
+      models: summaryOfLearning?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],
+      planner: summaryOfLearning === null ? null : plannerReport(summaryOfLearning, config),
       artifacts,
     };
     writeReport(reportPath, report);
@@ -206,6 +262,25 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
     });
     await link.close();
   }
+}
+
+function lastModel(s: LearningSummary | null): RunReport['model'] {
+  const m = s?.models[s.models.length - 1];
+  if (m === undefined) return null;
+  return { version: m.version, train_loss: m.metrics.train_loss, val_loss: m.metrics.val_loss, h_step_error: m.metrics.h_step_error };
+}
+
+function plannerReport(s: LearningSummary, config: StriderConfig): RunReport['planner'] {
+  const p = s.planner;
+  return {
+    optimizer: config.planner.optimizer,
+    horizon: config.planner.horizon,
+    population: config.planner.population,
+    plans: p.plans,
+    missed: p.missed,
+    overrun: p.overrun,
+    mean_iterations: p.plans > 0 ? p.iterations / p.plans : 0,
+  };
 }
 
 function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {

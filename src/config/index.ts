@@ -6,6 +6,9 @@ export type {
   ControlConfig,
   TaskConfig,
   RunConfig,
+  ModelConfig,
+  PlannerConfig,
+  LearningConfig,
   BaseQuantity,
 } from './schema.js';
 export { loadConfig, parseOverride, budgetMs } from './loadConfig.js';

@@ -86,7 +86,13 @@ const controlSchema = z
       .min(1)
       .optional()
       .describe('actuators commanded, in this order (default: all actuators, model order)'),
-    policy: z.enum(['random']).default('random').describe('who chooses actions: random'),
+    policy: z
+      .enum(['random', 'mpc'])
+      .default('mpc')
+      .describe(
+        'random: random actions only; mpc: the learning loop (Nagabandi Alg. 1): random episodes, ' +
+          'fit the ensemble, then MPC episodes aggregated into the data and refit',
+      ),
     random: randomPolicySchema,
   })
   .prefault({});
@@ -115,9 +121,89 @@ const taskSchema = z
   })
   .prefault({});
 
+const modelSchema = z
+  .strictObject({
+    ensemble_size: z.number().int().min(1).max(20).default(5).describe('E, ensemble members'),
+    hidden: z
+      .array(z.number().int().min(1).max(4096))
+      .min(1)
+      .max(8)
+      .default([200, 200, 200])
+      .describe('hidden layer widths of each member'),
+    activation: z.enum(['swish', 'relu']).default('swish').describe('hidden activation (PETS: swish; Nagabandi: relu)'),
+    output: z
+      .enum(['gaussian', 'deterministic'])
+      .default('gaussian')
+      .describe('gaussian: mean and bounded log-variance, NLL (PETS); deterministic: MSE (Nagabandi)'),
+    backend: z
+      .enum(['auto', 'onnx', 'tfjs'])
+      .default('auto')
+      .describe('training engine: onnx (onnxruntime-node graph), tfjs (TensorFlow.js), auto (onnx, else tfjs)'),
+    learning_rate: z.number().gt(0).max(1).default(0.001).describe('Adam learning rate'),
+    batch_size: z.number().int().min(1).max(65536).default(256).describe('minibatch rows per member'),
+    epochs_first: z.number().int().min(1).max(10000).default(40).describe('epochs of the first fit (on D_rand)'),
+    epochs_per_round: z.number().int().min(1).max(10000).default(15).describe('epochs of each refit (warm started)'),
+    holdout_fraction: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .default(0.1)
+      .describe('fraction of transitions held out for validation, by whole episodes'),
+    h_step_horizon: z
+      .number()
+      .int()
+      .min(0)
+      .max(200)
+      .default(10)
+      .describe('H of the open-loop validation error (Nagabandi eq. 3); 0 skips it'),
+  })
+  .prefault({});
+
+const plannerSchema = z
+  .strictObject({
+    optimizer: z.enum(['random', 'cem', 'mppi']).default('cem').describe('random shooting, CEM or MPPI'),
+    horizon: z.number().int().min(1).max(200).default(15).describe('H, planning horizon in control steps'),
+    population: z.number().int().min(2).max(100000).default(400).describe('K, action sequences per iteration'),
+    particles: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('P, TS-inf particles per sequence (default: one per ensemble member); K*P must divide by E'),
+    iterations: z.number().int().min(1).max(100).default(5).describe('most optimiser iterations per tick (anytime: fewer if the budget ends)'),
+    elites: z.number().int().min(1).optional().describe('CEM elites (default 10% of K)'),
+    alpha: z.number().min(0).lt(1).default(0.1).describe('CEM smoothing: weight on the previous mean/std'),
+    temperature: z.number().gt(0).default(1).describe('MPPI temperature lambda, reward units'),
+    noise_beta: z.number().min(0).max(5).default(0).describe('coloured noise exponent along the horizon (iCEM: 2)'),
+    keep_elite_fraction: z.number().min(0).max(1).default(0).describe('iCEM: elites carried to the next iteration and tick'),
+    discount: z.number().gt(0).max(1).default(1).describe('reward discount per step'),
+  })
+  .prefault({});
+
+const learningSchema = z
+  .strictObject({
+    random_episodes: z.number().int().min(1).max(10000).default(5).describe('episodes of random actions collected first (D_rand)'),
+    iterations: z.number().int().min(0).max(10000).default(8).describe('aggregation iterations: MPC episodes, then refit'),
+    episodes_per_iteration: z.number().int().min(1).max(1000).default(1).describe('MPC episodes per iteration (into D_rl)'),
+    rand_fraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.25)
+      .describe('share of D_rand in each refit\u2019s data once D_rl exists (Nagabandi mixes D_rand and D_rl)'),
+  })
+  .prefault({});
+
 const runSchema = z
   .strictObject({
-    episodes: z.number().int().min(1).max(100000).default(5).describe('episodes to run'),
+    episodes: z
+      .number()
+      .int()
+      .min(1)
+      .max(100000)
+      .default(5)
+      .describe('episodes to run with control.policy random (the learning loop counts its own)'),
     steps_per_episode: z
       .number()
       .int()
@@ -143,6 +229,9 @@ export const configSchema = z.strictObject({
   state: stateSchema,
   control: controlSchema,
   task: taskSchema,
+  model: modelSchema,
+  planner: plannerSchema,
+  learning: learningSchema,
   run: runSchema,
   log: logSchema,
 });
@@ -153,4 +242,7 @@ export type StateConfig = StriderConfig['state'];
 export type ControlConfig = StriderConfig['control'];
 export type TaskConfig = StriderConfig['task'];
 export type RunConfig = StriderConfig['run'];
+export type ModelConfig = StriderConfig['model'];
+export type PlannerConfig = StriderConfig['planner'];
+export type LearningConfig = StriderConfig['learning'];
 export type BaseQuantity = (typeof BASE_QUANTITIES)[number];

@@ -111,9 +111,15 @@ export class ControlLoop {
     this.#pending = false;
   }
 
-  /** Drop a pending transition (after a reset, the next state belongs to a new episode). */
+  /** Drop a pending transition (its next state would belong to another episode). */
   discardPending(): void {
     this.#pending = false;
+  }
+
+  /** At an episode reset: drop the pending transition and reset the policy's episode memory. */
+  startEpisode(): void {
+    this.#pending = false;
+    this.#o.policy.reset?.();
   }
 
   #completePending(): void {

@@ -122,7 +122,7 @@ export class EpisodeRunner {
       this.#needReset = false;
       o.assembler.clear();
       o.link.reset(o.seed + this.#episode);
-      o.loop.discardPending();
+      o.loop.startEpisode();
     }
     if (this.#endNext || this.#stopRequested) {
       // realtime pacing: the last action's next state has arrived by this tick

@@ -9,6 +9,7 @@ export type { EpisodeRecord, EpisodeRunnerOptions } from './EpisodeRunner.js';
 export { SafetyGate } from './SafetyGate.js';
 export type { GateVerdict } from './SafetyGate.js';
 export { RandomPolicy } from './RandomPolicy.js';
+export { PolicySwitch } from './PolicySwitch.js';
 export type {
   ActionPolicy,
   ActionSource,

@@ -45,6 +45,8 @@ export type ActionSource = 'random' | 'mpc' | 'policy' | 'mixed';
 export interface ActionPolicy {
   readonly source: ActionSource;
   act(state: Float32Array, deadlineMs: number, out: Float32Array): void | Promise<void>;
+  /** Forget per-episode memory (e.g. the MPC warm start) at an episode reset. */
+  reset?(): void;
 }
 
 /** One executed control step. Buffers are borrowed: a sink copies what it keeps. */

@@ -192,6 +192,11 @@ export class MpcPlanner {
       this.#iterationMsEstimate = Number.isNaN(estimate) || tookMs > decayed ? tookMs : decayed;
     }
 
+    if (iterations === 0 && !Number.isNaN(this.#iterationMsEstimate)) {
+      // An estimate above the budget (one slow outlier: a first ONNX run, a GC pause) would
+      // otherwise lock the planner out for good; decaying it on every miss retries soon.
+      this.#iterationMsEstimate *= ESTIMATE_DECAY;
+    }
     const endMs = clock.nowMs();
     const r = this.#result;
     r.iterations = iterations;

@@ -16,3 +16,6 @@ export type {
   PlanResult,
   PlanStatus,
 } from './types.js';
+export { MpcPolicy } from './MpcPolicy.js';
+export type { MpcPolicyStats } from './MpcPolicy.js';
+export { ForwardSpeedReward, CmdVelReward, createReward } from './rewards.js';

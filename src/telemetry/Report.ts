@@ -49,6 +49,19 @@ export interface RunReport {
   episodes: EpisodeReport[];
   ticks: TickReport;
   model: ModelReport | null;
+  /** Every model version trained in this run, with its training and validation figures. */
+  models: Array<{ version: number } & Record<string, number | string>>;
+  /** MPC planner figures over the run (null without MPC). */
+  planner: {
+    optimizer: string;
+    horizon: number;
+    population: number;
+    plans: number;
+    /** Ticks where no iteration fitted the budget: the shifted previous plan was executed. */
+    missed: number;
+    overrun: number;
+    mean_iterations: number;
+  } | null;
   artifacts: Record<string, string>;
 }
 

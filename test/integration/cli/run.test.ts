@@ -26,9 +26,9 @@ describe('strider run (CLI, embedded MuJoCo)', function () {
     tmp.cleanup();
   });
 
-  it('runs the default planar runner, writes the report contract and both plots, exits 0', () => {
+  it('runs the planar runner with random actions, writes the report contract and both plots, exits 0', () => {
     const out = join(tmp.dir, 'default');
-    const r = strider(['run', '--out', out, '--set', 'run.episodes=2', '--set', 'run.steps_per_episode=30']);
+    const r = strider(['run', '--out', out, '--set', 'control.policy=random', '--set', 'run.episodes=2', '--set', 'run.steps_per_episode=30']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /strider run completed: 2 episodes on planar_runner/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
@@ -59,7 +59,7 @@ describe('strider run (CLI, embedded MuJoCo)', function () {
     const out = join(tmp.dir, 'heavy');
     const reportPath = join(tmp.dir, 'heavy-report.json');
     const model = resolve('urdf/planar_runner_heavy.xml');
-    const r = strider(['run', '--out', out, '--report', reportPath, '--set', `robot.model=${model}`, '--set', 'run.episodes=1', '--set', 'run.steps_per_episode=20']);
+    const r = strider(['run', '--out', out, '--report', reportPath, '--set', `robot.model=${model}`, '--set', 'control.policy=random', '--set', 'run.episodes=1', '--set', 'run.steps_per_episode=20']);
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport;
     assert.equal(report.robot.model, model);

@@ -488,6 +488,24 @@ describe('MpcPlanner', () => {
       assert.deepEqual(Array.from(r.plan), [...Array.from(previous.subarray(2)), 0, 0]);
     });
 
+    it('recovers from one slow outlier iteration: the estimate decays on each miss', async () => {
+      const { planner, clock, stepper } = timedSetup();
+      stepper.onStep = () => {
+        clock.now += 50; // a first-run outlier: 200 ms for one iteration
+      };
+      await planner.plan(START, clock.now + 1000);
+      assert.equal(planner.iterationMsEstimate, 200);
+      stepper.onStep = () => {
+        clock.now += 1; // steady state: 4 ms per iteration
+      };
+      const statuses: string[] = [];
+      for (let tick = 0; tick < 12; tick++) statuses.push((await planner.plan(START, clock.now + 23)).status);
+      assert.equal(statuses[0], 'missed');
+      // 200 * 0.8^k < 23 after 10 misses, then iterations run and the estimate tracks 4 ms again
+      assert.equal(statuses[statuses.length - 1], 'ok');
+      assert.equal(planner.iterationMsEstimate < 23, true);
+    });
+
     it('misses on the first call when the deadline has already passed', async () => {
       const { planner, clock, stepper } = timedSetup();
       const r = await planner.plan(START, clock.now - 1);

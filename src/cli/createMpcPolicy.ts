@@ -1,0 +1,80 @@
+import type { PlannerConfig, StriderConfig } from '../config/schema.js';
+import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
+import type { ModelVersion } from '../learning/types.js';
+import { MpcPlanner } from '../planning/MpcPlanner.js';
+import { MpcPolicy } from '../planning/MpcPolicy.js';
+import type { BatchReward, PlannerOptions } from '../planning/types.js';
+import type { ActuatorInfo } from '../robot/types.js';
+import type { Clock } from '../util/clock.js';
+import { Rng } from '../util/rng.js';
+import { StriderError } from '../util/StriderError.js';
+
+/** Particles per sequence and rollouts per ensemble member for this config; checks divisibility. */
+export function plannerShape(config: Pick<StriderConfig, 'planner' | 'model'>): { particles: number; batchPerMember: number } {
+  const E = config.model.ensemble_size;
+  const particles = config.planner.particles ?? E;
+  const rollouts = config.planner.population * particles;
+  if (rollouts % E !== 0) {
+    throw new StriderError(
+      'CONFIG_INVALID',
+      `planner.population (${config.planner.population}) x planner.particles (${particles}) = ${rollouts} ` +
+        `must be divisible by model.ensemble_size (${E}) for TS-inf propagation`,
+    );
+  }
+  return { particles, batchPerMember: rollouts / E };
+}
+
+function plannerOptions(p: PlannerConfig, particles: number, actuators: readonly ActuatorInfo[], budgetMs: number): PlannerOptions {
+  return {
+    optimizer: p.optimizer,
+    horizon: p.horizon,
+    population: p.population,
+    particles,
+    actionLow: actuators.map((a) => a.commandLimits[0]),
+    actionHigh: actuators.map((a) => a.commandLimits[1]),
+    discount: p.discount,
+    maxIterations: p.iterations,
+    noiseBeta: p.noise_beta,
+    // leave a tenth of the budget for the gate, the command and the bookkeeping after planning
+    timeMarginMs: budgetMs * 0.1,
+    cem: { alpha: p.alpha, keepEliteFraction: p.keep_elite_fraction, ...(p.elites !== undefined ? { elites: p.elites } : {}) },
+    mppi: { temperature: p.temperature },
+  };
+}
+
+export interface MpcPolicyFactoryOptions {
+  readonly config: Pick<StriderConfig, 'planner' | 'model' | 'run'>;
+  readonly actuators: readonly ActuatorInfo[];
+  readonly reward: BatchReward;
+  readonly clock: Clock;
+  readonly budgetMs: number;
+  readonly stateDim: number;
+}
+
+/**
+ * Returns the function the learning loop calls for each new model version: an ONNX Runtime
+ * session over the ensemble (built once per version), a planner on it, and one warm-up plan so the
+ * first tick does not pay ONNX Runtime's first-run cost. Runs between episodes, never on a tick.
+ */
+export function mpcPolicyFactory(o: MpcPolicyFactoryOptions): (model: ModelVersion) => Promise<MpcPolicy> {
+  const { particles, batchPerMember } = plannerShape(o.config);
+  const options = plannerOptions(o.config.planner, particles, o.actuators, o.budgetMs);
+  return async (model) => {
+    const stepper = await OnnxEnsemble.create(model.snapshot, { maxBatchPerMember: batchPerMember, intraOpNumThreads: 2 });
+    try {
+      const planner = new MpcPlanner(
+        { stepper, reward: o.reward, clock: o.clock, rng: new Rng(o.config.run.seed + model.version) },
+        options,
+      );
+      // Warm-up: ONNX Runtime's first runs are slow; three generous plans settle the planner's
+      // iteration-time estimate before the first real tick.
+      const warmState = new Float32Array(o.stateDim);
+      for (let i = 0; i < 3; i++) await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
+      planner.reset();
+      return new MpcPolicy(planner, () => stepper.close());
+    } catch (err) {
+      await stepper.close();
+      throw err;
+    }
+  };
+}

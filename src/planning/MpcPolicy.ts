@@ -1,0 +1,51 @@
+import type { ActionPolicy } from '../control/types.js';
+import type { MpcPlanner } from './MpcPlanner.js';
+
+/** Counters of one MPC policy (one model version). */
+export interface MpcPolicyStats {
+  plans: number;
+  /** Ticks where no optimiser iteration fitted the budget: the shifted previous plan was executed. */
+  missed: number;
+  /** Ticks where the planner returned after the deadline. */
+  overrun: number;
+  /** Optimiser iterations summed over plans (mean = iterations / plans). */
+  iterations: number;
+}
+
+/**
+ * The MPC expert as a control-loop policy: every tick it plans over the horizon with the ensemble
+ * by the tick's deadline and executes the first action (Nagabandi et al. 2017). A miss (no
+ * iteration fitted) executes the previous plan shifted by one step, and is counted.
+ */
+export class MpcPolicy implements ActionPolicy {
+  readonly source = 'mpc' as const;
+  readonly stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+  readonly #planner: MpcPlanner;
+  readonly #onClose: () => Promise<void>;
+
+  /**
+   * @param planner built on this policy's model version.
+   * @param onClose frees what the planner's model owns (the ONNX session); called by close().
+   */
+  constructor(planner: MpcPlanner, onClose: () => Promise<void>) {
+    this.#planner = planner;
+    this.#onClose = onClose;
+  }
+
+  async act(state: Float32Array, deadlineMs: number, out: Float32Array): Promise<void> {
+    const r = await this.#planner.plan(state, deadlineMs);
+    this.stats.plans++;
+    this.stats.iterations += r.iterations;
+    if (r.status === 'missed') this.stats.missed++;
+    else if (r.status === 'overrun') this.stats.overrun++;
+    out.set(r.action);
+  }
+
+  reset(): void {
+    this.#planner.reset();
+  }
+
+  async close(): Promise<void> {
+    await this.#onClose();
+  }
+}

@@ -163,7 +163,7 @@ const plannerSchema = z
   .strictObject({
     optimizer: z.enum(['random', 'cem', 'mppi']).default('cem').describe('random shooting, CEM or MPPI'),
     horizon: z.number().int().min(1).max(200).default(15).describe('H, planning horizon in control steps'),
-    population: z.number().int().min(2).max(100000).default(400).describe('K, action sequences per iteration'),
+    population: z.number().int().min(2).max(100000).default(200).describe('K, action sequences per iteration'),
     particles: z
       .number()
       .int()
@@ -188,10 +188,13 @@ const learningSchema = z
     episodes_per_iteration: z.number().int().min(1).max(1000).default(1).describe('MPC episodes per iteration (into D_rl)'),
     rand_fraction: z
       .number()
-      .min(0)
+      .gt(0)
       .max(1)
-      .default(0.25)
-      .describe('share of D_rand in each refit\u2019s data once D_rl exists (Nagabandi mixes D_rand and D_rl)'),
+      .default(1)
+      .describe(
+        'cap on the share of D_rand in each refit once D_rl exists (a random subset of its ' +
+          'segments); 1 keeps all of D_rand and D_rl (Alg. 1 as written)',
+      ),
   })
   .prefault({});
 

@@ -48,14 +48,16 @@ export class Dataset {
   }
 
   /**
-   * The refit's data: all of D_rl plus a random subset of D_rand segments making up about
-   * `randFraction` of the total (all of D_rand while D_rl is empty or when it has too little).
+   * The refit's data: all of D_rl, plus D_rand capped so that it makes up at most `randFraction`
+   * of the total (a random subset of its segments). randFraction 1 keeps everything (Alg. 1 as
+   * written: D_rand and D_rl together); while D_rl is empty, D_rand is used whole.
    */
   mix(randFraction: number): { data: Trajectory[]; rand: number; rl: number } {
     const A = this.#o.actionDim;
     const rl = this.count('rl');
-    if (rl === 0 || randFraction >= 1) return { data: [...this.#rand], rand: this.count('rand'), rl: 0 };
-    const wanted = (randFraction / (1 - randFraction)) * rl;
+    const all = this.count('rand');
+    const wanted = randFraction >= 1 ? all : (randFraction / (1 - randFraction)) * rl;
+    if (rl === 0 || wanted >= all) return { data: [...this.#rand, ...this.#rl], rand: all, rl };
     const order = this.#rand.map((_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(this.#rng.next() * (i + 1));

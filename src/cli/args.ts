@@ -84,7 +84,7 @@ Commands:
             planar runner), write a report and plots
   train     (not yet available) the online trainer process
   replay    (not yet available) replay rosbag2 bags into a dataset
-  bench     (not yet available) planner, inference, tick and training benchmarks
+  bench     planner, inference, tick and training benchmarks (figures, JSON with --report)
 
 ${COMMON_HELP}
   -V, --version           print the version
@@ -119,7 +119,14 @@ Not yet available: rosbag2 replay lands with the bags issue.
 ${COMMON_HELP}`,
   bench: `Usage: strider bench [options]
 
-Not yet available: the benchmarks land with the learning-loop issue.
+Prints figures (not pass/fail) and writes them as JSON (--report FILE, default OUT/bench.json):
+  planner   one MPC optimiser iteration over the ONNX ensemble, for the configured shapes and
+            for E5 K200 H15 200x3 obs 29 act 8: model-steps/s and GFLOP/s
+  engine    the raw ONNX Runtime forward chain for the same shapes, in the same run, and the
+            planner's efficiency (engine time / planner time)
+  tick      control tick latency p50/p99/max at 50 Hz in real-time pacing with MPC
+  training  ensemble training throughput in sample-passes/s
+The config (default config/planar_runner.yaml) sets the robot and shapes; --set overrides it.
 
 ${COMMON_HELP}`,
 };

@@ -22,9 +22,12 @@ async function dispatch(args: CommonArgs): Promise<number> {
       const { runCommand } = await import('./runCommand.js');
       return runCommand(args, version());
     }
+    case 'bench': {
+      const { benchCommand } = await import('./benchCommand.js');
+      return benchCommand(args);
+    }
     case 'train':
     case 'replay':
-    case 'bench':
       process.stderr.write(`strider ${args.command}: not yet available in this version; see strider --help\n`);
       return 2;
   }

@@ -2,30 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { budgetMs, loadConfig, type StriderConfig } from '../config/index.js';
-import {
-  ControlLoop,
-  DeadlineScheduler,
-  EpisodeRunner,
-  LockstepScheduler,
-  PolicySwitch,
-  RandomPolicy,
-  SafetyGate,
-  type EpisodeRecord,
-  type TickScheduler,
-} from '../control/index.js';
+import { loadConfig, type StriderConfig } from '../config/index.js';
+import type { EpisodeRecord } from '../control/index.js';
 import { LearningLoop, ModelTrainer, type LearningSummary } from '../learning/index.js';
-import { createReward } from '../planning/rewards.js';
-import { MujocoLink } from '../robot/mujoco/index.js';
-import { RealtimeSimDriver } from '../robot/RealtimeSimDriver.js';
-import { StateAssembler } from '../state/index.js';
-import { LatencyHistogram, Progress, writeReport, type RunReport } from '../telemetry/index.js';
+import { Progress, writeReport, type RunReport } from '../telemetry/index.js';
 import { writeRunPlots } from '../telemetry/runPlots.js';
-import { monotonicClock, nodeTimers } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { mpcPolicyFactory, plannerShape } from './createMpcPolicy.js';
+import { RunSession } from './RunSession.js';
 
 /** The config `strider run` uses without --config: the planar runner, shipped with strider. */
 export const DEFAULT_CONFIG = fileURLToPath(new URL('../../config/planar_runner.yaml', import.meta.url));
@@ -35,11 +21,22 @@ function timestamp(d: Date): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
+/** Creates OUT (StriderError IO naming it on failure) and returns its absolute path. */
+export function prepareOutDir(out: string | undefined, startedAt: Date): string {
+  const outDir = resolve(out ?? join('runs', timestamp(startedAt)));
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (cause) {
+    throw new StriderError('IO', `cannot create output folder ${outDir}`, { cause });
+  }
+  return outDir;
+}
+
 /**
  * JSON log lines always go to OUT/strider.log; on a terminal stderr shows warnings only (the
  * progress line carries the rest), elsewhere (CI, systemd) stderr gets the full log.
  */
-function createRunLogger(config: StriderConfig, outDir: string): Logger {
+export function createRunLogger(config: StriderConfig, outDir: string): Logger {
   const level = (process.env['STRIDER_LOG_LEVEL'] as StriderConfig['log']['level'] | undefined) ?? config.log.level;
   const streams = [
     { level, stream: pino.destination({ dest: join(outDir, 'strider.log'), sync: true, mkdir: true }) },
@@ -48,173 +45,95 @@ function createRunLogger(config: StriderConfig, outDir: string): Logger {
   return pino({ name: 'strider', level, base: { pid: process.pid } }, pino.multistream(streams));
 }
 
-/** `strider run`: the composition root of the control loop on the configured robot. */
+/** `strider run`: random episodes, or the learning loop (control.policy mpc), then report and plots. */
 export async function runCommand(args: CommonArgs, version: string): Promise<number> {
   const startedAt = new Date();
   const { config, path: configPath } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: args.set });
-  const outDir = resolve(args.out ?? join('runs', timestamp(startedAt)));
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (cause) {
-    throw new StriderError('IO', `cannot create output folder ${outDir}`, { cause });
-  }
-  const reportPath = resolve(args.report ?? join(outDir, 'report.json'));
-  const logger = createRunLogger(config, outDir);
-  const clock = monotonicClock;
-  const periodMs = 1000 / config.control.rate_hz;
-  const budget = budgetMs(config.control);
-  const pacing = config.robot.mujoco.pacing;
   const learning = config.control.policy === 'mpc';
   if (learning) plannerShape(config); // fail on an inconsistent planner before any episode runs
-
-  const link = new MujocoLink({
-    modelPath: config.robot.model,
-    controlPeriodSec: periodMs / 1000,
-    resetNoiseScale: config.robot.mujoco.reset_noise,
-    urdf: { floatingBase: config.robot.mujoco.floating_base },
-    logger,
-  });
-  let simDriver: RealtimeSimDriver | null = null;
+  const outDir = prepareOutDir(args.out, startedAt);
+  const reportPath = resolve(args.report ?? join(outDir, 'report.json'));
+  const logger = createRunLogger(config, outDir);
   const progress = new Progress();
+  const total = learning
+    ? config.learning.random_episodes + config.learning.iterations * config.learning.episodes_per_iteration
+    : config.run.episodes;
+  const steps = config.run.steps_per_episode;
+  const session: RunSession = new RunSession({
+    config,
+    logger,
+    onStep: (ep, step, ret) => {
+      progress.update(session.clock.nowMs(), () => {
+        const l = session.latency;
+        return (
+          `episode ${ep + 1}/${total} (${session.parts.policy.source})  step ${step}/${steps}  return ${ret.toFixed(1)}  ` +
+          `tick p50 ${l.quantileMs(0.5).toFixed(2)} ms  p99 ${l.quantileMs(0.99).toFixed(2)} ms  misses ${session.parts.loop.stats.misses}`
+        );
+      });
+    },
+    onEpisode: (r) => {
+      logger.info({ episode: r.index, steps: r.steps, return: r.return, source: r.source, terminated: r.terminated }, 'episode done');
+    },
+  });
+
   const signalled = { interrupted: false };
   const onSignal = (signal: NodeJS.Signals): void => {
     signalled.interrupted = true;
     logger.warn({ signal }, 'stopping: finishing the current episode and writing the report');
-    runner?.stop();
+    session.stop();
   };
-  let runner: EpisodeRunner | null = null;
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const description = await link.configure();
-    const assembler = new StateAssembler(description, config.state);
-    const commanded = config.control.actuators ?? description.actuators.map((a) => a.name);
-    const gate = new SafetyGate(link, description.actuators, commanded, assembler.layout);
-    const commandedInfo = commanded.map((name) => description.actuators.find((a) => a.name === name)!);
-    for (const a of commandedInfo) {
-      if (!Number.isFinite(a.commandLimits[0]) || !Number.isFinite(a.commandLimits[1])) {
-        throw new StriderError(
-          'MODEL_UNSUPPORTED',
-          `actuator "${a.name}" in ${description.modelPath} has no finite control range; ` +
-            'random actions and the planner need one (MJCF: ctrlrange="lo hi"; URDF: <limit effort=...>)',
-        );
-      }
-    }
-    const reward = createReward(config.task, assembler.layout, commandedInfo);
-    const random = new RandomPolicy(commandedInfo, { scale: config.control.random.scale, seed: config.run.seed });
-    const policy = new PolicySwitch(random);
-    const latency = new LatencyHistogram();
-    const onError = (err: unknown): void => {
-      logger.error({ err }, 'tick failed');
-    };
-    const scheduler: TickScheduler =
-      pacing === 'lockstep'
-        ? new LockstepScheduler({ clock, periodMs, onError })
-        : new DeadlineScheduler({ periodMs, clock, timers: nodeTimers, onError });
-    logger.info(
-      {
-        robot: description.name,
-        model: description.modelPath,
-        joints: description.joints.length,
-        actuators: commanded.length,
-        stateDim: assembler.layout.dim,
-        rateHz: config.control.rate_hz,
-        budgetMs: budget,
-        pacing,
-      },
-      'configured',
-    );
-
-    let episodeRunner: EpisodeRunner | null = null;
-    const loop = new ControlLoop({
-      assembler,
-      policy,
-      gate,
-      clock,
-      budgetMs: budget,
-      actionDim: commanded.length,
-      latency,
-      logger,
-      onTransition: (t) => episodeRunner?.onTransition(t),
-    });
-    const total = learning
-      ? config.learning.random_episodes + config.learning.iterations * config.learning.episodes_per_iteration
-      : config.run.episodes;
-    const steps = config.run.steps_per_episode;
-    episodeRunner = new EpisodeRunner({
-      link,
-      assembler,
-      loop,
-      reward,
-      scheduler,
-      pacing,
-      stepsPerEpisode: steps,
-      actionDim: commanded.length,
-      seed: config.run.seed,
-      source: () => policy.source,
-      logger,
-      onStep: (ep, step, ret) => {
-        progress.update(clock.nowMs(), () =>
-          `episode ${ep + 1}/${total}  step ${step}/${steps}  return ${ret.toFixed(1)}  ` +
-          `tick p50 ${latency.quantileMs(0.5).toFixed(3)} ms  p99 ${latency.quantileMs(0.99).toFixed(3)} ms  misses ${loop.stats.misses}`,
-        );
-      },
-      onEpisode: (r) => {
-        logger.info({ episode: r.index, steps: r.steps, return: r.return, source: r.source, terminated: r.terminated }, 'episode done');
-      },
-    });
-    runner = episodeRunner;
-
-    await link.activate(assembler);
-    if (pacing === 'realtime') {
-      simDriver = new RealtimeSimDriver(link, { periodMs, clock, timers: nodeTimers, logger });
-      simDriver.start();
-    }
-    let summaryOfLearning: LearningSummary | null = null;
+    const parts = await session.open();
+    let learned: LearningSummary | null = null;
     if (learning) {
       const trainer = await ModelTrainer.create({
-        stateDim: assembler.layout.dim,
-        actionDim: commanded.length,
+        stateDim: parts.assembler.layout.dim,
+        actionDim: parts.actuators.length,
         model: config.model,
         randFraction: config.learning.rand_fraction,
         seed: config.run.seed,
         logger,
       });
       try {
-        summaryOfLearning = await new LearningLoop({
-          runner: episodeRunner,
-          policy,
-          random,
+        learned = await new LearningLoop({
+          runner: parts.runner,
+          policy: parts.policy,
+          random: parts.random,
           trainer,
           makeMpcPolicy: mpcPolicyFactory({
             config,
-            actuators: commandedInfo,
-            reward,
-            clock,
-            budgetMs: budget,
-            stateDim: assembler.layout.dim,
+            actuators: parts.actuators,
+            reward: parts.reward,
+            clock: session.clock,
+            budgetMs: session.budgetMs,
+            stateDim: parts.assembler.layout.dim,
           }),
           randomEpisodes: config.learning.random_episodes,
           iterations: config.learning.iterations,
           episodesPerIteration: config.learning.episodes_per_iteration,
           logger,
           onModel: (m) => {
-            progress.update(clock.nowMs(), () => `model v${m.version} serving: val loss ${m.metrics.val_loss.toFixed(3)}, H-step error ${m.metrics.h_step_error.toFixed(3)}`, 'force');
+            progress.update(
+              session.clock.nowMs(),
+              () => `model v${m.version} serving: val loss ${m.metrics.val_loss.toFixed(3)}, H-step error ${m.metrics.h_step_error.toFixed(3)} (zero-delta ${m.metrics.h_step_baseline.toFixed(3)})`,
+              'force',
+            );
           },
         }).run();
       } finally {
         await trainer.close();
       }
     } else {
-      await episodeRunner.runEpisodes(total);
+      await parts.runner.runEpisodes(total);
     }
-    const records = episodeRunner.records;
     progress.done();
-    await simDriver?.stop();
+    const records = parts.runner.records;
 
     const artifacts: Record<string, string> = { report: reportPath, log: join(outDir, 'strider.log') };
-    const plots = await writeRunPlots(outDir, records, latency, budget, logger);
-    Object.assign(artifacts, plots);
+    Object.assign(artifacts, await writeRunPlots(outDir, records, session.latency, session.budgetMs, logger));
+    const { loop, scheduler, description, assembler, actuators } = parts;
     const report: RunReport = {
       strider: version,
       command: 'run',
@@ -227,26 +146,26 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
         name: description.name,
         model: description.modelPath,
         joints: description.joints.map((j) => j.name),
-        actuators: commanded,
+        actuators: actuators.map((a) => a.name),
         base: description.base.kind,
       },
       state: { dim: assembler.layout.dim, names: [...assembler.layout.names] },
       episodes: records.map(episodeReport),
       ticks: {
         count: loop.stats.ticks,
-        budget_ms: budget,
-        p50_ms: latency.quantileMs(0.5),
-        p99_ms: latency.quantileMs(0.99),
-        max_ms: latency.maxMs,
+        budget_ms: session.budgetMs,
+        p50_ms: session.latency.quantileMs(0.5),
+        p99_ms: session.latency.quantileMs(0.99),
+        max_ms: session.latency.maxMs,
         misses: loop.stats.misses,
-        fallbacks: loop.stats.fallbacks,
+        fallbacks: loop.stats.fallbacks + (learned?.planner.missed ?? 0),
         rate_hz: config.control.rate_hz,
-        pacing,
+        pacing: config.robot.mujoco.pacing,
         overruns: scheduler.overruns,
       },
-      model: lastModel(summaryOfLearning),
-      models: summaryOfLearning?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],
-      planner: summaryOfLearning === null ? null : plannerReport(summaryOfLearning, config),
+      model: lastModel(learned),
+      models: learned?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],
+      planner: learned === null ? null : plannerReport(learned, config),
       artifacts,
     };
     writeReport(reportPath, report);
@@ -256,11 +175,7 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.done();
-    await simDriver?.stop();
-    await link.deactivate().catch((err: unknown) => {
-      logger.warn({ err }, 'link deactivate failed');
-    });
-    await link.close();
+    await session.close();
   }
 }
 
@@ -289,16 +204,24 @@ function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {
   return e;
 }
 
+function mean(xs: readonly number[]): number {
+  return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
+}
+
 function summary(report: RunReport, outDir: string): string {
-  const returns = report.episodes.map((e) => e.return);
-  const mean = returns.length > 0 ? returns.reduce((a, b) => a + b, 0) / returns.length : Number.NaN;
   const t = report.ticks;
+  const bySource = new Map<string, number[]>();
+  for (const e of report.episodes) bySource.set(e.source, [...(bySource.get(e.source) ?? []), e.return]);
   const lines = [
     `strider run ${report.status}: ${report.episodes.length} episodes on ${report.robot.name} (${report.robot.actuators.length} actuators, state dim ${report.state.dim})`,
-    `  return per episode: ${returns.map((r) => r.toFixed(1)).join(', ')} (mean ${mean.toFixed(2)})`,
+    `  return per episode: ${report.episodes.map((e) => e.return.toFixed(1)).join(', ')}`,
+    `  mean return by source: ${[...bySource].map(([s, r]) => `${s} ${mean(r).toFixed(1)} (${r.length})`).join(', ')}`,
     `  ticks: ${t.count} at ${t.rate_hz} Hz ${t.pacing}; latency p50 ${t.p50_ms.toFixed(3)} ms, p99 ${t.p99_ms.toFixed(3)} ms, max ${t.max_ms.toFixed(3)} ms; budget ${t.budget_ms.toFixed(1)} ms; misses ${t.misses}; fallbacks ${t.fallbacks}`,
-    `  output: ${outDir}`,
-    ...Object.entries(report.artifacts).map(([k, v]) => `    ${k}: ${v}`),
   ];
+  if (report.model !== null) {
+    const m = report.model;
+    lines.push(`  model v${m.version}: train loss ${m.train_loss.toFixed(3)}, val loss ${m.val_loss.toFixed(3)}, H-step error ${m.h_step_error.toFixed(3)}`);
+  }
+  lines.push(`  output: ${outDir}`, ...Object.entries(report.artifacts).map(([k, v]) => `    ${k}: ${v}`));
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,180 @@
+import { budgetMs, type StriderConfig } from '../config/index.js';
+import {
+  ControlLoop,
+  DeadlineScheduler,
+  EpisodeRunner,
+  LockstepScheduler,
+  PolicySwitch,
+  RandomPolicy,
+  SafetyGate,
+  type EpisodeRecord,
+  type TickScheduler,
+} from '../control/index.js';
+import { createReward } from '../planning/rewards.js';
+import type { BatchReward } from '../planning/types.js';
+import { MujocoLink } from '../robot/mujoco/index.js';
+import { RealtimeSimDriver } from '../robot/RealtimeSimDriver.js';
+import type { ActuatorInfo, RobotDescription } from '../robot/types.js';
+import { StateAssembler } from '../state/index.js';
+import { LatencyHistogram } from '../telemetry/index.js';
+import { monotonicClock, nodeTimers, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { StriderError } from '../util/StriderError.js';
+
+export interface RunSessionOptions {
+  readonly config: StriderConfig;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Called after every tick (progress displays). */
+  readonly onStep?: (episode: number, step: number, returnSoFar: number) => void;
+  /** Called after every episode. */
+  readonly onEpisode?: (record: EpisodeRecord) => void;
+}
+
+/**
+ * The controller on the embedded simulator, wired once: robot link, state assembler, safety
+ * gate, reward, policies (a switch that starts on random actions), control loop, scheduler and
+ * episode runner. `strider run` and `strider bench` both build one. open() configures the robot
+ * (the model file decides every dimension); close() frees everything.
+ */
+export class RunSession {
+  readonly config: StriderConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly periodMs: number;
+  readonly budgetMs: number;
+  readonly link: MujocoLink;
+  readonly latency = new LatencyHistogram();
+  #parts: SessionParts | null = null;
+  #simDriver: RealtimeSimDriver | null = null;
+  readonly #o: RunSessionOptions;
+
+  constructor(options: RunSessionOptions) {
+    this.#o = options;
+    this.config = options.config;
+    this.logger = options.logger;
+    this.clock = options.clock ?? monotonicClock;
+    this.periodMs = 1000 / options.config.control.rate_hz;
+    this.budgetMs = budgetMs(options.config.control);
+    this.link = new MujocoLink({
+      modelPath: options.config.robot.model,
+      controlPeriodSec: this.periodMs / 1000,
+      resetNoiseScale: options.config.robot.mujoco.reset_noise,
+      urdf: { floatingBase: options.config.robot.mujoco.floating_base },
+      logger: options.logger,
+    });
+  }
+
+  /** The wired parts; throws LOOP_STATE before open(). */
+  get parts(): SessionParts {
+    if (this.#parts === null) throw new StriderError('LOOP_STATE', 'RunSession.parts before open()');
+    return this.#parts;
+  }
+
+  /** Configure the robot, build every part, and start delivering state. */
+  async open(): Promise<SessionParts> {
+    const { config, logger, clock } = this;
+    const description = await this.link.configure();
+    const assembler = new StateAssembler(description, config.state);
+    const commanded = config.control.actuators ?? description.actuators.map((a) => a.name);
+    const gate = new SafetyGate(this.link, description.actuators, commanded, assembler.layout);
+    const actuators = commanded.map((name) => description.actuators.find((a) => a.name === name)!);
+    for (const a of actuators) {
+      if (!Number.isFinite(a.commandLimits[0]) || !Number.isFinite(a.commandLimits[1])) {
+        throw new StriderError(
+          'MODEL_UNSUPPORTED',
+          `actuator "${a.name}" in ${description.modelPath} has no finite control range; ` +
+            'random actions and the planner need one (MJCF: ctrlrange="lo hi"; URDF: <limit effort=...>)',
+        );
+      }
+    }
+    const reward = createReward(config.task, assembler.layout, actuators);
+    const random = new RandomPolicy(actuators, { scale: config.control.random.scale, seed: config.run.seed });
+    const policy = new PolicySwitch(random);
+    const onError = (err: unknown): void => {
+      logger.error({ err }, 'tick failed');
+    };
+    const pacing = config.robot.mujoco.pacing;
+    const scheduler: TickScheduler =
+      pacing === 'lockstep'
+        ? new LockstepScheduler({ clock, periodMs: this.periodMs, onError })
+        : new DeadlineScheduler({ periodMs: this.periodMs, clock, timers: nodeTimers, onError });
+    let runner: EpisodeRunner | null = null;
+    const loop = new ControlLoop({
+      assembler,
+      policy,
+      gate,
+      clock,
+      budgetMs: this.budgetMs,
+      actionDim: commanded.length,
+      latency: this.latency,
+      logger,
+      onTransition: (t) => runner?.onTransition(t),
+    });
+    runner = new EpisodeRunner({
+      link: this.link,
+      assembler,
+      loop,
+      reward,
+      scheduler,
+      pacing,
+      stepsPerEpisode: config.run.steps_per_episode,
+      actionDim: commanded.length,
+      seed: config.run.seed,
+      source: () => policy.source,
+      logger,
+      ...(this.#o.onStep !== undefined ? { onStep: this.#o.onStep } : {}),
+      ...(this.#o.onEpisode !== undefined ? { onEpisode: this.#o.onEpisode } : {}),
+    });
+    logger.info(
+      {
+        robot: description.name,
+        model: description.modelPath,
+        joints: description.joints.length,
+        actuators: commanded.length,
+        stateDim: assembler.layout.dim,
+        rateHz: config.control.rate_hz,
+        budgetMs: this.budgetMs,
+        pacing,
+      },
+      'configured',
+    );
+    this.#parts = { description, assembler, gate, actuators, reward, random, policy, scheduler, loop, runner };
+    await this.link.activate(assembler);
+    if (pacing === 'realtime') {
+      this.#simDriver = new RealtimeSimDriver(this.link, { periodMs: this.periodMs, clock, timers: nodeTimers, logger });
+      this.#simDriver.start();
+    }
+    return this.#parts;
+  }
+
+  /** End the current episode early and run no more (SIGINT); safe before open(). */
+  stop(): void {
+    this.#parts?.runner.stop();
+  }
+
+  /** Stop the simulator clock (realtime pacing), deactivate and close the link. Idempotent. */
+  async close(): Promise<void> {
+    await this.#simDriver?.stop();
+    this.#simDriver = null;
+    await this.link.deactivate().catch((err: unknown) => {
+      this.logger.warn({ err }, 'link deactivate failed');
+    });
+    await this.link.close();
+  }
+}
+
+/** What open() builds. */
+export interface SessionParts {
+  readonly description: RobotDescription;
+  readonly assembler: StateAssembler;
+  readonly gate: SafetyGate;
+  /** The commanded actuators, in action order. */
+  readonly actuators: readonly ActuatorInfo[];
+  readonly reward: BatchReward;
+  readonly random: RandomPolicy;
+  readonly policy: PolicySwitch;
+  readonly scheduler: TickScheduler;
+  readonly loop: ControlLoop;
+  readonly runner: EpisodeRunner;
+}

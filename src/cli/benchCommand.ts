@@ -1,0 +1,127 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  benchPlanner,
+  benchTick,
+  benchTraining,
+  type PlannerFigures,
+  type PlannerShape,
+  type TickFigures,
+  type TrainingFigures,
+} from '../bench/index.js';
+import { loadConfig } from '../config/index.js';
+import { StriderError } from '../util/StriderError.js';
+import type { CommonArgs } from './args.js';
+import { createRunLogger, DEFAULT_CONFIG, prepareOutDir } from './runCommand.js';
+import { plannerShape } from './createMpcPolicy.js';
+
+/** The bench JSON (DESIGN.md contract names kept; more fields welcome). */
+export interface BenchReport {
+  planner: { model_steps_per_s: number; gflops: number; iteration_ms: number };
+  engine: { gflops: number; chain_ms: number };
+  efficiency: number;
+  tick: TickFigures & { planner: { optimizer: string; population: number; horizon: number } };
+  training: TrainingFigures;
+  shapes: PlannerFigures[];
+  machine: { cpus: number; node: string; load_avg_1m: number };
+}
+
+const fmt = (x: number, d = 1): string => x.toFixed(d);
+
+/**
+ * `strider bench`: (a) one MPC optimiser iteration over the ONNX ensemble for the configured
+ * shapes and for E5 K200 H15 200x3 obs 29 act 8, in model-steps/s and GFLOP/s; (b) the raw ONNX
+ * Runtime forward chain for the same shapes in the same run, and their ratio; (c) tick latency at
+ * 50 Hz in real-time pacing; (d) training sample-passes/s. Figures, not pass/fail.
+ */
+export async function benchCommand(args: CommonArgs): Promise<number> {
+  const { config } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: ['control.policy=mpc', ...args.set] });
+  const outDir = prepareOutDir(args.out, new Date());
+  const logger = createRunLogger({ ...config, log: { level: 'warn' } }, outDir);
+  const out = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const { particles } = plannerShape(config);
+  const os = await import('node:os');
+
+  // The configured shapes need the robot's dimensions: open the model once to read them.
+  const { RunSession } = await import('./RunSession.js');
+  const probe = new RunSession({ config, logger });
+  const parts = await probe.open();
+  const S = parts.assembler.layout.dim;
+  const A = parts.actuators.length;
+  await probe.close();
+
+  const shapes: PlannerShape[] = [
+    {
+      label: `configured (${config.robot.model.split('/').pop() ?? ''})`,
+      stateDim: S,
+      actionDim: A,
+      ensembleSize: config.model.ensemble_size,
+      hidden: config.model.hidden,
+      population: config.planner.population,
+      particles,
+      horizon: config.planner.horizon,
+      optimizer: config.planner.optimizer,
+    },
+    { label: 'E5 K200 H15 200x3 obs29 act8', stateDim: 29, actionDim: 8, ensembleSize: 5, hidden: [200, 200, 200], population: 200, particles: 5, horizon: 15, optimizer: 'cem' },
+  ];
+  out('strider bench: figures, not pass/fail (2-core machines are noisy: compare ratios)');
+  const figures: PlannerFigures[] = [];
+  for (const shape of shapes) {
+    const f = await benchPlanner(shape, { repeats: 15 });
+    figures.push(f);
+    out(
+      `  planner [${shape.label}] one ${shape.optimizer} iteration, K${shape.population} P${shape.particles} H${shape.horizon} E${shape.ensembleSize}: ` +
+        `${fmt(f.iteration_ms, 2)} ms = ${fmt(f.model_steps_per_s / 1e6, 3)} M model-steps/s, ${fmt(f.gflops)} GFLOP/s; ` +
+        `raw ONNX Runtime chain ${fmt(f.engine_chain_ms, 2)} ms = ${fmt(f.engine_gflops)} GFLOP/s; efficiency ${fmt(100 * f.efficiency)}%`,
+    );
+  }
+  // 50 Hz leaves 16 ms: the tick runs a planner sized for it (K100 H10 unless --set says otherwise)
+  const { config: tickConfig } = loadConfig(args.config ?? DEFAULT_CONFIG, {
+    overrides: [
+      'control.rate_hz=50',
+      'control.budget_ms=16',
+      'robot.mujoco.pacing=realtime',
+      'control.policy=mpc',
+      'planner.population=100',
+      'planner.horizon=10',
+      ...args.set,
+    ],
+  });
+  const tick = await benchTick(tickConfig, logger, 500);
+  const tp = tickConfig.planner;
+  out(
+    `  tick at ${tick.rate_hz} Hz realtime with MPC (${tp.optimizer} K${tp.population} H${tp.horizon} E${tickConfig.model.ensemble_size}): p50 ${fmt(tick.p50_ms, 2)} ms, p99 ${fmt(tick.p99_ms, 2)} ms, max ${fmt(tick.max_ms, 2)} ms, ` +
+      `budget ${fmt(tick.budget_ms)} ms, misses ${tick.misses}/${tick.ticks}, overruns ${tick.overruns}, planner missed ${tick.planner_missed}, mean iterations ${fmt(tick.mean_planner_iterations, 2)}`,
+  );
+  const training = await benchTraining({
+    stateDim: S,
+    actionDim: A,
+    ensembleSize: config.model.ensemble_size,
+    hidden: config.model.hidden,
+    batchPerMember: config.model.batch_size,
+    seconds: 5,
+  });
+  out(
+    `  training (ONNX graph, Adam, E${training.ensemble_size} ${training.hidden.join('x')}, batch ${training.batch_per_member}/member): ${fmt(training.sample_passes_per_s / 1000)}k sample-passes/s`,
+  );
+  const first = figures[0]!;
+  const report: BenchReport = {
+    planner: { model_steps_per_s: first.model_steps_per_s, gflops: first.gflops, iteration_ms: first.iteration_ms },
+    engine: { gflops: first.engine_gflops, chain_ms: first.engine_chain_ms },
+    efficiency: first.efficiency,
+    tick: { ...tick, planner: { optimizer: tp.optimizer, population: tp.population, horizon: tp.horizon } },
+    training,
+    shapes: figures,
+    machine: { cpus: os.cpus().length, node: process.version, load_avg_1m: os.loadavg()[0] ?? Number.NaN },
+  };
+  const reportPath = resolve(args.report ?? join(outDir, 'bench.json'));
+  try {
+    writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  } catch (cause) {
+    throw new StriderError('IO', `cannot write bench report ${reportPath}`, { cause });
+  }
+  out(`  report: ${reportPath}`);
+  return 0;
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { mpcPolicyFactory } from '../../../src/cli/createMpcPolicy.js';
+import { RunSession } from '../../../src/cli/RunSession.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { LearningLoop, ModelTrainer, type DataSource, type ModelVersion, type Trainer } from '../../../src/learning/index.js';
+import type { Trajectory } from '../../../src/dynamics/Trajectory.js';
+import { silentLogger } from '../../../src/util/logger.js';
+
+/** Records what reaches the real trainer, so the test can check aggregation. */
+class RecordingTrainer implements Trainer {
+  readonly added: Array<{ source: DataSource; steps: number }> = [];
+  constructor(readonly inner: ModelTrainer) {}
+  addTrajectory(t: Trajectory, source: DataSource): void {
+    this.added.push({ source, steps: t.actions.length / 6 });
+    this.inner.addTrajectory(t, source);
+  }
+  train(): Promise<ModelVersion> {
+    return this.inner.train();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', function () {
+  this.timeout(120_000);
+
+  it('collects D_rand, fits, runs MPC episodes with each new version, and aggregates D_rl', async () => {
+    const { config } = loadConfig(join('config', 'planar_runner.yaml'), {
+      overrides: [
+        'run.steps_per_episode=30',
+        'model.ensemble_size=2',
+        'model.hidden=[32, 32]',
+        'model.epochs_first=3',
+        'model.epochs_per_round=2',
+        'model.h_step_horizon=5',
+        'planner.population=20',
+        'planner.horizon=5',
+        'planner.iterations=2',
+      ],
+    });
+    const logger = silentLogger();
+    const session = new RunSession({ config, logger });
+    const parts = await session.open();
+    const trainer = new RecordingTrainer(
+      await ModelTrainer.create({
+        stateDim: parts.assembler.layout.dim,
+        actionDim: parts.actuators.length,
+        model: config.model,
+        randFraction: 1,
+        seed: 0,
+        logger,
+      }),
+    );
+    const served: number[] = [];
+    try {
+      const summary = await new LearningLoop({
+        runner: parts.runner,
+        policy: parts.policy,
+        random: parts.random,
+        trainer,
+        makeMpcPolicy: mpcPolicyFactory({
+          config,
+          actuators: parts.actuators,
+          reward: parts.reward,
+          clock: session.clock,
+          budgetMs: session.budgetMs,
+          stateDim: parts.assembler.layout.dim,
+        }),
+        randomEpisodes: 2,
+        iterations: 2,
+        episodesPerIteration: 1,
+        logger,
+        onModel: (m) => served.push(m.version),
+      }).run();
+
+      assert.deepEqual(parts.runner.records.map((r) => r.source), ['random', 'random', 'mpc', 'mpc']);
+      assert.deepEqual(summary.models.map((m) => m.version), [1, 2]);
+      assert.deepEqual(served, [1, 2]);
+      assert.deepEqual(trainer.added.map((a) => a.source), ['rand', 'rand', 'rl', 'rl']);
+      assert.ok(trainer.added.every((a) => a.steps === 30));
+      // version 2 was fitted on D_rand and the first MPC episode
+      assert.equal(summary.models[0]!.metrics.rl_transitions, 0);
+      assert.equal(summary.models[1]!.metrics.rl_transitions, 30);
+      for (const m of summary.models) {
+        assert.ok(Number.isFinite(m.metrics.val_loss) && Number.isFinite(m.metrics.h_step_error));
+      }
+      assert.equal(summary.planner.plans, 60, 'one plan per MPC tick');
+      assert.equal(parts.policy.source, 'random', 'the loop hands control back to the random policy');
+      for (const r of parts.runner.records) assert.ok(Number.isFinite(r.return));
+    } finally {
+      await trainer.close();
+      await session.close();
+    }
+  });
+});

@@ -461,6 +461,15 @@ describe('MpcPlanner', () => {
       }
     });
 
+    it('starts an iteration only with 25% headroom over its estimate', async () => {
+      const { planner, clock } = timedSetup();
+      await planner.plan(START, clock.now + 1000); // estimate settles at 4 ms
+      // a fifth iteration would start at +16 and end at +20 <= 20.5, but 16 + 1.25 * 4 = 21 > 20.5
+      const r = await planner.plan(START, clock.now + 20.5);
+      assert.equal(r.iterations, 4);
+      assert.equal(r.status, 'ok');
+    });
+
     it('stops at maxIterations when time is plentiful', async () => {
       const { planner, clock } = timedSetup(3);
       const r = await planner.plan(START, clock.now + 1000);

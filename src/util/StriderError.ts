@@ -24,6 +24,17 @@ export const ERROR_CODES = {
   PLANNER_INVALID: 'Planner options are inconsistent (e.g. population not divisible by ensemble size).',
   NON_FINITE: 'A value that must be finite (state, action, weight, loss) is NaN or infinite.',
   IO: 'A file could not be written (report, plot, artifact).',
+  ROS2_UNAVAILABLE: 'rclnodejs could not be loaded (robot.link ros2 needs it and a sourced ROS 2 Jazzy).',
+  PAYLOAD_INVALID:
+    'A transport payload (transition batch, model, status) is malformed: bad magic or kind, truncated, wrong dimensions, bad field.',
+  PAYLOAD_VERSION:
+    'A transport payload or model manifest has a format version this build does not read.',
+  BROKER_UNREACHABLE:
+    'The MQTT broker cannot be reached (connection refused, timed out, or lost).',
+  BROKER_REFUSED:
+    'The MQTT broker refused the connection or a subscription (bad credentials, not authorized).',
+  SPOOL_FULL:
+    'The transition spool hit its configured disk limit; newer batches are dropped and counted.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

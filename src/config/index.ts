@@ -9,6 +9,9 @@ export type {
   ModelConfig,
   PlannerConfig,
   LearningConfig,
+  TransportConfig,
+  TrainerConfig,
+  HotswapConfig,
   BaseQuantity,
 } from './schema.js';
 export { loadConfig, parseOverride, budgetMs } from './loadConfig.js';

@@ -178,6 +178,16 @@ export function loadConfig(file: string, options: LoadConfigOptions = {}): Loade
   const modelFromOverride = overrides.some((o) => o.path.join('.') === 'robot.model');
   const modelBase = modelFromOverride ? cwd : dirname(path);
   if (!isAbsolute(config.robot.model)) config.robot.model = resolve(modelBase, config.robot.model);
+  const tls = config.transport.tls;
+  if (tls !== undefined) {
+    // like robot.model: relative to the config file, or to cwd when set by --set
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const file = tls[key];
+      if (file === undefined || isAbsolute(file)) continue;
+      const fromOverride = overrides.some((o) => o.path.join('.') === `transport.tls.${key}`);
+      tls[key] = resolve(fromOverride ? cwd : dirname(path), file);
+    }
+  }
 
   const periodMs = 1000 / config.control.rate_hz;
   if (config.control.budget_ms !== undefined && config.control.budget_ms > periodMs) {

@@ -141,8 +141,8 @@ const modelSchema = z
       .describe('training engine: onnx (onnxruntime-node graph), tfjs (TensorFlow.js), auto (onnx, else tfjs)'),
     learning_rate: z.number().gt(0).max(1).default(0.001).describe('Adam learning rate'),
     batch_size: z.number().int().min(1).max(65536).default(256).describe('minibatch rows per member'),
-    epochs_first: z.number().int().min(1).max(10000).default(40).describe('epochs of the first fit (on D_rand)'),
-    epochs_per_round: z.number().int().min(1).max(10000).default(15).describe('epochs of each refit (warm started)'),
+    epochs_first: z.number().int().min(1).max(10000).default(60).describe('epochs of the first fit (on D_rand)'),
+    epochs_per_round: z.number().int().min(1).max(10000).default(30).describe('epochs of each refit (warm started)'),
     holdout_fraction: z
       .number()
       .min(0)
@@ -163,7 +163,7 @@ const plannerSchema = z
   .strictObject({
     optimizer: z.enum(['random', 'cem', 'mppi']).default('cem').describe('random shooting, CEM or MPPI'),
     horizon: z.number().int().min(1).max(200).default(15).describe('H, planning horizon in control steps'),
-    population: z.number().int().min(2).max(100000).default(200).describe('K, action sequences per iteration'),
+    population: z.number().int().min(2).max(100000).default(100).describe('K, action sequences per iteration'),
     particles: z
       .number()
       .int()
@@ -184,7 +184,7 @@ const plannerSchema = z
 const learningSchema = z
   .strictObject({
     random_episodes: z.number().int().min(1).max(10000).default(5).describe('episodes of random actions collected first (D_rand)'),
-    iterations: z.number().int().min(0).max(10000).default(8).describe('aggregation iterations: MPC episodes, then refit'),
+    iterations: z.number().int().min(0).max(10000).default(15).describe('aggregation iterations: MPC episodes, then refit'),
     episodes_per_iteration: z.number().int().min(1).max(1000).default(1).describe('MPC episodes per iteration (into D_rl)'),
     rand_fraction: z
       .number()
@@ -195,6 +195,91 @@ const learningSchema = z
         'cap on the share of D_rand in each refit once D_rl exists (a random subset of its ' +
           'segments); 1 keeps all of D_rand and D_rl (Alg. 1 as written)',
       ),
+  })
+  .prefault({});
+
+const tlsSchema = z
+  .strictObject({
+    ca: z.string().min(1).optional().describe('CA certificate file (PEM) that signs the broker\u2019s certificate'),
+    cert: z.string().min(1).optional().describe('client certificate file (PEM) for mutual TLS'),
+    key: z.string().min(1).optional().describe('client private key file (PEM) for mutual TLS'),
+    reject_unauthorized: z.boolean().default(true).describe('refuse a broker whose certificate does not verify'),
+  })
+  .optional();
+
+const transportSchema = z
+  .strictObject({
+    broker: z
+      .string()
+      .min(1)
+      .default('embedded')
+      .describe(
+        'embedded: an aedes broker inside `strider run` on a free loopback port; or a broker URL ' +
+          '(mqtt://, mqtts://, ws://, wss://) such as mosquitto, EMQX or HiveMQ',
+      ),
+    prefix: z.string().min(1).default('strider').describe('topic prefix: <prefix>/<robot_id>/transitions|model|policy|status'),
+    robot_id: z.string().min(1).default('robot0').describe('this robot\u2019s id in topics and payloads'),
+    username: z.string().min(1).optional().describe('broker user name'),
+    password: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('broker password (prefer the STRIDER_MQTT_PASSWORD environment variable over YAML)'),
+    tls: tlsSchema.describe('TLS options for mqtts:// and wss:// brokers'),
+    spool_limit_mb: z
+      .number()
+      .gt(0)
+      .max(1_000_000)
+      .default(256)
+      .describe('disk the transition spool may use while the broker is unreachable; beyond it new batches are dropped and counted'),
+  })
+  .prefault({});
+
+const trainerSchema = z
+  .strictObject({
+    mode: z
+      .enum(['child', 'in_process', 'external'])
+      .default('child')
+      .describe(
+        'child: `strider run` starts `strider train` as a child process at lower priority; ' +
+          'external: a trainer started elsewhere serves this robot over the broker; ' +
+          'in_process: train between episodes inside the controller (no MQTT)',
+      ),
+    share_group: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('MQTT shared-subscription group: trainers in one group split the robots of a fleet'),
+    nice: z.number().int().min(0).max(19).default(10).describe('OS priority increment of the trainer process (higher = lower priority)'),
+    model_timeout_s: z
+      .number()
+      .gt(0)
+      .max(86400)
+      .default(300)
+      .describe('lockstep pacing: how long the controller waits between episodes for the model trained on them'),
+  })
+  .prefault({});
+
+const hotswapSchema = z
+  .strictObject({
+    h_step_margin: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0.5)
+      .describe('a candidate is rejected when its H-step error exceeds the serving model\u2019s by more than this fraction'),
+    max_disagreement: z
+      .number()
+      .gt(0)
+      .default(5)
+      .describe('bound on ensemble disagreement (mean std across members, in state std units) on recent states'),
+    canary_ticks: z
+      .number()
+      .int()
+      .min(0)
+      .max(100000)
+      .default(40)
+      .describe('ticks after a swap watched for faults; a fault rolls back to the previous model'),
   })
   .prefault({});
 
@@ -235,6 +320,9 @@ export const configSchema = z.strictObject({
   model: modelSchema,
   planner: plannerSchema,
   learning: learningSchema,
+  transport: transportSchema,
+  trainer: trainerSchema,
+  hotswap: hotswapSchema,
   run: runSchema,
   log: logSchema,
 });
@@ -248,4 +336,7 @@ export type RunConfig = StriderConfig['run'];
 export type ModelConfig = StriderConfig['model'];
 export type PlannerConfig = StriderConfig['planner'];
 export type LearningConfig = StriderConfig['learning'];
+export type TransportConfig = StriderConfig['transport'];
+export type TrainerConfig = StriderConfig['trainer'];
+export type HotswapConfig = StriderConfig['hotswap'];
 export type BaseQuantity = (typeof BASE_QUANTITIES)[number];

@@ -9,6 +9,7 @@ import {
   SafetyGate,
   type EpisodeRecord,
   type TickScheduler,
+  type Transition,
 } from '../control/index.js';
 import { createReward } from '../planning/rewards.js';
 import type { BatchReward } from '../planning/types.js';
@@ -29,6 +30,8 @@ export interface RunSessionOptions {
   readonly onStep?: (episode: number, step: number, returnSoFar: number) => void;
   /** Called after every episode. */
   readonly onEpisode?: (record: EpisodeRecord) => void;
+  /** Called for every recorded transition (the outbox to the trainer process). */
+  readonly onRecorded?: (t: Transition, reward: number, episode: number, done: boolean) => void;
 }
 
 /**
@@ -125,6 +128,7 @@ export class RunSession {
       logger,
       ...(this.#o.onStep !== undefined ? { onStep: this.#o.onStep } : {}),
       ...(this.#o.onEpisode !== undefined ? { onEpisode: this.#o.onEpisode } : {}),
+      ...(this.#o.onRecorded !== undefined ? { onRecorded: this.#o.onRecorded } : {}),
     });
     logger.info(
       {

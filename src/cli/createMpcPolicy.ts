@@ -2,7 +2,7 @@ import type { PlannerConfig, StriderConfig } from '../config/schema.js';
 import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
 import type { ModelVersion } from '../learning/types.js';
 import { MpcPlanner } from '../planning/MpcPlanner.js';
-import { MpcPolicy } from '../planning/MpcPolicy.js';
+import { MpcPolicy, type MpcPolicyStats } from '../planning/MpcPolicy.js';
 import type { BatchReward, PlannerOptions } from '../planning/types.js';
 import type { ActuatorInfo } from '../robot/types.js';
 import type { Clock } from '../util/clock.js';
@@ -49,6 +49,8 @@ export interface MpcPolicyFactoryOptions {
   readonly clock: Clock;
   readonly budgetMs: number;
   readonly stateDim: number;
+  /** Counters every policy built by this factory adds to. */
+  readonly stats?: MpcPolicyStats;
 }
 
 /**
@@ -71,7 +73,7 @@ export function mpcPolicyFactory(o: MpcPolicyFactoryOptions): (model: ModelVersi
       const warmState = new Float32Array(o.stateDim);
       for (let i = 0; i < 3; i++) await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
       planner.reset();
-      return new MpcPolicy(planner, () => stepper.close());
+      return new MpcPolicy(planner, () => stepper.close(), o.stats);
     } catch (err) {
       await stepper.close();
       throw err;

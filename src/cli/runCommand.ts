@@ -4,13 +4,23 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig, type StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
-import { LearningLoop, ModelTrainer, type LearningSummary } from '../learning/index.js';
+import {
+  HotSwap,
+  InProcessModelSource,
+  LearningLoop,
+  ModelTrainer,
+  type LearningSummary,
+  type ModelSource,
+  type SwapDecision,
+} from '../learning/index.js';
+import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { Progress, writeReport, type RunReport } from '../telemetry/index.js';
 import { writeRunPlots } from '../telemetry/runPlots.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { mpcPolicyFactory, plannerShape } from './createMpcPolicy.js';
+import { RemoteTraining, type RemoteTrainingReport } from './RemoteTraining.js';
 import { RunSession } from './RunSession.js';
 
 /** The config `strider run` uses without --config: the planar runner, shipped with strider. */
@@ -59,9 +69,11 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
     ? config.learning.random_episodes + config.learning.iterations * config.learning.episodes_per_iteration
     : config.run.episodes;
   const steps = config.run.steps_per_episode;
+  let remote: RemoteTraining | null = null;
   const session: RunSession = new RunSession({
     config,
     logger,
+    onRecorded: (t, reward, episode, done) => remote?.push(t, reward, episode, done),
     onStep: (ep, step, ret) => {
       progress.update(session.clock.nowMs(), () => {
         const l = session.latency;
@@ -87,13 +99,43 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
   try {
     const parts = await session.open();
     let learned: LearningSummary | null = null;
+    let swaps: SwapDecision[] = [];
+    let transport: RemoteTrainingReport | null = null;
+    const plannerStats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
     if (learning) {
-      const trainer = await ModelTrainer.create({
-        stateDim: parts.assembler.layout.dim,
-        actionDim: parts.actuators.length,
-        model: config.model,
-        randFraction: config.learning.rand_fraction,
-        seed: config.run.seed,
+      const S = parts.assembler.layout.dim;
+      const A = parts.actuators.length;
+      let trainer: ModelTrainer | null = null;
+      let models: ModelSource;
+      if (config.trainer.mode === 'in_process') {
+        trainer = await ModelTrainer.create({
+          stateDim: S,
+          actionDim: A,
+          model: config.model,
+          randFraction: config.learning.rand_fraction,
+          seed: config.run.seed,
+          logger,
+        });
+        models = new InProcessModelSource(trainer);
+      } else {
+        remote = await RemoteTraining.start({ config, configPath, overrides: args.set, outDir, stateDim: S, actionDim: A, logger });
+        models = remote.models;
+      }
+      const swap = new HotSwap({
+        policy: parts.policy,
+        makeMpcPolicy: mpcPolicyFactory({
+          config,
+          actuators: parts.actuators,
+          reward: parts.reward,
+          clock: session.clock,
+          budgetMs: session.budgetMs,
+          stateDim: S,
+          stats: plannerStats,
+        }),
+        config: config.hotswap,
+        budgetMs: session.budgetMs,
+        recent: () => recentVisits(parts.runner.records, S, A),
+        nowMs: () => session.clock.nowMs(),
         logger,
       });
       try {
@@ -101,29 +143,31 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
           runner: parts.runner,
           policy: parts.policy,
           random: parts.random,
-          trainer,
-          makeMpcPolicy: mpcPolicyFactory({
-            config,
-            actuators: parts.actuators,
-            reward: parts.reward,
-            clock: session.clock,
-            budgetMs: session.budgetMs,
-            stateDim: parts.assembler.layout.dim,
-          }),
+          models,
+          swap,
           randomEpisodes: config.learning.random_episodes,
           iterations: config.learning.iterations,
           episodesPerIteration: config.learning.episodes_per_iteration,
           logger,
-          onModel: (m) => {
+          onModel: (m, d) => {
             progress.update(
               session.clock.nowMs(),
-              () => `model v${m.version} serving: val loss ${m.metrics.val_loss.toFixed(3)}, H-step error ${m.metrics.h_step_error.toFixed(3)} (zero-delta ${m.metrics.h_step_baseline.toFixed(3)})`,
+              () =>
+                `model v${m.version} ${d.decision}: val loss ${m.metrics.val_loss.toFixed(3)}, H-step error ` +
+                `${m.metrics.h_step_error.toFixed(3)} (zero-delta ${m.metrics.h_step_baseline.toFixed(3)})`,
               'force',
             );
           },
         }).run();
       } finally {
-        await trainer.close();
+        parts.policy.use(parts.random);
+        await swap.close();
+        swaps = swap.decisions;
+        await trainer?.close();
+        if (remote !== null) {
+          await remote.close();
+          transport = remote.report();
+        }
       }
     } else {
       await parts.runner.runEpisodes(total);
@@ -158,14 +202,16 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
         p99_ms: session.latency.quantileMs(0.99),
         max_ms: session.latency.maxMs,
         misses: loop.stats.misses,
-        fallbacks: loop.stats.fallbacks + (learned?.planner.missed ?? 0),
+        fallbacks: loop.stats.fallbacks + plannerStats.missed,
         rate_hz: config.control.rate_hz,
         pacing: config.robot.mujoco.pacing,
         overruns: scheduler.overruns,
       },
-      model: lastModel(learned),
+      model: servingModel(learned, swaps),
       models: learned?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],
-      planner: learned === null ? null : plannerReport(learned, config),
+      swaps,
+      planner: learned === null ? null : plannerReport(plannerStats, config),
+      trainer: learned === null ? null : { mode: config.trainer.mode, transport },
       artifacts,
     };
     writeReport(reportPath, report);
@@ -179,14 +225,19 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
   }
 }
 
-function lastModel(s: LearningSummary | null): RunReport['model'] {
-  const m = s?.models[s.models.length - 1];
+/** The last version that was accepted and not rolled back. */
+function servingModel(s: LearningSummary | null, swaps: readonly SwapDecision[]): RunReport['model'] {
+  let serving: number | null = null;
+  for (const d of swaps) {
+    if (d.decision === 'accepted') serving = d.version;
+    else if (d.decision === 'rolled_back' && serving === d.version) serving = null;
+  }
+  const m = s?.models.find((x) => x.version === serving);
   if (m === undefined) return null;
   return { version: m.version, train_loss: m.metrics.train_loss, val_loss: m.metrics.val_loss, h_step_error: m.metrics.h_step_error };
 }
 
-function plannerReport(s: LearningSummary, config: StriderConfig): RunReport['planner'] {
-  const p = s.planner;
+function plannerReport(p: MpcPolicyStats, config: StriderConfig): RunReport['planner'] {
   return {
     optimizer: config.planner.optimizer,
     horizon: config.planner.horizon,
@@ -196,6 +247,26 @@ function plannerReport(s: LearningSummary, config: StriderConfig): RunReport['pl
     overrun: p.overrun,
     mean_iterations: p.plans > 0 ? p.iterations / p.plans : 0,
   };
+}
+
+/** Up to 64 (state, action) pairs from the newest episode, for the swap's disagreement check. */
+function recentVisits(
+  records: readonly EpisodeRecord[],
+  S: number,
+  A: number,
+): { states: Float32Array; actions: Float32Array; count: number } | null {
+  const last = records[records.length - 1];
+  if (last === undefined || last.steps === 0) return null;
+  const count = Math.min(64, last.steps);
+  const stride = Math.max(1, Math.floor(last.steps / count));
+  const states = new Float32Array(count * S);
+  const actions = new Float32Array(count * A);
+  for (let k = 0; k < count; k++) {
+    const t = k * stride;
+    states.set(last.states.subarray(t * S, (t + 1) * S), k * S);
+    actions.set(last.actions.subarray(t * A, (t + 1) * A), k * A);
+  }
+  return { states, actions, count };
 }
 
 function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {

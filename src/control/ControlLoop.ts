@@ -2,7 +2,7 @@ import type { StateAssembler } from '../state/StateAssembler.js';
 import type { LatencyHistogram } from '../telemetry/LatencyHistogram.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { SafetyGate } from './SafetyGate.js';
+import { isPolicyCommand, type SafetyGate } from './SafetyGate.js';
 import type { ActionPolicy, TickInfo, TickStatus, Transition, TransitionSink } from './types.js';
 
 export interface ControlLoopOptions {
@@ -86,7 +86,7 @@ export class ControlLoop {
       status = 'fault';
     }
     const verdict = o.gate.send(state, this.#action, this.#executed);
-    if (verdict === 'state_not_finite' || verdict === 'action_not_finite') {
+    if (!isPolicyCommand(verdict)) {
       if (status === 'ok') this.#logFault(t0, `safety gate: ${verdict}; safe command sent`, null, info.index);
       status = 'fault';
       this.stats.fallbacks++;

@@ -39,6 +39,11 @@ export interface EpisodeRunnerOptions {
   readonly logger: Logger;
   /** Called after each episode, off the tick's critical path (after its last command). */
   readonly onEpisode?: (record: EpisodeRecord) => void;
+  /**
+   * Called for every recorded transition with its reward, episode index and whether it is the
+   * episode's last (the outbox that streams transitions to the trainer). Buffers are borrowed.
+   */
+  readonly onRecorded?: (t: Transition, reward: number, episode: number, done: boolean) => void;
   /** Called after every tick with the episode index and step, for progress displays. */
   readonly onStep?: (episode: number, step: number, returnSoFar: number) => void;
 }
@@ -63,6 +68,8 @@ export class EpisodeRunner {
   #recorded = 0;
   #needReset = true;
   #endNext = false;
+  /** True while the episode's final transition is being completed (it is the "done" one). */
+  #finishing = false;
   #stopRequested = false;
   #target = 0;
   #done: (() => void) | null = null;
@@ -114,6 +121,7 @@ export class EpisodeRunner {
     this.#rewards[i] = r;
     this.#return += r;
     this.#recorded++;
+    this.#o.onRecorded?.(t, r, this.#episode, this.#finishing || this.#recorded >= this.#o.stepsPerEpisode);
   };
 
   readonly #tick = async (info: TickInfo): Promise<void> => {
@@ -162,7 +170,11 @@ export class EpisodeRunner {
 
   #finishEpisode(terminated: EpisodeRecord['terminated']): void {
     const o = this.#o;
-    if (terminated !== 'sim_unstable') o.loop.endEpisode();
+    if (terminated !== 'sim_unstable') {
+      this.#finishing = true;
+      o.loop.endEpisode();
+      this.#finishing = false;
+    }
     const steps = this.#recorded;
     const record: EpisodeRecord = {
       index: this.#episode,

@@ -1,36 +1,36 @@
 import type { EpisodeRecord, EpisodeRunner } from '../control/EpisodeRunner.js';
 import type { PolicySwitch } from '../control/PolicySwitch.js';
 import type { ActionPolicy } from '../control/types.js';
-import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
 import type { Logger } from '../util/logger.js';
-import type { ModelVersion, Trainer } from './types.js';
+import type { HotSwap, SwapDecision } from './HotSwap.js';
+import type { ModelSource } from './ModelSource.js';
+import type { ModelVersion } from './types.js';
 
 export interface LearningLoopOptions {
   readonly runner: EpisodeRunner;
   readonly policy: PolicySwitch;
   readonly random: ActionPolicy;
-  readonly trainer: Trainer;
-  /** Builds the MPC policy for a model version (ONNX session, planner): off the tick, between episodes. */
-  readonly makeMpcPolicy: (model: ModelVersion) => Promise<MpcPolicy>;
+  readonly models: ModelSource;
+  readonly swap: HotSwap;
   readonly randomEpisodes: number;
   readonly iterations: number;
   readonly episodesPerIteration: number;
   readonly logger: Logger;
-  /** Called when a model version starts serving. */
-  readonly onModel?: (model: ModelVersion) => void;
+  /** Called for each version offered to the swap, with the decision. */
+  readonly onModel?: (model: ModelVersion, decision: SwapDecision) => void;
 }
 
 /** What the loop did, for the report. */
 export interface LearningSummary {
+  /** Every version received, accepted or not. */
   readonly models: ModelVersion[];
-  readonly planner: MpcPolicyStats;
 }
 
 /**
  * Nagabandi et al. 2017, Algorithm 1: collect D_rand with random actions; fit the ensemble; then
  * repeat: run MPC with the newest model for some episodes, aggregate them into D_rl, refit on the
- * D_rand/D_rl mix. Model versions swap in between episodes, never inside one. Training runs in
- * this process between episodes for now; the trainer process moves it off the controller.
+ * D_rand/D_rl mix. Where the fit happens is the ModelSource's business (this process, or a trainer
+ * process over MQTT); each version passes the hot-swap gate and takes over at a tick boundary.
  */
 export class LearningLoop {
   readonly #o: LearningLoopOptions;
@@ -42,41 +42,26 @@ export class LearningLoop {
   async run(): Promise<LearningSummary> {
     const o = this.#o;
     const models: ModelVersion[] = [];
-    const planner: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
-    let serving: MpcPolicy | null = null;
-    const retire = async (policy: MpcPolicy | null): Promise<void> => {
-      if (policy === null) return;
-      planner.plans += policy.stats.plans;
-      planner.missed += policy.stats.missed;
-      planner.overrun += policy.stats.overrun;
-      planner.iterations += policy.stats.iterations;
-      await policy.close();
-    };
-
     o.policy.use(o.random);
-    this.#aggregate(await o.runner.runEpisodes(o.randomEpisodes), 'rand');
-    try {
-      for (let it = 0; it < o.iterations && !o.runner.stopped; it++) {
-        const model = await o.trainer.train();
+    this.#done(await o.runner.runEpisodes(o.randomEpisodes));
+    for (let it = 0; it < o.iterations && !o.runner.stopped; it++) {
+      const model = await o.models.next();
+      if (o.runner.stopped) break;
+      if (model !== null) {
         models.push(model);
-        const next = await o.makeMpcPolicy(model);
-        o.policy.use(next);
-        await retire(serving);
-        serving = next;
-        o.onModel?.(model);
-        o.logger.info({ iteration: it + 1, version: model.version }, 'MPC episodes with the new model');
-        this.#aggregate(await o.runner.runEpisodes(o.episodesPerIteration), 'rl');
+        const decision = await o.swap.consider(model);
+        o.onModel?.(model, decision);
       }
-    } finally {
-      o.policy.use(o.random);
-      await retire(serving);
+      o.logger.info({ iteration: it + 1, serving: o.swap.serving?.version ?? null }, 'episodes with the serving model');
+      this.#done(await o.runner.runEpisodes(o.episodesPerIteration));
     }
-    return { models, planner };
+    return { models };
   }
 
-  #aggregate(records: readonly EpisodeRecord[], source: 'rand' | 'rl'): void {
-    for (const r of records) {
-      if (r.steps > 0) this.#o.trainer.addTrajectory({ states: r.states, actions: r.actions }, source);
-    }
+  #done(records: readonly EpisodeRecord[]): void {
+    const random = records.filter((r) => r.source === 'random');
+    const rl = records.filter((r) => r.source !== 'random');
+    if (random.length > 0) this.#o.models.episodesDone(random, 'rand');
+    if (rl.length > 0) this.#o.models.episodesDone(rl, 'rl');
   }
 }

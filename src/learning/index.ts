@@ -1,7 +1,11 @@
 export { Dataset } from './Dataset.js';
 export type { DatasetOptions } from './Dataset.js';
+export { HotSwap } from './HotSwap.js';
+export type { HotSwapOptions, SwapDecision } from './HotSwap.js';
 export { LearningLoop } from './LearningLoop.js';
 export type { LearningLoopOptions, LearningSummary } from './LearningLoop.js';
+export { InProcessModelSource, RemoteModelSource } from './ModelSource.js';
+export type { ModelSource } from './ModelSource.js';
 export { ModelTrainer } from './ModelTrainer.js';
 export type { ModelTrainerOptions } from './ModelTrainer.js';
 export type { DataSource, ModelMetrics, ModelVersion, Trainer } from './types.js';

@@ -19,17 +19,20 @@ export interface MpcPolicyStats {
  */
 export class MpcPolicy implements ActionPolicy {
   readonly source = 'mpc' as const;
-  readonly stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+  /** Counters, possibly shared by the policies of successive model versions. */
+  readonly stats: MpcPolicyStats;
   readonly #planner: MpcPlanner;
   readonly #onClose: () => Promise<void>;
 
   /**
    * @param planner built on this policy's model version.
    * @param onClose frees what the planner's model owns (the ONNX session); called by close().
+   * @param stats counters to add to (shared across versions for a run's report); default fresh.
    */
-  constructor(planner: MpcPlanner, onClose: () => Promise<void>) {
+  constructor(planner: MpcPlanner, onClose: () => Promise<void>, stats?: MpcPolicyStats) {
     this.#planner = planner;
     this.#onClose = onClose;
+    this.stats = stats ?? { plans: 0, missed: 0, overrun: 0, iterations: 0 };
   }
 
   async act(state: Float32Array, deadlineMs: number, out: Float32Array): Promise<void> {
@@ -43,6 +46,11 @@ export class MpcPolicy implements ActionPolicy {
 
   reset(): void {
     this.#planner.reset();
+  }
+
+  /** The planner's measured ms per optimiser iteration (NaN before the first). */
+  get iterationMsEstimate(): number {
+    return this.#planner.iterationMsEstimate;
   }
 
   async close(): Promise<void> {

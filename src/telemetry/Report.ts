@@ -62,6 +62,10 @@ export interface RunReport {
     overrun: number;
     mean_iterations: number;
   } | null;
+  /** Every hot-swap decision: accepted, rejected or rolled back, with the reason. */
+  swaps: Array<{ version: number; decision: string; reason: string; atMs: number }>;
+  /** Where training ran, and the transport's counters when it ran over MQTT. */
+  trainer: { mode: string; transport: unknown } | null;
   artifacts: Record<string, string>;
 }
 

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { mpcPolicyFactory } from '../../../src/cli/createMpcPolicy.js';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
-import { LearningLoop, ModelTrainer, type DataSource, type ModelVersion, type Trainer } from '../../../src/learning/index.js';
+import {
+  HotSwap,
+  InProcessModelSource,
+  LearningLoop,
+  ModelTrainer,
+  type DataSource,
+  type ModelVersion,
+  type Trainer,
+} from '../../../src/learning/index.js';
+import type { MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
 import type { Trajectory } from '../../../src/dynamics/Trajectory.js';
 import { silentLogger } from '../../../src/util/logger.js';
 
@@ -54,25 +63,38 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
       }),
     );
     const served: number[] = [];
+    const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+    const swap = new HotSwap({
+      policy: parts.policy,
+      makeMpcPolicy: mpcPolicyFactory({
+        config,
+        actuators: parts.actuators,
+        reward: parts.reward,
+        clock: session.clock,
+        budgetMs: session.budgetMs,
+        stateDim: parts.assembler.layout.dim,
+        stats,
+      }),
+      config: { ...config.hotswap, h_step_margin: 100, max_disagreement: 1e6 },
+      budgetMs: session.budgetMs,
+      recent: () => null,
+      nowMs: () => session.clock.nowMs(),
+      logger,
+    });
     try {
       const summary = await new LearningLoop({
         runner: parts.runner,
         policy: parts.policy,
         random: parts.random,
-        trainer,
-        makeMpcPolicy: mpcPolicyFactory({
-          config,
-          actuators: parts.actuators,
-          reward: parts.reward,
-          clock: session.clock,
-          budgetMs: session.budgetMs,
-          stateDim: parts.assembler.layout.dim,
-        }),
+        models: new InProcessModelSource(trainer),
+        swap,
         randomEpisodes: 2,
         iterations: 2,
         episodesPerIteration: 1,
         logger,
-        onModel: (m) => served.push(m.version),
+        onModel: (m, d) => {
+          if (d.decision === 'accepted') served.push(m.version);
+        },
       }).run();
 
       assert.deepEqual(parts.runner.records.map((r) => r.source), ['random', 'random', 'mpc', 'mpc']);
@@ -86,10 +108,13 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
       for (const m of summary.models) {
         assert.ok(Number.isFinite(m.metrics.val_loss) && Number.isFinite(m.metrics.h_step_error));
       }
-      assert.equal(summary.planner.plans, 60, 'one plan per MPC tick');
-      assert.equal(parts.policy.source, 'random', 'the loop hands control back to the random policy');
+      assert.equal(stats.plans, 60, 'one plan per MPC tick');
+      assert.deepEqual(swap.decisions.map((d) => d.decision), ['accepted', 'accepted']);
+      assert.equal(swap.serving?.version, 2);
       for (const r of parts.runner.records) assert.ok(Number.isFinite(r.return));
     } finally {
+      parts.policy.use(parts.random);
+      await swap.close();
       await trainer.close();
       await session.close();
     }

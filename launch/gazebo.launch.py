@@ -1,0 +1,134 @@
+"""Gazebo (gz sim, ROS 2 Jazzy) with urdf/quadruped.urdf, gz_ros2_control and the controllers
+of config/ros2_controllers.yaml, the ros_gz bridge, then the strider controller.
+
+Order: gz sim -> robot_state_publisher -> spawn the robot -> joint_state_broadcaster ->
+effort_controller -> strider (each after the previous spawner exits).
+
+    ros2 launch launch/gazebo.launch.py                      # GUI
+    ros2 launch launch/gazebo.launch.py headless:=true
+
+Needs: ros-jazzy-ros-gz, ros-jazzy-gz-ros2-control, ros-jazzy-ros2-controllers,
+ros-jazzy-robot-state-publisher (docs/ros2.md). Base odometry in Gazebo needs the
+OdometryPublisher system on the model (see docs/ros2.md: the URDF does not carry it yet); the
+bridge below forwards its topic to /odom when present.
+"""
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import (
+    DeclareLaunchArgument,
+    ExecuteProcess,
+    IncludeLaunchDescription,
+    RegisterEventHandler,
+)
+from launch.event_handlers import OnProcessExit
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.substitutions import LaunchConfiguration, PythonExpression
+from launch_ros.actions import Node
+
+STRIDER_HOME = os.environ.get(
+    'STRIDER_HOME', os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
+ROBOT_NAME = 'strider_quadruped'
+
+
+def robot_description() -> str:
+    """The URDF with the controllers file made absolute for gz_ros2_control."""
+    with open(os.path.join(STRIDER_HOME, 'urdf', 'quadruped.urdf'), encoding='utf-8') as f:
+        urdf = f.read()
+    controllers = os.path.join(STRIDER_HOME, 'config', 'ros2_controllers.yaml')
+    return urdf.replace(
+        '<parameters>config/ros2_controllers.yaml</parameters>',
+        f'<parameters>{controllers}</parameters>',
+    )
+
+
+def generate_launch_description():
+    config = LaunchConfiguration('config')
+    world = LaunchConfiguration('world')
+    headless = LaunchConfiguration('headless')
+
+    gz_sim = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(
+            os.path.join(get_package_share_directory('ros_gz_sim'), 'launch', 'gz_sim.launch.py')
+        ),
+        launch_arguments={
+            'gz_args': [
+                PythonExpression(["'-r -v 3 -s ' if '", headless, "' == 'true' else '-r -v 3 '"]),
+                world,
+            ],
+            'on_exit_shutdown': 'true',
+        }.items(),
+    )
+
+    state_publisher = Node(
+        package='robot_state_publisher',
+        executable='robot_state_publisher',
+        output='screen',
+        parameters=[{'robot_description': robot_description(), 'use_sim_time': True}],
+    )
+
+    spawn = Node(
+        package='ros_gz_sim',
+        executable='create',
+        output='screen',
+        arguments=['-topic', 'robot_description', '-name', ROBOT_NAME, '-z', '0.45'],
+    )
+
+    bridge = Node(
+        package='ros_gz_bridge',
+        executable='parameter_bridge',
+        output='screen',
+        arguments=[
+            '/clock@rosgraph_msgs/msg/Clock[gz.msgs.Clock',
+            f'/model/{ROBOT_NAME}/odometry@nav_msgs/msg/Odometry[gz.msgs.Odometry',
+        ],
+        remappings=[(f'/model/{ROBOT_NAME}/odometry', '/odom')],
+        parameters=[{'use_sim_time': True}],
+    )
+
+    joint_state_broadcaster = Node(
+        package='controller_manager',
+        executable='spawner',
+        arguments=['joint_state_broadcaster', '--controller-manager', '/controller_manager'],
+        parameters=[{'use_sim_time': True}],
+    )
+
+    effort_controller = Node(
+        package='controller_manager',
+        executable='spawner',
+        arguments=['effort_controller', '--controller-manager', '/controller_manager'],
+        parameters=[{'use_sim_time': True}],
+    )
+
+    strider = ExecuteProcess(
+        cmd=[
+            'node', os.path.join(STRIDER_HOME, 'bin', 'strider.js'), 'run',
+            '--config', config,
+            '--set', 'robot.ros2.use_sim_time=true',
+            '--out', os.path.join(STRIDER_HOME, 'runs', 'gazebo'),
+        ],
+        name='strider',
+        output='screen',
+        sigterm_timeout='10',
+    )
+
+    return LaunchDescription([
+        DeclareLaunchArgument(
+            'config', default_value=os.path.join(STRIDER_HOME, 'config', 'quadruped_ros2.yaml'),
+            description='strider YAML config (robot.link: ros2)',
+        ),
+        DeclareLaunchArgument('world', default_value='empty.sdf', description='gz sim world'),
+        DeclareLaunchArgument('headless', default_value='false', description='true: server only'),
+        gz_sim,
+        bridge,
+        state_publisher,
+        spawn,
+        RegisterEventHandler(OnProcessExit(target_action=spawn, on_exit=[joint_state_broadcaster])),
+        RegisterEventHandler(
+            OnProcessExit(target_action=joint_state_broadcaster, on_exit=[effort_controller])
+        ),
+        RegisterEventHandler(OnProcessExit(target_action=effort_controller, on_exit=[strider])),
+    ])

@@ -1,0 +1,53 @@
+"""Launch the strider controller alone (ROS 2 Jazzy).
+
+The robot side (ros2_control with joint_state_broadcaster and effort_controller from
+config/ros2_controllers.yaml, or Gazebo via gazebo.launch.py) must already be running.
+strider is a Node.js program, not a ROS package, so it is started with ExecuteProcess; its
+parameters come from the strider YAML config (config/), not from ROS parameter files: the
+node mirrors them as read-only ROS parameters (`ros2 param list /strider`).
+
+    ros2 launch launch/strider.launch.py config:=/abs/path/quadruped_ros2.yaml use_sim_time:=false
+"""
+
+import os
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, ExecuteProcess
+from launch.substitutions import LaunchConfiguration
+
+STRIDER_HOME = os.environ.get(
+    'STRIDER_HOME', os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
+
+
+def generate_launch_description():
+    config = LaunchConfiguration('config')
+    use_sim_time = LaunchConfiguration('use_sim_time')
+    out = LaunchConfiguration('out')
+    return LaunchDescription([
+        DeclareLaunchArgument(
+            'config',
+            default_value=os.path.join(STRIDER_HOME, 'config', 'quadruped_ros2.yaml'),
+            description='strider YAML config (robot.link must be ros2)',
+        ),
+        DeclareLaunchArgument(
+            'use_sim_time', default_value='false',
+            description='true under Gazebo: ROS time from /clock',
+        ),
+        DeclareLaunchArgument(
+            'out', default_value=os.path.join(STRIDER_HOME, 'runs', 'ros2'),
+            description='output folder for the report, log and plots',
+        ),
+        ExecuteProcess(
+            cmd=[
+                'node', os.path.join(STRIDER_HOME, 'bin', 'strider.js'), 'run',
+                '--config', config,
+                '--set', ['robot.ros2.use_sim_time=', use_sim_time],
+                '--out', out,
+            ],
+            name='strider',
+            output='screen',
+            # SIGINT first: strider sends its final safe command and writes the report.
+            sigterm_timeout='10',
+        ),
+    ])

@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StriderConfig } from '../config/schema.js';
+import type { Transition } from '../control/types.js';
+import { RemoteModelSource } from '../learning/ModelSource.js';
+import { EmbeddedBroker } from '../transport/EmbeddedBroker.js';
+import { ModelChannel } from '../transport/ModelChannel.js';
+import { Topics } from '../transport/topics.js';
+import { Transport } from '../transport/Transport.js';
+import { TransitionOutbox } from '../transport/TransitionOutbox.js';
+import type { Logger } from '../util/logger.js';
+import { transportOptionsFromConfig } from './transportFromConfig.js';
+
+const BIN = fileURLToPath(new URL('../../bin/strider.js', import.meta.url));
+
+export interface RemoteTrainingOptions {
+  readonly config: StriderConfig;
+  /** The config file and --set list, passed on to the child trainer. */
+  readonly configPath: string;
+  readonly overrides: readonly string[];
+  readonly outDir: string;
+  readonly stateDim: number;
+  readonly actionDim: number;
+  readonly logger: Logger;
+}
+
+/** Transport figures for the report. */
+export interface RemoteTrainingReport {
+  broker: string;
+  trainer: 'child' | 'external';
+  outbox: Record<string, number>;
+  models: Record<string, number>;
+  trainer_exit: number | string | null;
+}
+
+/**
+ * The controller's side of training over MQTT: the broker (embedded aedes on loopback, or the
+ * configured URL), a transition outbox that never blocks the tick (bounded queue, disk spool while
+ * the broker is away), the model channel feeding validated versions to a RemoteModelSource, and in
+ * `trainer.mode: child` the `strider train` child process at lower priority.
+ */
+export class RemoteTraining {
+  readonly models: RemoteModelSource;
+  readonly #o: RemoteTrainingOptions;
+  readonly #broker: EmbeddedBroker | null;
+  readonly #transport: Transport;
+  readonly #outbox: TransitionOutbox;
+  readonly #channel: ModelChannel;
+  #child: ChildProcess | null = null;
+  #childExit: number | string | null = null;
+  readonly #url: string;
+
+  private constructor(
+    o: RemoteTrainingOptions,
+    parts: { broker: EmbeddedBroker | null; url: string; transport: Transport; outbox: TransitionOutbox; channel: ModelChannel; models: RemoteModelSource },
+  ) {
+    this.#o = o;
+    this.#broker = parts.broker;
+    this.#url = parts.url;
+    this.#transport = parts.transport;
+    this.#outbox = parts.outbox;
+    this.#channel = parts.channel;
+    this.models = parts.models;
+  }
+
+  static async start(o: RemoteTrainingOptions): Promise<RemoteTraining> {
+    const { config, logger } = o;
+    const t = config.transport;
+    const embedded = t.broker === 'embedded';
+    const broker = embedded ? await EmbeddedBroker.start({ logger }) : null;
+    const url = broker?.url ?? t.broker;
+    const transport = new Transport(
+      transportOptionsFromConfig(t, {
+        url,
+        clientId: `strider-controller-${t.robot_id}`,
+        protocolVersion: broker !== null ? broker.protocolVersion : 5,
+        logger,
+      }),
+    );
+    transport.start();
+    try {
+      await transport.waitConnected({ timeoutMs: 10_000 });
+    } catch (err) {
+      if (embedded) throw err;
+      // an external broker that is away: transitions spool to disk until it is back
+      logger.warn({ err, url }, 'broker not reachable yet; transitions spool to disk until it is');
+    }
+    const topics = new Topics(t.prefix);
+    const outbox = new TransitionOutbox({
+      transport,
+      topic: topics.topic(t.robot_id, 'transitions'),
+      robotId: t.robot_id,
+      stateDim: o.stateDim,
+      actionDim: o.actionDim,
+      spoolDir: join(o.outDir, 'spool'),
+      spoolLimitBytes: Math.round(t.spool_limit_mb * 1024 * 1024),
+      logger,
+    });
+    outbox.start();
+    const models = new RemoteModelSource({
+      wait: config.robot.mujoco.pacing === 'lockstep',
+      timeoutMs: config.trainer.model_timeout_s * 1000,
+      logger,
+    });
+    const channel = new ModelChannel({ transport, topics, logger });
+    await channel.subscribe(t.robot_id, (ev) => {
+      if (ev.type === 'accepted') models.offer(ev.model);
+      else logger.warn({ code: ev.code, reason: ev.reason }, 'model payload rejected; the serving model stays');
+    });
+    const remote = new RemoteTraining(o, { broker, url, transport, outbox, channel, models });
+    if (config.trainer.mode === 'child') remote.#spawnTrainer();
+    logger.info({ url, embedded, trainer: config.trainer.mode }, 'training over MQTT');
+    return remote;
+  }
+
+  /** Stream one recorded transition to the trainer (O(1), never blocks; called from the runner). */
+  push(t: Transition, reward: number, episode: number, done: boolean): void {
+    this.#outbox.push({
+      state: t.state,
+      action: t.action,
+      expertAction: null,
+      nextState: t.nextState,
+      reward,
+      done,
+      episode,
+      source: t.source,
+    });
+  }
+
+  /** The child trainer's process id, or null (external trainer, or it exited). */
+  get trainerPid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  report(): RemoteTrainingReport {
+    return {
+      broker: this.#broker !== null ? `embedded ${this.#url}` : this.#url,
+      trainer: this.#o.config.trainer.mode === 'child' ? 'child' : 'external',
+      outbox: { ...this.#outbox.counters },
+      models: { ...this.#channel.counters },
+      trainer_exit: this.#childExit,
+    };
+  }
+
+  /** Flush and close the outbox, stop the child trainer, close the connection and the broker. */
+  async close(): Promise<void> {
+    this.models.close();
+    await this.#outbox.close({ graceMs: 3000 });
+    await this.#stopTrainer();
+    await this.#transport.close();
+    await this.#broker?.close();
+  }
+
+  #spawnTrainer(): void {
+    const o = this.#o;
+    const dir = join(o.outDir, 'trainer');
+    mkdirSync(dir, { recursive: true });
+    const out = createWriteStream(join(dir, 'console.log'));
+    const args = [
+      BIN,
+      'train',
+      '--config',
+      o.configPath,
+      ...o.overrides.flatMap((s) => ['--set', s]),
+      '--set',
+      `transport.broker=${this.#url}`,
+      '--out',
+      dir,
+    ];
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, STRIDER_MQTT_PROTOCOL: this.#broker !== null ? '4' : '5' },
+    });
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+    child.on('error', (err) => {
+      o.logger.error({ err }, 'trainer process failed to start');
+    });
+    child.on('exit', (code, signal) => {
+      this.#childExit = code ?? signal;
+      this.#child = null;
+      o.logger.warn({ code, signal }, 'trainer process exited; the controller keeps its serving model');
+    });
+    this.#child = child;
+    o.logger.info({ pid: child.pid, log: join(dir, 'console.log') }, 'trainer process started');
+  }
+
+  async #stopTrainer(): Promise<void> {
+    const child = this.#child;
+    if (child === null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The part of the rclnodejs API that strider uses, typed here because rclnodejs cannot be
+ * installed without a sourced ROS 2 (its own .d.ts files also need generated ROS interfaces).
+ *
+ * Names and call shapes follow rclnodejs 2.x (checked against the RobotWebTools/rclnodejs
+ * sources: index.js, lib/time_source.js and types/{index,node,qos,parameter,publisher,clock,
+ * time}.d.ts of the 2.x line, npm rclnodejs 2.2.0). Only what Ros2Link calls is declared, so a
+ * sinon fake of exactly this surface drives it in tests (test/unit/robot/ros2/fakeRclnodejs.ts).
+ *
+ * Notes on the real API:
+ * - `createNode(name, namespace?, context?, options?)` and the top-level `spin(node)` are kept in
+ *   2.x but marked deprecated since 0.18 in favour of `new Node(...)` and `node.spin()`; we use
+ *   createNode (one factory to fake) and `node.spin()`.
+ * - `init()` rejects when the default context is already initialised; `shutdown()` destroys every
+ *   node of the context.
+ * - A node declares `use_sim_time` itself (its TimeSource) and its clock follows /clock when the
+ *   parameter is true.
+ * - Subscriptions deliver plain objects; float64[] fields arrive as Float64Array
+ *   (`enableTypedArray`, default true). publish() serialises synchronously, so a message object
+ *   may be reused for the next publish.
+ */
+
+/** rclnodejs.QoS.HistoryPolicy (rmw values). */
+export interface RclHistoryPolicy {
+  readonly RMW_QOS_POLICY_HISTORY_SYSTEM_DEFAULT: number;
+  readonly RMW_QOS_POLICY_HISTORY_KEEP_LAST: number;
+  readonly RMW_QOS_POLICY_HISTORY_KEEP_ALL: number;
+}
+
+/** rclnodejs.QoS.ReliabilityPolicy */
+export interface RclReliabilityPolicy {
+  readonly RMW_QOS_POLICY_RELIABILITY_SYSTEM_DEFAULT: number;
+  readonly RMW_QOS_POLICY_RELIABILITY_RELIABLE: number;
+  readonly RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT: number;
+}
+
+/** rclnodejs.QoS.DurabilityPolicy */
+export interface RclDurabilityPolicy {
+  readonly RMW_QOS_POLICY_DURABILITY_SYSTEM_DEFAULT: number;
+  readonly RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL: number;
+  readonly RMW_QOS_POLICY_DURABILITY_VOLATILE: number;
+}
+
+/** An rclnodejs.QoS instance (opaque to strider: built, then passed in Options.qos). */
+export type RclQoS = object;
+
+/** The rclnodejs.QoS class: `new QoS(history, depth, reliability, durability)`. */
+export interface RclQoSClass {
+  new (history?: number, depth?: number, reliability?: number, durability?: number): RclQoS;
+  readonly HistoryPolicy: RclHistoryPolicy;
+  readonly ReliabilityPolicy: RclReliabilityPolicy;
+  readonly DurabilityPolicy: RclDurabilityPolicy;
+}
+
+/** Options of createPublisher / createSubscription (rclnodejs `Options`). */
+export interface RclOptions {
+  qos?: RclQoS;
+  enableTypedArray?: boolean;
+}
+
+/** rclnodejs.ParameterType values used here. */
+export interface RclParameterTypes {
+  readonly PARAMETER_NOT_SET: number;
+  readonly PARAMETER_BOOL: number;
+  readonly PARAMETER_INTEGER: number;
+  readonly PARAMETER_DOUBLE: number;
+  readonly PARAMETER_STRING: number;
+}
+
+/** An rclnodejs.Parameter. */
+export interface RclParameter {
+  readonly name: string;
+  readonly type: number;
+  value: unknown;
+}
+
+/** `new Parameter(name, type, value)` */
+export type RclParameterClass = new (name: string, type: number, value?: unknown) => RclParameter;
+
+/** An rclnodejs.ParameterDescriptor. */
+export interface RclParameterDescriptor {
+  readonly name: string;
+  readonly type: number;
+  readonly description: string;
+  readonly readOnly: boolean;
+}
+
+/** `new ParameterDescriptor(name, type, description?, readOnly?)` */
+export type RclParameterDescriptorClass = new (
+  name: string,
+  type: number,
+  description?: string,
+  readOnly?: boolean,
+) => RclParameterDescriptor;
+
+/** rcl_interfaces/msg/SetParametersResult */
+export interface RclSetParametersResult {
+  successful: boolean;
+  reason: string;
+}
+
+/** An rclnodejs.Time: nanoseconds since the clock's epoch as a bigint. */
+export interface RclTime {
+  readonly nanoseconds: bigint;
+}
+
+/** The node's clock (a ROSClock: ROS time, simulated under use_sim_time). */
+export interface RclClock {
+  now(): RclTime;
+}
+
+export interface RclPublisher {
+  readonly topic: string;
+  publish(message: object): void;
+}
+
+export interface RclSubscription {
+  readonly topic: string;
+}
+
+/** The rclnodejs.Node methods strider calls. */
+export interface RclNode {
+  createPublisher(typeClass: string, topic: string, options?: RclOptions): RclPublisher;
+  createSubscription(
+    typeClass: string,
+    topic: string,
+    options: RclOptions,
+    callback: (message: unknown) => void,
+  ): RclSubscription;
+  destroyPublisher(publisher: RclPublisher): void;
+  destroySubscription(subscription: RclSubscription): void;
+  declareParameter(
+    parameter: RclParameter,
+    descriptor?: RclParameterDescriptor,
+    ignoreOverride?: boolean,
+  ): RclParameter;
+  hasParameter(name: string): boolean;
+  getParameter(name: string): RclParameter;
+  setParameter(parameter: RclParameter): RclSetParametersResult;
+  getClock(): RclClock;
+  /** Process callbacks on the Node.js event loop (non-blocking in rclnodejs). */
+  spin(timeoutMs?: number): void;
+  /** Destroy the node and every entity it created. */
+  destroy(): void;
+}
+
+/** The rclnodejs module (default export of `import('rclnodejs')`). */
+export interface RclnodejsApi {
+  init(context?: unknown, argv?: string[]): Promise<void>;
+  createNode(nodeName: string, namespace?: string, context?: unknown, options?: unknown): RclNode;
+  shutdown(context?: unknown): void;
+  isShutdown(): boolean;
+  readonly QoS: RclQoSClass;
+  readonly Parameter: RclParameterClass;
+  readonly ParameterDescriptor: RclParameterDescriptorClass;
+  readonly ParameterType: RclParameterTypes;
+}

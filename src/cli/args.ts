@@ -82,7 +82,8 @@ Usage: strider <command> [options]
 Commands:
   run       run the controller on the configured robot (default: the embedded MuJoCo
             planar runner), write a report and plots
-  train     (not yet available) the online trainer process
+  train     the online trainer: learns the dynamics model from the transitions robots
+            publish over MQTT and publishes model versions back
   replay    (not yet available) replay rosbag2 bags into a dataset
   bench     planner, inference, tick and training benchmarks (figures, JSON with --report)
 
@@ -109,9 +110,45 @@ Examples:
   strider run --config config/quadruped.yaml --out runs/quad`,
   train: `Usage: strider train [options]
 
-Not yet available: the online trainer lands with the MQTT trainer issue.
+The online trainer, a process apart from the controller (lower OS priority by trainer.nice).
+It subscribes to transition batches over MQTT, assembles them into episodes (complete at a
+done flag or when the next episode of the same run starts; fragments under 2 transitions are
+dropped and counted; an episode whose s' and next s disagree is split there), stores every
+episode and model under OUT, and trains one model per robot id on Nagabandi's Alg. 1 schedule:
+the first model once a robot has learning.random_episodes random episodes (D_rand), then a
+refit after every learning.episodes_per_iteration new MPC/policy episodes (D_rl). Trainings run
+one at a time. Each model is published retained (QoS 1) on <prefix>/<robot>/model.
 
-${COMMON_HELP}`,
+Broker: transport.broker must be a URL (mqtt://, mqtts://, ws://, wss://); "embedded" is
+refused (\`strider run\` starts its own broker and passes its URL to its child trainer).
+transport.username/password (the password preferably from STRIDER_MQTT_PASSWORD) and
+transport.tls.* (ca, cert, key, reject_unauthorized) are used as given.
+MQTT version: STRIDER_MQTT_PROTOCOL=4|5 when set; otherwise MQTT 5, falling back to 3.1.1
+when the broker refuses 5 (aedes does).
+
+Topics (prefix transport.prefix):
+  transport.robot_id=ID     <prefix>/ID/transitions (default: the robot of the config)
+  transport.robot_id=+      <prefix>/+/transitions, every robot (one model per robot id)
+  trainer.share_group=G     $share/G/<prefix>/+/transitions: trainers in G split the fleet
+Status (retained, offline as the last will): <prefix>/trainer-<robot_id|group>/status.
+Client id: strider-trainer-<robot_id|group>-<host> (STRIDER_MQTT_CLIENT_ID overrides); the
+session is persistent, so the broker keeps transitions for a trainer that is briefly away.
+
+OUT (the data folder; default runs/trainer-<time>) holds <robot>/episodes, <robot>/models/v<N>
+and trainer.log (JSON lines, also on stderr); restarting on the same OUT restores the dataset
+and continues the version numbers. stdout gets one line when subscribed and one per model:
+  model v3 for robot0: 1200 transitions (rand 1000, rl 200), val loss ..., H-step error ..., 2.1 s
+Runs until SIGINT/SIGTERM: finishes the current training, saves open episodes, publishes the
+offline status, writes the report (counters, models; default OUT/report.json), exits 0. A
+second signal exits at once (130).
+
+${COMMON_HELP}
+
+Examples:
+  strider train --set transport.broker=mqtt://10.0.0.5:1883 --out /data/trainer
+  STRIDER_MQTT_PASSWORD=... strider train --config robot.yaml \\
+    --set transport.broker=mqtts://broker:8883 --set transport.username=trainer \\
+    --set transport.robot_id=+ --set trainer.share_group=gpu`,
   replay: `Usage: strider replay [options]
 
 Not yet available: rosbag2 replay lands with the bags issue.

@@ -26,7 +26,10 @@ async function dispatch(args: CommonArgs): Promise<number> {
       const { benchCommand } = await import('./benchCommand.js');
       return benchCommand(args);
     }
-    case 'train':
+    case 'train': {
+      const { trainCommand } = await import('./trainCommand.js');
+      return trainCommand(args, version());
+    }
     case 'replay':
       process.stderr.write(`strider ${args.command}: not yet available in this version; see strider --help\n`);
       return 2;

@@ -12,6 +12,7 @@ export type {
   TransportConfig,
   TrainerConfig,
   HotswapConfig,
+  SafetyConfig,
   BaseQuantity,
 } from './schema.js';
 export { loadConfig, parseOverride, budgetMs } from './loadConfig.js';

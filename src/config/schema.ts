@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { safetySchema } from '../control/safety/safetyConfig.js';
+import { ros2Schema } from '../robot/ros2/ros2Config.js';
 
 /**
  * The configuration schema: one strict object per section (unknown keys are errors), every field
@@ -31,14 +33,15 @@ const mujocoSchema = z
 const robotSchema = z
   .strictObject({
     link: z
-      .enum(['mujoco'])
+      .enum(['mujoco', 'ros2'])
       .default('mujoco')
-      .describe('which robot link drives the robot: mujoco (embedded simulator)'),
+      .describe('which robot link drives the robot: mujoco (embedded simulator) or ros2 (rclnodejs; docs/ros2.md)'),
     model: z
       .string()
       .min(1)
       .describe('robot model file (MJCF .xml or URDF .urdf); relative paths are resolved from the config file'),
     mujoco: mujocoSchema,
+    ros2: ros2Schema,
   })
   .describe('the robot and how strider talks to it');
 
@@ -323,6 +326,7 @@ export const configSchema = z.strictObject({
   transport: transportSchema,
   trainer: trainerSchema,
   hotswap: hotswapSchema,
+  safety: safetySchema,
   run: runSchema,
   log: logSchema,
 });
@@ -339,4 +343,5 @@ export type LearningConfig = StriderConfig['learning'];
 export type TransportConfig = StriderConfig['transport'];
 export type TrainerConfig = StriderConfig['trainer'];
 export type HotswapConfig = StriderConfig['hotswap'];
+export type SafetyConfig = StriderConfig['safety'];
 export type BaseQuantity = (typeof BASE_QUANTITIES)[number];

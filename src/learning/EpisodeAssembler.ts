@@ -8,7 +8,9 @@
  *   runId; its previous run will send nothing more: `run_ended`);
  * - the stream breaks inside an episode: s'_t differs from s_{t+1} beyond the tolerance, sequence
  *   numbers skip (the inbox gave up on a gap), or the source or dimensions change (`split`; the
- *   rest of the episode becomes the next piece).
+ *   rest of the episode becomes the next piece);
+ * - the stream has been silent for a while ({@link EpisodeAssembler.closeIdle}, `idle`): a
+ *   controller that waits for a model between episodes sends no next episode.
  * Pieces shorter than `minTransitions` are dropped and counted. Pure computation, no I/O.
  */
 
@@ -17,7 +19,7 @@ import type { Trajectory } from '../dynamics/Trajectory.js';
 import type { TransitionBatch } from '../transport/types.js';
 
 /** Why a piece of an episode was emitted. */
-export type EpisodeEnding = 'done' | 'next_episode' | 'run_ended' | 'split';
+export type EpisodeEnding = 'done' | 'next_episode' | 'run_ended' | 'idle' | 'split';
 
 /** One complete episode (or, after a split, one contiguous piece of one). */
 export interface Episode {
@@ -63,6 +65,8 @@ export interface EpisodeAssemblerOptions {
   readonly tolerance?: number;
   /** Pieces with fewer transitions are dropped (and counted). Default 2. */
   readonly minTransitions?: number;
+  /** Monotonic clock, ms (for {@link EpisodeAssembler.closeIdle}). Default performance.now. */
+  readonly nowMs?: () => number;
 }
 
 interface Slice {
@@ -92,6 +96,8 @@ interface Stream {
   lastEpisode: number;
   parts: number;
   open: Piece | undefined;
+  /** When a batch was last taken in (ms, the injected clock). */
+  lastPushMs: number;
 }
 
 export class EpisodeAssembler {
@@ -106,9 +112,11 @@ export class EpisodeAssembler {
   readonly #tol: number;
   readonly #min: number;
   readonly #streams = new Map<string, Stream>();
+  readonly #now: () => number;
 
   constructor(options: EpisodeAssemblerOptions) {
     this.#o = options;
+    this.#now = options.nowMs ?? (() => performance.now());
     this.#tol = options.tolerance ?? 1e-5;
     this.#min = options.minTransitions ?? 2;
   }
@@ -125,6 +133,7 @@ export class EpisodeAssembler {
   /** Takes one batch in (in sequence order per stream, as the inbox delivers). */
   push(b: TransitionBatch): void {
     const s = this.#stream(b.robotId, b.runId);
+    s.lastPushMs = this.#now();
     const end = b.firstSeq + b.count; // exclusive
     if (end - 1 <= s.lastSeq) {
       this.counters.duplicates += b.count;
@@ -177,6 +186,22 @@ export class EpisodeAssembler {
   }
 
   /**
+   * Completes the open episodes of streams that took nothing in for `idleMs` (ending `idle`).
+   * Transitions of such an episode arriving later start a new piece. Returns how many closed.
+   */
+  closeIdle(idleMs: number): number {
+    const now = this.#now();
+    let n = 0;
+    for (const s of this.#streams.values()) {
+      if (s.open !== undefined && now - s.lastPushMs >= idleMs) {
+        this.#close(s, 'idle');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
    * The open (not yet complete) pieces, as batches, for persisting at shutdown; the assembler
    * keeps them. Feeding them to a new assembler's {@link push} resumes where this one stopped.
    */
@@ -199,7 +224,16 @@ export class EpisodeAssembler {
     const key = `${robotId}\u0000${runId}`;
     let s = this.#streams.get(key);
     if (s === undefined) {
-      s = { robotId, runId, lastSeq: -1, lastNext: undefined, lastEpisode: -1, parts: 0, open: undefined };
+      s = {
+        robotId,
+        runId,
+        lastSeq: -1,
+        lastNext: undefined,
+        lastEpisode: -1,
+        parts: 0,
+        open: undefined,
+        lastPushMs: this.#now(),
+      };
       this.#streams.set(key, s);
     }
     return s;

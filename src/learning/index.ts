@@ -9,3 +9,14 @@ export type { ModelSource } from './ModelSource.js';
 export { ModelTrainer } from './ModelTrainer.js';
 export type { ModelTrainerOptions } from './ModelTrainer.js';
 export type { DataSource, ModelMetrics, ModelVersion, Trainer } from './types.js';
+export { EpisodeAssembler, episodeFromBatch } from './EpisodeAssembler.js';
+export type { AssemblerCounters, Episode, EpisodeAssemblerOptions, EpisodeEnding } from './EpisodeAssembler.js';
+export { EpisodeStore, robotDirName } from './EpisodeStore.js';
+export type { EpisodeStoreOptions, StoredRobot, TrainingRecord } from './EpisodeStore.js';
+export { TrainerService, datasetOf } from './TrainerService.js';
+export type {
+  PublishedModel,
+  RobotDataCounts,
+  TrainerCounters,
+  TrainerServiceOptions,
+} from './TrainerService.js';

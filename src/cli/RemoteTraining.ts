@@ -11,6 +11,7 @@ import { Topics } from '../transport/topics.js';
 import { Transport } from '../transport/Transport.js';
 import { TransitionOutbox } from '../transport/TransitionOutbox.js';
 import type { Logger } from '../util/logger.js';
+import { StriderError } from '../util/StriderError.js';
 import { transportOptionsFromConfig } from './transportFromConfig.js';
 
 const BIN = fileURLToPath(new URL('../../bin/strider.js', import.meta.url));
@@ -110,7 +111,16 @@ export class RemoteTraining {
       else logger.warn({ code: ev.code, reason: ev.reason }, 'model payload rejected; the serving model stays');
     });
     const remote = new RemoteTraining(o, { broker, url, transport, outbox, channel, models });
-    if (config.trainer.mode === 'child') remote.#spawnTrainer();
+    if (config.trainer.mode === 'child') {
+      // Transitions sent before the trainer subscribes would be lost (a broker keeps QoS 1
+      // messages only for sessions that exist): wait for its ready line before any episode.
+      try {
+        await remote.#spawnTrainer();
+      } catch (err) {
+        await remote.close();
+        throw err;
+      }
+    }
     logger.info({ url, embedded, trainer: config.trainer.mode }, 'training over MQTT');
     return remote;
   }
@@ -153,7 +163,8 @@ export class RemoteTraining {
     await this.#broker?.close();
   }
 
-  #spawnTrainer(): void {
+  /** Start `strider train` and resolve once it has subscribed (its "strider train: " line). */
+  async #spawnTrainer(): Promise<void> {
     const o = this.#o;
     const dir = join(o.outDir, 'trainer');
     mkdirSync(dir, { recursive: true });
@@ -171,7 +182,29 @@ export class RemoteTraining {
     ];
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, STRIDER_MQTT_PROTOCOL: this.#broker !== null ? '4' : '5' },
+      // aedes speaks MQTT 3.1.1 only; for an external broker the trainer detects the version
+      env: { ...process.env, ...(this.#broker !== null ? { STRIDER_MQTT_PROTOCOL: '4' } : {}) },
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => {
+        reject(new StriderError('IO', `the trainer process did not get ready within 60 s; see ${join(dir, 'console.log')}`));
+      }, 60_000);
+      const onData = (chunk: Buffer): void => {
+        seen += chunk.toString('utf8');
+        if (seen.includes('strider train: ')) {
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          resolve();
+        } else if (seen.length > 65536) {
+          seen = seen.slice(-1024);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new StriderError('IO', `the trainer process exited (${String(code ?? signal)}) before it was ready; see ${join(dir, 'console.log')}`));
+      });
     });
     child.stdout.pipe(out);
     child.stderr.pipe(out);
@@ -184,7 +217,8 @@ export class RemoteTraining {
       o.logger.warn({ code, signal }, 'trainer process exited; the controller keeps its serving model');
     });
     this.#child = child;
-    o.logger.info({ pid: child.pid, log: join(dir, 'console.log') }, 'trainer process started');
+    await ready;
+    o.logger.info({ pid: child.pid, log: join(dir, 'console.log') }, 'trainer process ready');
   }
 
   async #stopTrainer(): Promise<void> {

@@ -13,9 +13,11 @@ import {
 } from '../control/index.js';
 import { createReward } from '../planning/rewards.js';
 import type { BatchReward } from '../planning/types.js';
+import { StateWatchdog } from '../control/safety/StateWatchdog.js';
 import { MujocoLink } from '../robot/mujoco/index.js';
 import { RealtimeSimDriver } from '../robot/RealtimeSimDriver.js';
-import type { ActuatorInfo, RobotDescription } from '../robot/types.js';
+import { flattenParameters, Ros2Link } from '../robot/ros2/index.js';
+import type { ActuatorInfo, RobotDescription, RobotLink } from '../robot/types.js';
 import { StateAssembler } from '../state/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
 import { monotonicClock, nodeTimers, type Clock } from '../util/clock.js';
@@ -46,7 +48,9 @@ export class RunSession {
   readonly clock: Clock;
   readonly periodMs: number;
   readonly budgetMs: number;
-  readonly link: MujocoLink;
+  readonly link: MujocoLink | Ros2Link;
+  /** lockstep or realtime (the simulator); a ROS 2 robot always runs in real time. */
+  readonly pacing: 'lockstep' | 'realtime';
   readonly latency = new LatencyHistogram();
   #parts: SessionParts | null = null;
   #simDriver: RealtimeSimDriver | null = null;
@@ -59,13 +63,27 @@ export class RunSession {
     this.clock = options.clock ?? monotonicClock;
     this.periodMs = 1000 / options.config.control.rate_hz;
     this.budgetMs = budgetMs(options.config.control);
-    this.link = new MujocoLink({
-      modelPath: options.config.robot.model,
-      controlPeriodSec: this.periodMs / 1000,
-      resetNoiseScale: options.config.robot.mujoco.reset_noise,
-      urdf: { floatingBase: options.config.robot.mujoco.floating_base },
-      logger: options.logger,
-    });
+    const robot = options.config.robot;
+    this.pacing = robot.link === 'mujoco' ? robot.mujoco.pacing : 'realtime';
+    this.link =
+      robot.link === 'mujoco'
+        ? new MujocoLink({
+            modelPath: robot.model,
+            controlPeriodSec: this.periodMs / 1000,
+            resetNoiseScale: robot.mujoco.reset_noise,
+            urdf: { floatingBase: robot.mujoco.floating_base },
+            logger: options.logger,
+          })
+        : new Ros2Link({
+            config: robot.ros2,
+            modelPath: robot.model,
+            controlPeriodSec: this.periodMs / 1000,
+            parameters: [
+              ...flattenParameters('control', options.config.control),
+              ...flattenParameters('safety', options.config.safety),
+            ],
+            logger: options.logger,
+          });
   }
 
   /** The wired parts; throws LOOP_STATE before open(). */
@@ -80,7 +98,27 @@ export class RunSession {
     const description = await this.link.configure();
     const assembler = new StateAssembler(description, config.state);
     const commanded = config.control.actuators ?? description.actuators.map((a) => a.name);
-    const gate = new SafetyGate(this.link, description.actuators, commanded, assembler.layout);
+    const link: RobotLink = this.link;
+    const stampClock =
+      this.link instanceof MujocoLink ? { nowSec: () => (this.link as MujocoLink).simTimeSec } : this.link.stampClock;
+    const watchdog = new StateWatchdog({
+      downstream: assembler,
+      clock,
+      timeoutMs: config.safety.state_timeout_ms,
+      stamps: config.safety.stamps,
+      required: { jointState: true, odometry: config.state.base.length > 0, imu: false },
+      stampClock,
+    });
+    const gate = new SafetyGate(link, description.actuators, commanded, assembler.layout, {
+      config: config.safety,
+      joints: description.joints,
+      clock,
+      periodMs: this.periodMs,
+      watchdog,
+      imu: assembler,
+      simulated: this.link instanceof MujocoLink,
+      logger,
+    });
     const actuators = commanded.map((name) => description.actuators.find((a) => a.name === name)!);
     for (const a of actuators) {
       if (!Number.isFinite(a.commandLimits[0]) || !Number.isFinite(a.commandLimits[1])) {
@@ -97,7 +135,7 @@ export class RunSession {
     const onError = (err: unknown): void => {
       logger.error({ err }, 'tick failed');
     };
-    const pacing = config.robot.mujoco.pacing;
+    const pacing = this.pacing;
     const scheduler: TickScheduler =
       pacing === 'lockstep'
         ? new LockstepScheduler({ clock, periodMs: this.periodMs, onError })
@@ -115,7 +153,11 @@ export class RunSession {
       onTransition: (t) => runner?.onTransition(t),
     });
     runner = new EpisodeRunner({
-      link: this.link,
+      link,
+      // a new episode restarts simulated time: the gate must not read its stamps as out of order
+      onEpisodeStart: () => {
+        gate.resetEpisode();
+      },
       assembler,
       loop,
       reward,
@@ -144,8 +186,22 @@ export class RunSession {
       'configured',
     );
     this.#parts = { description, assembler, gate, actuators, reward, random, policy, scheduler, loop, runner };
-    await this.link.activate(assembler);
-    if (pacing === 'realtime') {
+    if (this.link instanceof Ros2Link) {
+      const ros = this.link;
+      ros.bindSafety(gate);
+      ros.setDiagnosticsSource(() => ({
+        ticks: loop.stats.ticks,
+        misses: loop.stats.misses,
+        budgetMs: this.budgetMs,
+        p50Ms: this.latency.quantileMs(0.5),
+        p99Ms: this.latency.quantileMs(0.99),
+        maxMs: this.latency.maxMs,
+        modelVersion: null,
+        safety: gate.status(),
+      }));
+    }
+    await this.link.activate(watchdog);
+    if (pacing === 'realtime' && this.link instanceof MujocoLink) {
       this.#simDriver = new RealtimeSimDriver(this.link, { periodMs: this.periodMs, clock, timers: nodeTimers, logger });
       this.#simDriver.start();
     }
@@ -161,6 +217,8 @@ export class RunSession {
   async close(): Promise<void> {
     await this.#simDriver?.stop();
     this.#simDriver = null;
+    this.#parts?.gate.deactivate(); // one final safe command, then nothing
+
     await this.link.deactivate().catch((err: unknown) => {
       this.logger.warn({ err }, 'link deactivate failed');
     });

@@ -1,5 +1,5 @@
 import type { BatchReward } from '../planning/types.js';
-import type { SteppableLink } from '../robot/types.js';
+import { isSteppable, type RobotLink } from '../robot/types.js';
 import type { StateAssembler } from '../state/StateAssembler.js';
 import type { Logger } from '../util/logger.js';
 import { isStriderError } from '../util/StriderError.js';
@@ -20,7 +20,8 @@ export interface EpisodeRecord {
 }
 
 export interface EpisodeRunnerOptions {
-  readonly link: SteppableLink;
+  /** A steppable link (the simulator) is reset each episode; a robot's episodes are time windows. */
+  readonly link: RobotLink;
   readonly assembler: StateAssembler;
   readonly loop: ControlLoop;
   readonly reward: BatchReward;
@@ -44,6 +45,8 @@ export interface EpisodeRunnerOptions {
    * episode's last (the outbox that streams transitions to the trainer). Buffers are borrowed.
    */
   readonly onRecorded?: (t: Transition, reward: number, episode: number, done: boolean) => void;
+  /** Called at each episode start, before the simulator reset (the safety gate's episode reset). */
+  readonly onEpisodeStart?: () => void;
   /** Called after every tick with the episode index and step, for progress displays. */
   readonly onStep?: (episode: number, step: number, returnSoFar: number) => void;
 }
@@ -128,8 +131,11 @@ export class EpisodeRunner {
     const o = this.#o;
     if (this.#needReset) {
       this.#needReset = false;
-      o.assembler.clear();
-      o.link.reset(o.seed + this.#episode);
+      o.onEpisodeStart?.();
+      if (isSteppable(o.link)) {
+        o.assembler.clear();
+        o.link.reset(o.seed + this.#episode);
+      }
       o.loop.startEpisode();
     }
     if (this.#endNext || this.#stopRequested) {
@@ -140,7 +146,7 @@ export class EpisodeRunner {
     }
     await o.loop.tick(info);
     this.#step++;
-    if (o.pacing === 'lockstep') {
+    if (o.pacing === 'lockstep' && isSteppable(o.link)) {
       try {
         o.link.step();
       } catch (err) {

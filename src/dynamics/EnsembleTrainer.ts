@@ -376,6 +376,7 @@ export class EnsembleTrainer {
     const stateScale = this.#normalisers.inputStd.slice(0, S);
     const hOpts = { horizon: H, stateScale, maxStarts: this.#opts.hStepMaxStarts };
     const stepper = await OnnxEnsemble.create(this.snapshot(), {
+      spin: false,
       maxBatchPerMember: this.#opts.hStepMaxStarts,
       intraOpNumThreads: this.#opts.intraOpNumThreads,
     });

@@ -10,6 +10,12 @@ export interface OnnxEnsembleOptions {
   readonly maxBatchPerMember: number;
   /** ORT intra-op threads. Default 2 (the controller machine's cores). */
   readonly intraOpNumThreads?: number;
+  /**
+   * Let idle intra-op threads spin between runs: lower latency for the planner's back-to-back
+   * runs, but a spinning pool takes cores from everything else. Default true (the control path);
+   * validation and evaluation sessions pass false.
+   */
+  readonly spin?: boolean;
 }
 
 interface BatchTensors {
@@ -76,6 +82,7 @@ export class OnnxEnsemble implements EnsembleStepper {
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
+        extra: { session: { intra_op: { allow_spinning: options.spin === false ? '0' : '1' } } },
       });
     } catch (err) {
       throw new StriderError(

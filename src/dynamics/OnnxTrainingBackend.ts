@@ -121,6 +121,8 @@ export class OnnxTrainingBackend implements TrainingBackend {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      // Idle trainer threads must not spin: they share the cores with the controller's ticks.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     };
     const graphOptions = { ...optimiser, mode: 'adam' as const };
     try {

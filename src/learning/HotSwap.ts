@@ -131,7 +131,7 @@ export class HotSwap {
     if (recent === null || recent.count === 0) return Number.NaN;
     const { stateDim: S, actionDim: A, ensembleSize: E } = snapshot.architecture;
     const n = recent.count;
-    const ensemble = await OnnxEnsemble.create(snapshot, { maxBatchPerMember: n, intraOpNumThreads: 1 });
+    const ensemble = await OnnxEnsemble.create(snapshot, { maxBatchPerMember: n, intraOpNumThreads: 1, spin: false });
     try {
       const states = new Float32Array(E * n * S);
       const actions = new Float32Array(E * n * A);

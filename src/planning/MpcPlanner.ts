@@ -79,6 +79,9 @@ export class MpcPlanner {
   /** Expected ms per optimiser iteration; NaN until one has been measured. */
   #iterationMsEstimate = Number.NaN;
   #busy = false;
+  #aborted = 0;
+  #iterStartMs = 0;
+  #limitMs = 0;
 
   /** @throws StriderError PLANNER_INVALID naming the offending option. */
   constructor(deps: PlannerDeps, options: PlannerOptions) {
@@ -159,11 +162,27 @@ export class MpcPlanner {
     }
   }
 
+  /**
+   * Asked between model calls: give up when the remaining calls, at the measured rate of this
+   * iteration's calls so far, would end past the limit.
+   */
+  readonly #abortBefore = (step: number): boolean => {
+    const nowMs = this.#clock.nowMs();
+    const perStepMs = (nowMs - this.#iterStartMs) / step;
+    return nowMs + perStepMs * (this.options.horizon - step) > this.#limitMs;
+  };
+
+  /** Iterations abandoned mid-rollout because the deadline came (see PlanResult.status). */
+  get abortedIterations(): number {
+    return this.#aborted;
+  }
+
   async #run(deadlineMs: number): Promise<PlanResult> {
     const o = this.options;
     const clock = this.#clock;
     const startMs = clock.nowMs();
     const limitMs = deadlineMs - o.timeMarginMs;
+    this.#limitMs = limitMs;
     const plan = this.#plan;
     const population = this.#population;
     const returns = this.#returns;
@@ -174,14 +193,25 @@ export class MpcPlanner {
 
     let bestReturn = Number.NEGATIVE_INFINITY;
     let iterations = 0;
+    let aborted = false;
     while (iterations < o.maxIterations) {
       const iterStartMs = clock.nowMs();
+      this.#iterStartMs = iterStartMs;
       const estimate = this.#iterationMsEstimate;
       // Before the first measurement an iteration is tried whenever any time is left.
       if (iterStartMs >= limitMs || iterStartMs + (estimate > 0 ? ESTIMATE_HEADROOM * estimate : 0) > limitMs) break;
 
       this.#optimiser.sample(population, plan);
-      await this.#rollout.evaluate(this.#state, population, returns);
+      const completed = await this.#rollout.evaluate(this.#state, population, returns, this.#abortBefore);
+      if (!completed) {
+        // The deadline came mid-iteration (a stall: GC, a busy core): drop the partial iteration
+        // and keep the plan of the iterations that finished. Its time raises the estimate.
+        this.#aborted++;
+        aborted = true;
+        const tookMs = clock.nowMs() - iterStartMs;
+        if (!(tookMs < this.#iterationMsEstimate)) this.#iterationMsEstimate = tookMs;
+        break;
+      }
       let bestK = -1;
       for (let k = 0; k < o.population; k++) {
         if (returns[k]! > bestReturn) {
@@ -198,7 +228,7 @@ export class MpcPlanner {
       this.#iterationMsEstimate = Number.isNaN(estimate) || tookMs > decayed ? tookMs : decayed;
     }
 
-    if (iterations === 0 && !Number.isNaN(this.#iterationMsEstimate)) {
+    if (iterations === 0 && !aborted && !Number.isNaN(this.#iterationMsEstimate)) {
       // An estimate above the budget (one slow outlier: a first ONNX run, a GC pause) would
       // otherwise lock the planner out for good; decaying it on every miss retries soon.
       this.#iterationMsEstimate *= ESTIMATE_DECAY;

@@ -92,11 +92,17 @@ export class TsInfRollout {
    * @param population K x H x A, row-major, raw units (already within bounds).
    * @param returns    K, written.
    */
+  /**
+   * Roll every sequence of `population` forward from `state` and write each sequence's mean
+   * return over its particles into `returns` (K). `abortBefore(t)`, asked before model call t > 0,
+   * may abandon the rollout: it then resolves false and `returns` is not written.
+   */
   async evaluate(
     state: ArrayLike<number>,
     population: Float32Array,
     returns: Float64Array,
-  ): Promise<void> {
+    abortBefore?: (step: number) => boolean,
+  ): Promise<boolean> {
     const H = this.#H;
     const S = this.#S;
     const A = this.#A;
@@ -116,6 +122,8 @@ export class TsInfRollout {
     rowReturns.fill(0);
 
     for (let t = 0; t < H; t++) {
+      // anytime: the caller may give up on this iteration between model calls (deadline)
+      if (t > 0 && abortBefore !== undefined && abortBefore(t)) return false;
       for (let r = 0; r < N; r++) {
         const src = rowSequence[r]! * HA + t * A;
         const dst = r * A;
@@ -140,5 +148,6 @@ export class TsInfRollout {
       const v = returns[k]! * invP;
       returns[k] = Number.isFinite(v) ? v : Number.NEGATIVE_INFINITY;
     }
+    return true;
   }
 }

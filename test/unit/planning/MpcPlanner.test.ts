@@ -523,16 +523,37 @@ describe('MpcPlanner', () => {
       assert.deepEqual(Array.from(r.plan), new Array<number>(H * 2).fill(0));
     });
 
-    it("reports 'overrun' when an iteration takes longer than estimated", async () => {
+    it('abandons an iteration mid-rollout once it can no longer finish by the deadline', async () => {
+      const { planner, clock, stepper } = timedSetup();
+      const previous = (await planner.plan(START, clock.now + 23)).plan.slice();
+      stepper.onStep = () => {
+        clock.now += 10; // a stall: 40 ms for an iteration estimated at 4 ms
+      };
+      const start = clock.now;
+      const calls = stepper.calls;
+      const r = await planner.plan(START, start + 23);
+      // after the first call (10 ms), three more at 10 ms would end at +40 > +23: give up
+      assert.equal(stepper.calls - calls, 1);
+      assert.equal(r.status, 'missed');
+      assert.equal(r.iterations, 0);
+      assert.ok(clock.now <= start + 23);
+      assert.equal(planner.abortedIterations, 1);
+      assert.equal(planner.iterationMsEstimate, 10); // the abandoned iteration's time so far
+      assert.deepEqual(Array.from(r.plan), [...Array.from(previous.subarray(2)), 0, 0]);
+    });
+
+    it("reports 'overrun' when the last model call itself stalls past the deadline", async () => {
       const { planner, clock, stepper } = timedSetup();
       await planner.plan(START, clock.now + 23);
+      let call = 0;
       stepper.onStep = () => {
-        clock.now += 10;
+        call++;
+        clock.now += call % H === 0 ? 20 : 1; // the H-th call of the iteration stalls
       };
-      const r = await planner.plan(START, clock.now + 23);
+      const r = await planner.plan(START, clock.now + 10);
       assert.equal(r.status, 'overrun');
       assert.equal(r.iterations, 1);
-      assert.equal(planner.iterationMsEstimate, 10 * H);
+      assert.equal(planner.iterationMsEstimate, 23);
     });
 
     it('works with sinon fake timers behind the default monotonic clock', async () => {

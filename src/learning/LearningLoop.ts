@@ -42,12 +42,13 @@ export class LearningLoop {
   async run(): Promise<LearningSummary> {
     const o = this.#o;
     const models: ModelVersion[] = [];
+    // a call, not a property read: SIGINT can stop the runner while next() is awaited
+    const stopped = (): boolean => o.runner.stopped;
     o.policy.use(o.random);
     this.#done(await o.runner.runEpisodes(o.randomEpisodes));
-    for (let it = 0; it < o.iterations && !o.runner.stopped; it++) {
+    for (let it = 0; it < o.iterations && !stopped(); it++) {
       const model = await o.models.next();
-      if (o.runner.stopped) break;
-      if (model !== null) {
+      if (model !== null && !stopped()) {
         models.push(model);
         const decision = await o.swap.consider(model);
         o.onModel?.(model, decision);

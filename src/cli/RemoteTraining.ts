@@ -139,6 +139,11 @@ export class RemoteTraining {
     });
   }
 
+  /** The broker's URL (the embedded broker's loopback address, or the configured one). */
+  get brokerUrl(): string {
+    return this.#url;
+  }
+
   /** The child trainer's process id, or null (external trainer, or it exited). */
   get trainerPid(): number | null {
     return this.#child?.pid ?? null;

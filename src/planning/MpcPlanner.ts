@@ -80,8 +80,6 @@ export class MpcPlanner {
   #iterationMsEstimate = Number.NaN;
   #busy = false;
   #aborted = 0;
-  #iterStartMs = 0;
-  #limitMs = 0;
 
   /** @throws StriderError PLANNER_INVALID naming the offending option. */
   constructor(deps: PlannerDeps, options: PlannerOptions) {
@@ -162,15 +160,8 @@ export class MpcPlanner {
     }
   }
 
-  /**
-   * Asked between model calls: give up when the remaining calls, at the measured rate of this
-   * iteration's calls so far, would end past the limit.
-   */
-  readonly #abortBefore = (step: number): boolean => {
-    const nowMs = this.#clock.nowMs();
-    const perStepMs = (nowMs - this.#iterStartMs) / step;
-    return nowMs + perStepMs * (this.options.horizon - step) > this.#limitMs;
-  };
+  /** Handed to the rollout so it can give up on an iteration the deadline no longer allows. */
+  readonly #deadline = { nowMs: (): number => this.#clock.nowMs(), limitMs: 0, stepMs: Number.NaN };
 
   /** Iterations abandoned mid-rollout because the deadline came (see PlanResult.status). */
   get abortedIterations(): number {
@@ -182,7 +173,9 @@ export class MpcPlanner {
     const clock = this.#clock;
     const startMs = clock.nowMs();
     const limitMs = deadlineMs - o.timeMarginMs;
-    this.#limitMs = limitMs;
+    this.#deadline.limitMs = limitMs;
+    // typical time of one model call (NaN before the first iteration: the rollout measures)
+    this.#deadline.stepMs = this.#iterationMsEstimate / o.horizon;
     const plan = this.#plan;
     const population = this.#population;
     const returns = this.#returns;
@@ -196,13 +189,12 @@ export class MpcPlanner {
     let aborted = false;
     while (iterations < o.maxIterations) {
       const iterStartMs = clock.nowMs();
-      this.#iterStartMs = iterStartMs;
       const estimate = this.#iterationMsEstimate;
       // Before the first measurement an iteration is tried whenever any time is left.
       if (iterStartMs >= limitMs || iterStartMs + (estimate > 0 ? ESTIMATE_HEADROOM * estimate : 0) > limitMs) break;
 
       this.#optimiser.sample(population, plan);
-      const completed = await this.#rollout.evaluate(this.#state, population, returns, this.#abortBefore);
+      const completed = await this.#rollout.evaluate(this.#state, population, returns, this.#deadline);
       if (!completed) {
         // The deadline came mid-iteration (a stall: GC, a busy core): drop the partial iteration
         // and keep the plan of the iterations that finished. Its time raises the estimate.

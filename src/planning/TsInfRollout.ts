@@ -94,14 +94,17 @@ export class TsInfRollout {
    */
   /**
    * Roll every sequence of `population` forward from `state` and write each sequence's mean
-   * return over its particles into `returns` (K). `abortBefore(t)`, asked before model call t > 0,
-   * may abandon the rollout: it then resolves false and `returns` is not written.
+   * return over its particles into `returns` (K). With a `deadline`, the rollout is abandoned
+   * before model call t > 0 when the remaining calls would end past `limitMs`: time already spent
+   * counts in full (a stall has happened), the remaining calls are projected at `stepMs` (the
+   * typical time of one call; when unknown, the mean of the calls made so far). It then resolves
+   * false and `returns` is not written.
    */
   async evaluate(
     state: ArrayLike<number>,
     population: Float32Array,
     returns: Float64Array,
-    abortBefore?: (step: number) => boolean,
+    deadline?: { readonly nowMs: () => number; readonly limitMs: number; readonly stepMs: number },
   ): Promise<boolean> {
     const H = this.#H;
     const S = this.#S;
@@ -121,9 +124,16 @@ export class TsInfRollout {
     }
     rowReturns.fill(0);
 
+    let firstCallMs = 0;
     for (let t = 0; t < H; t++) {
-      // anytime: the caller may give up on this iteration between model calls (deadline)
-      if (t > 0 && abortBefore !== undefined && abortBefore(t)) return false;
+      if (deadline !== undefined) {
+        const nowMs = deadline.nowMs();
+        if (t === 0) firstCallMs = nowMs;
+        else {
+          const stepMs = deadline.stepMs > 0 ? deadline.stepMs : (nowMs - firstCallMs) / t;
+          if (nowMs + stepMs * (H - t) > deadline.limitMs) return false;
+        }
+      }
       for (let r = 0; r < N; r++) {
         const src = rowSequence[r]! * HA + t * A;
         const dst = r * A;

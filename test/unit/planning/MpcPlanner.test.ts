@@ -527,20 +527,37 @@ describe('MpcPlanner', () => {
     it('abandons an iteration mid-rollout once it can no longer finish by the deadline', async () => {
       const { planner, clock, stepper } = timedSetup();
       const previous = (await planner.plan(START, clock.now + 23)).plan.slice();
+      let call = 0;
       stepper.onStep = () => {
-        clock.now += 10; // a stall: 40 ms for an iteration estimated at 4 ms
+        call++;
+        clock.now += call === 1 ? 21 : 1; // the first call stalls for 21 ms; the rest are typical
       };
       const start = clock.now;
       const calls = stepper.calls;
       const r = await planner.plan(START, start + 23);
-      // after the first call (10 ms), three more at 10 ms would end at +40 > +23: give up
+      // after the stalled call: +21 now, three more at the typical 1 ms would end at +24 > +23
       assert.equal(stepper.calls - calls, 1);
       assert.equal(r.status, 'missed');
       assert.equal(r.iterations, 0);
       assert.ok(clock.now <= start + 23);
       assert.equal(planner.abortedIterations, 1);
-      assert.equal(planner.iterationMsEstimate, 10); // the abandoned iteration's time so far
+      assert.equal(planner.iterationMsEstimate, 21); // the abandoned iteration's time so far
       assert.deepEqual(Array.from(r.plan), [...Array.from(previous.subarray(2)), 0, 0]);
+    });
+
+    it('finishes an iteration after a stall when the rest still fits at the typical rate', async () => {
+      const { planner, clock, stepper } = timedSetup();
+      await planner.plan(START, clock.now + 23);
+      let call = 0;
+      stepper.onStep = () => {
+        call++;
+        clock.now += call === 1 ? 15 : 1;
+      };
+      const start = clock.now;
+      const r = await planner.plan(START, start + 23);
+      assert.equal(r.iterations, 1); // +15, then three calls of 1 ms: ends at +18
+      assert.equal(r.status, 'ok');
+      assert.equal(planner.abortedIterations, 0);
     });
 
     it("reports 'overrun' when the last model call itself stalls past the deadline", async () => {

@@ -93,6 +93,7 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
     signalled.interrupted = true;
     logger.warn({ signal }, 'stopping: finishing the current episode and writing the report');
     session.stop();
+    remote?.models.close(); // a lockstep wait for the trainer's next model ends now
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

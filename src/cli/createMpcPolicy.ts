@@ -68,11 +68,11 @@ export function mpcPolicyFactory(o: MpcPolicyFactoryOptions): (model: ModelVersi
         { stepper, reward: o.reward, clock: o.clock, rng: new Rng(o.config.run.seed + model.version) },
         options,
       );
-      // Warm-up: ONNX Runtime's first runs are slow; three generous plans settle the planner's
-      // iteration-time estimate before the first real tick.
+      // Warm-up: ONNX Runtime's first runs are slow; two plans absorb them, then the planner's
+      // iteration-time estimate is calibrated to the median of five more.
       const warmState = new Float32Array(o.stateDim);
-      for (let i = 0; i < 3; i++) await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
-      planner.reset();
+      for (let i = 0; i < 2; i++) await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
+      await planner.calibrate(warmState, 5);
       return new MpcPolicy(planner, () => stepper.close(), o.stats);
     } catch (err) {
       await stepper.close();

@@ -123,6 +123,25 @@ export class MpcPlanner {
   }
 
   /**
+   * Off the tick (after a new model's warm-up): run `plans` plans from `state` with a generous
+   * deadline, set the iteration-time estimate to the median of their per-iteration times (a
+   * freshly created ONNX Runtime session's first runs are several times slower, and the estimate
+   * otherwise keeps the slowest), reset, and return the estimate in ms.
+   */
+  async calibrate(state: ArrayLike<number>, plans: number): Promise<number> {
+    const perIteration: number[] = [];
+    for (let i = 0; i < plans; i++) {
+      const r = await this.plan(state, this.#clock.nowMs() + 60_000);
+      if (r.iterations > 0) perIteration.push(r.elapsedMs / r.iterations);
+    }
+    perIteration.sort((a, b) => a - b);
+    const median = perIteration[Math.floor(perIteration.length / 2)];
+    if (median !== undefined) this.#iterationMsEstimate = median;
+    this.reset();
+    return this.#iterationMsEstimate;
+  }
+
+  /**
    * Episode boundary: the plan becomes zero clipped to the bounds, carried elites are dropped.
    * Keeps the iteration-time estimate.
    */

@@ -470,6 +470,19 @@ describe('MpcPlanner', () => {
       assert.equal(r.status, 'ok');
     });
 
+    it('calibrates its estimate to the median iteration time, ignoring a slow first run', async () => {
+      const { planner, clock, stepper } = timedSetup(2);
+      let call = 0;
+      stepper.onStep = () => {
+        call++;
+        clock.now += call <= H ? 50 : 1; // the first iteration is a 200 ms outlier, then 4 ms
+      };
+      const estimate = await planner.calibrate(START, 5);
+      assert.equal(estimate, 4);
+      assert.equal(planner.iterationMsEstimate, 4);
+      assert.equal(planner.result.status, 'missed'); // reset: no plan carried into the first tick
+    });
+
     it('stops at maxIterations when time is plentiful', async () => {
       const { planner, clock } = timedSetup(3);
       const r = await planner.plan(START, clock.now + 1000);

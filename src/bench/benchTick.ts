@@ -1,4 +1,3 @@
-import { mpcPolicyFactory } from '../cli/createMpcPolicy.js';
 import { RunSession } from '../cli/RunSession.js';
 import type { StriderConfig } from '../config/schema.js';
 import { initWeights, makeArchitecture } from '../dynamics/architecture.js';
@@ -59,14 +58,7 @@ export async function benchTick(config: StriderConfig, logger: Logger, ticks: nu
         backend: 'none',
       },
     };
-    const mpc = await mpcPolicyFactory({
-      config,
-      actuators: parts.actuators,
-      reward: parts.reward,
-      clock: session.clock,
-      budgetMs: session.budgetMs,
-      stateDim: S,
-    })(model);
+    const mpc = await session.mpcPolicyFactory()(model);
     parts.policy.use(mpc);
     try {
       await parts.runner.runEpisodes(Math.max(1, Math.ceil(ticks / config.run.steps_per_episode)));

@@ -23,6 +23,9 @@ import { LatencyHistogram } from '../telemetry/index.js';
 import { monotonicClock, nodeTimers, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
+import type { ModelVersion } from '../learning/types.js';
+import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
+import { mpcPolicyFactory } from './createMpcPolicy.js';
 
 export interface RunSessionOptions {
   readonly config: StriderConfig;
@@ -206,6 +209,23 @@ export class RunSession {
       this.#simDriver.start();
     }
     return this.#parts;
+  }
+
+  /**
+   * The factory the hot-swap uses to build the MPC policy of each model version on this session's
+   * robot, reward, clock and budget; `stats` collects planner counters across versions.
+   */
+  mpcPolicyFactory(stats?: MpcPolicyStats): (model: ModelVersion) => Promise<MpcPolicy> {
+    const parts = this.parts;
+    return mpcPolicyFactory({
+      config: this.config,
+      actuators: parts.actuators,
+      reward: parts.reward,
+      clock: this.clock,
+      budgetMs: this.budgetMs,
+      stateDim: parts.assembler.layout.dim,
+      ...(stats !== undefined ? { stats } : {}),
+    });
   }
 
   /** End the current episode early and run no more (SIGINT); safe before open(). */

@@ -19,7 +19,7 @@ import { writeRunPlots } from '../telemetry/runPlots.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
-import { mpcPolicyFactory, plannerShape } from './createMpcPolicy.js';
+import { plannerShape } from './createMpcPolicy.js';
 import { RemoteTraining, type RemoteTrainingReport } from './RemoteTraining.js';
 import { RunSession } from './RunSession.js';
 
@@ -124,15 +124,7 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
       }
       const swap = new HotSwap({
         policy: parts.policy,
-        makeMpcPolicy: mpcPolicyFactory({
-          config,
-          actuators: parts.actuators,
-          reward: parts.reward,
-          clock: session.clock,
-          budgetMs: session.budgetMs,
-          stateDim: S,
-          stats: plannerStats,
-        }),
+        makeMpcPolicy: session.mpcPolicyFactory(plannerStats),
         config: config.hotswap,
         budgetMs: session.budgetMs,
         recent: () => recentVisits(parts.runner.records, S, A),

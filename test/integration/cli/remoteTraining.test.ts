@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mpcPolicyFactory } from '../../../src/cli/createMpcPolicy.js';
 import { RemoteTraining } from '../../../src/cli/RemoteTraining.js';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
@@ -53,15 +52,7 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
     const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
     const swap = new HotSwap({
       policy: parts.policy,
-      makeMpcPolicy: mpcPolicyFactory({
-        config,
-        actuators: parts.actuators,
-        reward: parts.reward,
-        clock: session.clock,
-        budgetMs: session.budgetMs,
-        stateDim: S,
-        stats,
-      }),
+      makeMpcPolicy: session.mpcPolicyFactory(stats),
       config: config.hotswap,
       budgetMs: session.budgetMs,
       recent: () => null,

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mpcPolicyFactory } from '../../../src/cli/createMpcPolicy.js';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
 import {
@@ -66,15 +65,7 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
     const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
     const swap = new HotSwap({
       policy: parts.policy,
-      makeMpcPolicy: mpcPolicyFactory({
-        config,
-        actuators: parts.actuators,
-        reward: parts.reward,
-        clock: session.clock,
-        budgetMs: session.budgetMs,
-        stateDim: parts.assembler.layout.dim,
-        stats,
-      }),
+      makeMpcPolicy: session.mpcPolicyFactory(stats),
       config: { ...config.hotswap, h_step_margin: 100, max_disagreement: 1e6 },
       budgetMs: session.budgetMs,
       recent: () => null,

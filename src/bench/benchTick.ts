@@ -1,3 +1,4 @@
+import { RemoteTraining } from '../cli/RemoteTraining.js';
 import { RunSession } from '../cli/RunSession.js';
 import type { StriderConfig } from '../config/schema.js';
 import { initWeights, makeArchitecture } from '../dynamics/architecture.js';
@@ -27,9 +28,89 @@ export interface TickFigures {
  * size (random weights: the cost does not depend on them) and sends through the safety gate.
  */
 export async function benchTick(config: StriderConfig, logger: Logger, ticks: number): Promise<TickFigures> {
-  const session = new RunSession({ config, logger });
+  return runTick(config, logger, ticks, null);
+}
+
+/** What happened when the trainer process was killed in the middle of the tick benchmark. */
+export interface TrainerKillFigures extends TickFigures {
+  /** Ticks over budget before and after the SIGKILL. */
+  readonly misses_before_kill: number;
+  readonly misses_after_kill: number;
+  readonly ticks_after_kill: number;
+  /** Transitions the controller queued to the (now dead) trainer, and how many it dropped. */
+  readonly transitions_queued: number;
+  readonly transitions_dropped: number;
+}
+
+/**
+ * The same tick while the controller streams every transition over the embedded broker to a
+ * `strider train` child process, which is killed with SIGKILL halfway: the tick must not notice.
+ */
+export async function benchTickTrainerKilled(
+  config: StriderConfig,
+  logger: Logger,
+  ticks: number,
+  remote: { configPath: string; overrides: readonly string[]; outDir: string },
+): Promise<TrainerKillFigures> {
+  let training: RemoteTraining | null = null;
+  let tickCount = 0;
+  let missesAtKill = -1;
+  let ticksAtKill = 0;
+  let loopMisses = (): number => 0;
+  const figures = await runTick(config, logger, ticks, {
+    onRecorded: (t, r, e, d) => training?.push(t, r, e, d),
+    onStep: () => {
+      tickCount++;
+      if (tickCount === Math.floor(ticks / 2) && training?.trainerPid != null) {
+        missesAtKill = loopMisses();
+        ticksAtKill = tickCount;
+        process.kill(training.trainerPid, 'SIGKILL');
+      }
+    },
+    onOpen: async (session) => {
+      loopMisses = () => session.parts.loop.stats.misses;
+      const parts = session.parts;
+      training = await RemoteTraining.start({
+        config,
+        configPath: remote.configPath,
+        overrides: remote.overrides,
+        outDir: remote.outDir,
+        stateDim: parts.assembler.layout.dim,
+        actionDim: parts.actuators.length,
+        logger,
+      });
+    },
+    onClose: async () => {
+      await training?.close();
+    },
+  });
+  const outbox = (training as RemoteTraining | null)?.report().outbox ?? {};
+  return {
+    ...figures,
+    misses_before_kill: Math.max(0, missesAtKill),
+    misses_after_kill: figures.misses - Math.max(0, missesAtKill),
+    ticks_after_kill: figures.ticks - ticksAtKill,
+    transitions_queued: outbox['queued'] ?? 0,
+    transitions_dropped: outbox['dropped'] ?? 0,
+  };
+}
+
+interface TickHooks {
+  readonly onRecorded: NonNullable<ConstructorParameters<typeof RunSession>[0]['onRecorded']>;
+  readonly onStep: () => void;
+  readonly onOpen: (session: RunSession) => Promise<void>;
+  readonly onClose: () => Promise<void>;
+}
+
+async function runTick(config: StriderConfig, logger: Logger, ticks: number, hooks: TickHooks | null): Promise<TickFigures> {
+  const session = new RunSession({
+    config,
+    logger,
+    ...(hooks !== null ? { onRecorded: hooks.onRecorded, onStep: hooks.onStep } : {}),
+  });
   try {
     const parts = await session.open();
+    await hooks?.onOpen(session);
     const S = parts.assembler.layout.dim;
     const A = parts.actuators.length;
     const m = config.model;
@@ -80,6 +161,7 @@ export async function benchTick(config: StriderConfig, logger: Logger, ticks: nu
       mean_planner_iterations: mpc.stats.plans > 0 ? mpc.stats.iterations / mpc.stats.plans : 0,
     };
   } finally {
+    await hooks?.onClose();
     await session.close();
   }
 }

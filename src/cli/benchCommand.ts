@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url';
 import {
   benchPlanner,
   benchTick,
+  benchTickTrainerKilled,
   benchTraining,
   type PlannerFigures,
   type PlannerShape,
   type TickFigures,
+  type TrainerKillFigures,
   type TrainingFigures,
 } from '../bench/index.js';
 import { loadConfig } from '../config/index.js';
@@ -26,6 +28,8 @@ export interface BenchReport {
   tick: TickFigures & { planner: { optimizer: string; population: number; horizon: number } };
   /** The same tick while a trainer process (nice 10) trains the ensemble on the same cores. */
   tick_with_training: TickFigures & { training_sample_passes_per_s: number };
+  /** The same tick streaming to a `strider train` child over the embedded broker, SIGKILLed halfway. */
+  tick_trainer_killed: TrainerKillFigures;
   training: TrainingFigures;
   shapes: PlannerFigures[];
   machine: { cpus: number; node: string; load_avg_1m: number };
@@ -130,19 +134,18 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
   }
   // 50 Hz leaves 16 ms: the tick runs a planner sized for it (random shooting K300 x P1 x H10,
   // 3000 model steps, ~6 ms a pass here) unless --set says otherwise
-  const { config: tickConfig } = loadConfig(args.config ?? DEFAULT_CONFIG, {
-    overrides: [
-      'control.rate_hz=50',
-      'control.budget_ms=16',
-      'robot.mujoco.pacing=realtime',
-      'control.policy=mpc',
-      'planner.optimizer=random',
-      'planner.population=300',
-      'planner.particles=1',
-      'planner.horizon=10',
-      ...args.set,
-    ],
-  });
+  const tickOverrides = [
+    'control.rate_hz=50',
+    'control.budget_ms=16',
+    'robot.mujoco.pacing=realtime',
+    'control.policy=mpc',
+    'planner.optimizer=random',
+    'planner.population=300',
+    'planner.particles=1',
+    'planner.horizon=10',
+    ...args.set,
+  ];
+  const { config: tickConfig, path: tickConfigPath } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: tickOverrides });
   const tick = await benchTick(tickConfig, logger, 500);
   const tp = tickConfig.planner;
   out(
@@ -158,6 +161,19 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     `  tick at ${tickLoaded.rate_hz} Hz with a trainer training on the same cores (nice 10, ${fmt(loadPasses / 1000)}k sample-passes/s): ` +
       `p50 ${fmt(tickLoaded.p50_ms, 2)} ms, p99 ${fmt(tickLoaded.p99_ms, 2)} ms, max ${fmt(tickLoaded.max_ms, 2)} ms, misses ${tickLoaded.misses}/${tickLoaded.ticks}, ` +
       `planner missed ${tickLoaded.planner_missed}, mean iterations ${fmt(tickLoaded.mean_planner_iterations, 2)}`,
+  );
+  // the same tick streaming every transition to a child trainer that is SIGKILLed halfway
+  const killOverrides = [...tickOverrides, 'trainer.mode=child', 'transport.broker=embedded'];
+  const killed = await benchTickTrainerKilled(
+    loadConfig(tickConfigPath, { overrides: killOverrides }).config,
+    logger,
+    500,
+    { configPath: tickConfigPath, overrides: killOverrides, outDir: join(outDir, 'trainer-kill') },
+  );
+  out(
+    `  tick at ${killed.rate_hz} Hz streaming to a child trainer, SIGKILLed after ${killed.ticks - killed.ticks_after_kill} ticks: ` +
+      `misses ${killed.misses_before_kill} before, ${killed.misses_after_kill} in the ${killed.ticks_after_kill} ticks after; ` +
+      `p99 ${fmt(killed.p99_ms, 2)} ms, max ${fmt(killed.max_ms, 2)} ms; transitions queued ${killed.transitions_queued}, dropped ${killed.transitions_dropped}`,
   );
   const training = await benchTraining({
     stateDim: S,
@@ -177,6 +193,7 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     efficiency: first.efficiency,
     tick: { ...tick, planner: { optimizer: tp.optimizer, population: tp.population, horizon: tp.horizon } },
     tick_with_training: { ...tickLoaded, training_sample_passes_per_s: loadPasses },
+    tick_trainer_killed: killed,
     training,
     shapes: figures,
     machine: { cpus: os.cpus().length, node: process.version, load_avg_1m: os.loadavg()[0] ?? Number.NaN },

@@ -10,6 +10,7 @@ import { ModelChannel } from '../transport/ModelChannel.js';
 import { Topics } from '../transport/topics.js';
 import { Transport } from '../transport/Transport.js';
 import { TransitionOutbox } from '../transport/TransitionOutbox.js';
+import { encodeStatus } from '../transport/StatusCodec.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import { transportOptionsFromConfig } from './transportFromConfig.js';
@@ -52,10 +53,19 @@ export class RemoteTraining {
   #child: ChildProcess | null = null;
   #childExit: number | string | null = null;
   readonly #url: string;
+  readonly #statusTopic: string;
 
   private constructor(
     o: RemoteTrainingOptions,
-    parts: { broker: EmbeddedBroker | null; url: string; transport: Transport; outbox: TransitionOutbox; channel: ModelChannel; models: RemoteModelSource },
+    parts: {
+      broker: EmbeddedBroker | null;
+      url: string;
+      transport: Transport;
+      outbox: TransitionOutbox;
+      channel: ModelChannel;
+      models: RemoteModelSource;
+      statusTopic: string;
+    },
   ) {
     this.#o = o;
     this.#broker = parts.broker;
@@ -64,6 +74,7 @@ export class RemoteTraining {
     this.#outbox = parts.outbox;
     this.#channel = parts.channel;
     this.models = parts.models;
+    this.#statusTopic = parts.statusTopic;
   }
 
   static async start(o: RemoteTrainingOptions): Promise<RemoteTraining> {
@@ -72,14 +83,20 @@ export class RemoteTraining {
     const embedded = t.broker === 'embedded';
     const broker = embedded ? await EmbeddedBroker.start({ logger }) : null;
     const url = broker?.url ?? t.broker;
-    const transport = new Transport(
-      transportOptionsFromConfig(t, {
+    const topics = new Topics(t.prefix);
+    const statusTopic = topics.topic(t.robot_id, 'status');
+    const status = (state: 'online' | 'offline', counters: Record<string, number> = {}): Buffer =>
+      encodeStatus({ robotId: t.robot_id, role: 'controller', state, timeMs: Date.now(), modelVersion: null, counters });
+    const transport = new Transport({
+      ...transportOptionsFromConfig(t, {
         url,
         clientId: `strider-controller-${t.robot_id}`,
         protocolVersion: broker !== null ? broker.protocolVersion : 5,
         logger,
       }),
-    );
+      // the broker announces us offline if we vanish (crash, network loss)
+      will: { topic: statusTopic, payload: status('offline'), qos: 1, retain: true },
+    });
     transport.start();
     try {
       await transport.waitConnected({ timeoutMs: 10_000 });
@@ -88,7 +105,7 @@ export class RemoteTraining {
       // an external broker that is away: transitions spool to disk until it is back
       logger.warn({ err, url }, 'broker not reachable yet; transitions spool to disk until it is');
     }
-    const topics = new Topics(t.prefix);
+    transport.publish(statusTopic, status('online'), { qos: 1, retain: true });
     const outbox = new TransitionOutbox({
       transport,
       topic: topics.topic(t.robot_id, 'transitions'),
@@ -110,7 +127,7 @@ export class RemoteTraining {
       if (ev.type === 'accepted') models.offer(ev.model);
       else logger.warn({ code: ev.code, reason: ev.reason }, 'model payload rejected; the serving model stays');
     });
-    const remote = new RemoteTraining(o, { broker, url, transport, outbox, channel, models });
+    const remote = new RemoteTraining(o, { broker, url, transport, outbox, channel, models, statusTopic });
     if (config.trainer.mode === 'child') {
       // Transitions sent before the trainer subscribes would be lost (a broker keeps QoS 1
       // messages only for sessions that exist): wait for its ready line before any episode.
@@ -164,6 +181,20 @@ export class RemoteTraining {
     this.models.close();
     await this.#outbox.close({ graceMs: 3000 });
     await this.#stopTrainer();
+    if (this.#transport.connected) {
+      const t = this.#o.config.transport;
+      const payload = encodeStatus({
+        robotId: t.robot_id,
+        role: 'controller',
+        state: 'offline',
+        timeMs: Date.now(),
+        modelVersion: null,
+        counters: { ...this.#outbox.counters },
+      });
+      await this.#transport.publishAsync(this.#statusTopic, payload, { qos: 1, retain: true }).catch((err: unknown) => {
+        this.#o.logger.warn({ err }, 'could not publish the offline status');
+      });
+    }
     await this.#transport.close();
     await this.#broker?.close();
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RemoteTraining } from '../../../src/cli/RemoteTraining.js';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
+import { decodeStatus } from '../../../src/transport/StatusCodec.js';
 import { Topics } from '../../../src/transport/topics.js';
 import { Transport } from '../../../src/transport/Transport.js';
 import { TransitionInbox } from '../../../src/transport/TransitionInbox.js';
@@ -57,6 +58,11 @@ describe(title, function () {
       logger,
     });
     await inbox.start();
+    const statuses: string[] = [];
+    await trainer.subscribe(new Topics(config.transport.prefix).topic(config.transport.robot_id, 'status'), 1, (_topic, payload) => {
+      const d = decodeStatus(payload);
+      if (d.ok && d.value.role === 'controller') statuses.push(d.value.state);
+    });
     try {
       remote = await RemoteTraining.start({ config, configPath, overrides, outDir: tmp.dir, stateDim: S, actionDim: A, logger });
       await parts.runner.runEpisodes(3);
@@ -78,6 +84,10 @@ describe(title, function () {
       assert.ok((outbox['drained'] ?? 0) > 0, 'the spool was drained');
       assert.equal(seqs.length, 450, 'every transition exactly once (duplicates removed)');
       for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1]! + 1, `in order at ${i}`);
+
+      await remote.close();
+      assert.ok(await until(() => statuses.at(-1) === 'offline', 5000), `controller status ${statuses.join(',')}`);
+      assert.equal(statuses[0], 'online');
     } finally {
       await remote?.close();
       await session.close();

@@ -31,40 +31,51 @@ export async function benchTick(config: StriderConfig, logger: Logger, ticks: nu
   return runTick(config, logger, ticks, null);
 }
 
-/** What happened when the trainer process was killed in the middle of the tick benchmark. */
-export interface TrainerKillFigures extends TickFigures {
-  /** Ticks over budget before and after the SIGKILL. */
-  readonly misses_before_kill: number;
-  readonly misses_after_kill: number;
-  readonly ticks_after_kill: number;
-  /** Transitions the controller queued to the (now dead) trainer, and how many it dropped. */
+/** Ticks over budget in each phase of the disturbance benchmark. */
+export interface DisturbanceFigures extends TickFigures {
+  /** Per phase: normal, broker paused, broker back, trainer SIGKILLed. */
+  readonly phases: ReadonlyArray<{ readonly phase: string; readonly ticks: number; readonly misses: number }>;
+  /** Transitions the controller queued to the trainer, spooled while the broker was away, dropped. */
   readonly transitions_queued: number;
+  readonly transitions_spooled: number;
   readonly transitions_dropped: number;
 }
 
 /**
  * The same tick while the controller streams every transition over the embedded broker to a
- * `strider train` child process, which is killed with SIGKILL halfway: the tick must not notice.
+ * `strider train` child process, through four phases of equal length: normal; the broker paused
+ * (gone: the outbox spools); the broker back (the spool drains); the trainer killed with SIGKILL.
+ * The tick must not notice any of it.
  */
-export async function benchTickTrainerKilled(
+export async function benchTickDisturbed(
   config: StriderConfig,
   logger: Logger,
   ticks: number,
   remote: { configPath: string; overrides: readonly string[]; outDir: string },
-): Promise<TrainerKillFigures> {
+): Promise<DisturbanceFigures> {
   let training: RemoteTraining | null = null;
   let tickCount = 0;
-  let missesAtKill = -1;
-  let ticksAtKill = 0;
   let loopMisses = (): number => 0;
+  const names = ['normal', 'broker paused', 'broker back', 'trainer killed'];
+  const marks: Array<{ ticks: number; misses: number }> = [];
+  const quarter = Math.floor(ticks / 4);
+  const disturb = (phase: number): void => {
+    const t = training;
+    if (t === null) return;
+    const fail = (err: unknown): void => {
+      logger.warn({ err, phase: names[phase] }, 'disturbance failed');
+    };
+    if (phase === 1) t.pauseBroker().catch(fail);
+    if (phase === 2) t.resumeBroker().catch(fail);
+    if (phase === 3 && t.trainerPid !== null) process.kill(t.trainerPid, 'SIGKILL');
+  };
   const figures = await runTick(config, logger, ticks, {
     onRecorded: (t, r, e, d) => training?.push(t, r, e, d),
     onStep: () => {
       tickCount++;
-      if (tickCount === Math.floor(ticks / 2) && training?.trainerPid != null) {
-        missesAtKill = loopMisses();
-        ticksAtKill = tickCount;
-        process.kill(training.trainerPid, 'SIGKILL');
+      if (tickCount % quarter === 0 && tickCount < 4 * quarter) {
+        marks.push({ ticks: tickCount, misses: loopMisses() });
+        disturb(marks.length);
       }
     },
     onOpen: async (session) => {
@@ -84,13 +95,18 @@ export async function benchTickTrainerKilled(
       await training?.close();
     },
   });
+  marks.push({ ticks: figures.ticks, misses: figures.misses });
+  const phases = marks.map((m, i) => ({
+    phase: names[i] ?? `phase ${i}`,
+    ticks: m.ticks - (marks[i - 1]?.ticks ?? 0),
+    misses: m.misses - (marks[i - 1]?.misses ?? 0),
+  }));
   const outbox = (training as RemoteTraining | null)?.report().outbox ?? {};
   return {
     ...figures,
-    misses_before_kill: Math.max(0, missesAtKill),
-    misses_after_kill: figures.misses - Math.max(0, missesAtKill),
-    ticks_after_kill: figures.ticks - ticksAtKill,
+    phases,
     transitions_queued: outbox['queued'] ?? 0,
+    transitions_spooled: outbox['spooled'] ?? 0,
     transitions_dropped: outbox['dropped'] ?? 0,
   };
 }

@@ -156,6 +156,15 @@ export class RemoteTraining {
     });
   }
 
+  /** Take the embedded broker away (listener and connections) / bring it back: outage tests and benches. */
+  async pauseBroker(): Promise<void> {
+    await this.#broker?.pause();
+  }
+
+  async resumeBroker(): Promise<void> {
+    await this.#broker?.resume();
+  }
+
   /** The broker's URL (the embedded broker's loopback address, or the configured one). */
   get brokerUrl(): string {
     return this.#url;

@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import {
   benchPlanner,
   benchTick,
-  benchTickTrainerKilled,
+  benchTickDisturbed,
   benchTraining,
   type PlannerFigures,
   type PlannerShape,
   type TickFigures,
-  type TrainerKillFigures,
+  type DisturbanceFigures,
   type TrainingFigures,
 } from '../bench/index.js';
 import { loadConfig } from '../config/index.js';
@@ -28,8 +28,8 @@ export interface BenchReport {
   tick: TickFigures & { planner: { optimizer: string; population: number; horizon: number } };
   /** The same tick while a trainer process (nice 10) trains the ensemble on the same cores. */
   tick_with_training: TickFigures & { training_sample_passes_per_s: number };
-  /** The same tick streaming to a `strider train` child over the embedded broker, SIGKILLed halfway. */
-  tick_trainer_killed: TrainerKillFigures;
+  /** The same tick streaming to a `strider train` child: normal, broker paused, broker back, trainer SIGKILLed. */
+  tick_disturbed: DisturbanceFigures;
   training: TrainingFigures;
   shapes: PlannerFigures[];
   machine: { cpus: number; node: string; load_avg_1m: number };
@@ -162,18 +162,19 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
       `p50 ${fmt(tickLoaded.p50_ms, 2)} ms, p99 ${fmt(tickLoaded.p99_ms, 2)} ms, max ${fmt(tickLoaded.max_ms, 2)} ms, misses ${tickLoaded.misses}/${tickLoaded.ticks}, ` +
       `planner missed ${tickLoaded.planner_missed}, mean iterations ${fmt(tickLoaded.mean_planner_iterations, 2)}`,
   );
-  // the same tick streaming every transition to a child trainer that is SIGKILLed halfway
-  const killOverrides = [...tickOverrides, 'trainer.mode=child', 'transport.broker=embedded'];
-  const killed = await benchTickTrainerKilled(
-    loadConfig(tickConfigPath, { overrides: killOverrides }).config,
+  // the same tick streaming every transition to a child trainer, through a broker outage and a SIGKILL
+  const disturbedOverrides = [...tickOverrides, 'trainer.mode=child', 'transport.broker=embedded'];
+  const disturbed = await benchTickDisturbed(
+    loadConfig(tickConfigPath, { overrides: disturbedOverrides }).config,
     logger,
-    500,
-    { configPath: tickConfigPath, overrides: killOverrides, outDir: join(outDir, 'trainer-kill') },
+    800,
+    { configPath: tickConfigPath, overrides: disturbedOverrides, outDir: join(outDir, 'trainer') },
   );
   out(
-    `  tick at ${killed.rate_hz} Hz streaming to a child trainer, SIGKILLed after ${killed.ticks - killed.ticks_after_kill} ticks: ` +
-      `misses ${killed.misses_before_kill} before, ${killed.misses_after_kill} in the ${killed.ticks_after_kill} ticks after; ` +
-      `p99 ${fmt(killed.p99_ms, 2)} ms, max ${fmt(killed.max_ms, 2)} ms; transitions queued ${killed.transitions_queued}, dropped ${killed.transitions_dropped}`,
+    `  tick at ${disturbed.rate_hz} Hz streaming to a child trainer: misses per phase ` +
+      disturbed.phases.map((p) => `${p.phase} ${p.misses}/${p.ticks}`).join(', ') +
+      `; p99 ${fmt(disturbed.p99_ms, 2)} ms, max ${fmt(disturbed.max_ms, 2)} ms; transitions queued ${disturbed.transitions_queued}, ` +
+      `spooled ${disturbed.transitions_spooled}, dropped ${disturbed.transitions_dropped}`,
   );
   const training = await benchTraining({
     stateDim: S,
@@ -193,7 +194,7 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     efficiency: first.efficiency,
     tick: { ...tick, planner: { optimizer: tp.optimizer, population: tp.population, horizon: tp.horizon } },
     tick_with_training: { ...tickLoaded, training_sample_passes_per_s: loadPasses },
-    tick_trainer_killed: killed,
+    tick_disturbed: disturbed,
     training,
     shapes: figures,
     machine: { cpus: os.cpus().length, node: process.version, load_avg_1m: os.loadavg()[0] ?? Number.NaN },

@@ -161,7 +161,9 @@ Prints figures (not pass/fail) and writes them as JSON (--report FILE, default O
             for E5 K200 H15 200x3 obs 29 act 8: model-steps/s and GFLOP/s
   engine    the raw ONNX Runtime forward chain for the same shapes, in the same run, and the
             planner's efficiency (engine time / planner time)
-  tick      control tick latency p50/p99/max at 50 Hz in real-time pacing with MPC
+  tick      control tick latency p50/p99/max at 50 Hz in real-time pacing with MPC: alone, with
+            a trainer training beside it, and streaming to a child trainer through a broker
+            outage and a trainer SIGKILL (misses per phase)
   training  ensemble training throughput in sample-passes/s
 The config (default config/planar_runner.yaml) sets the robot and shapes; --set overrides it.
 

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { getPriority, hostname, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -9,11 +9,12 @@ import type { Logger } from '../util/logger.js';
 import { StriderError, isStriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { DEFAULT_CONFIG, prepareOutDir } from './runCommand.js';
+import { brokerAuthFromConfig, PASSWORD_ENV } from './transportFromConfig.js';
 
 /** Environment variables `strider train` reads (documented in `strider train --help`). */
 export const TRAIN_ENV = {
   /** Broker password; takes precedence over transport.password. */
-  password: 'STRIDER_MQTT_PASSWORD',
+  password: PASSWORD_ENV,
   /** 4 or 5: use this MQTT protocol version and skip detection (`strider run` sets 4 for aedes). */
   protocol: 'STRIDER_MQTT_PROTOCOL',
   /** MQTT client id (the broker keys the persistent session by it). */
@@ -115,16 +116,6 @@ export function lowerProcessPriority(
   return { before, after };
 }
 
-function readTlsFile(key: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (cause) {
-    throw new StriderError('CONFIG_INVALID', `transport.tls.${key}: cannot read ${path}`, {
-      cause,
-    });
-  }
-}
-
 /**
  * Connects to the broker. The protocol version is STRIDER_MQTT_PROTOCOL when set; otherwise MQTT
  * 5 first and, when the broker answers "unacceptable protocol version" (CONNACK 1, aedes and
@@ -198,17 +189,6 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
   const clientId =
     process.env[TRAIN_ENV.clientId] ??
     `strider-trainer-${fleet ? sanitize(config.trainer.share_group ?? 'fleet') : (robotId ?? '')}-${sanitize(hostname())}`;
-  const tls =
-    tr.tls === undefined
-      ? undefined
-      : {
-          ...(tr.tls.ca === undefined ? {} : { ca: readTlsFile('ca', tr.tls.ca) }),
-          ...(tr.tls.cert === undefined ? {} : { cert: readTlsFile('cert', tr.tls.cert) }),
-          ...(tr.tls.key === undefined ? {} : { key: readTlsFile('key', tr.tls.key) }),
-          rejectUnauthorized: tr.tls.reject_unauthorized,
-        };
-  const password = process.env[TRAIN_ENV.password] ?? tr.password;
-
   const outDir = prepareOutDir(
     args.out ?? join('runs', `trainer-${timestamp(startedAt)}`),
     startedAt,
@@ -222,9 +202,7 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
     {
       url: tr.broker,
       clientId,
-      ...(tr.username === undefined ? {} : { username: tr.username }),
-      ...(password === undefined ? {} : { password }),
-      ...(tls === undefined ? {} : { tls }),
+      ...brokerAuthFromConfig(tr),
       will: {
         topic: statusTopic,
         payload: encodeStatus({

@@ -4,16 +4,16 @@ import type { TransportOptions } from '../transport/Transport.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 
+/** Environment variable that carries the broker password, so it need not sit in YAML. */
+export const PASSWORD_ENV = 'STRIDER_MQTT_PASSWORD';
+
 /**
- * Transport options from the `transport` config section: URL, credentials (the password from
- * STRIDER_MQTT_PASSWORD when set, so it need not sit in YAML) and TLS files read as PEM, each
- * failure naming its config key and file.
+ * Credentials and TLS from the `transport` config section: the password from
+ * STRIDER_MQTT_PASSWORD when set, else transport.password; TLS files read as PEM, each failure
+ * naming its config key and file. Shared by the controller and `strider train`.
  */
-export function transportOptionsFromConfig(
-  t: TransportConfig,
-  options: { url: string; clientId: string; protocolVersion: 4 | 5; logger: Logger },
-): TransportOptions {
-  const password = process.env['STRIDER_MQTT_PASSWORD'] ?? t.password;
+export function brokerAuthFromConfig(t: TransportConfig): Pick<TransportOptions, 'username' | 'password' | 'tls'> {
+  const password = process.env[PASSWORD_ENV] ?? t.password;
   const read = (key: 'ca' | 'cert' | 'key', file: string | undefined): Buffer | undefined => {
     if (file === undefined) return undefined;
     try {
@@ -27,10 +27,6 @@ export function transportOptionsFromConfig(
   const cert = read('cert', tls?.cert);
   const key = read('key', tls?.key);
   return {
-    url: options.url,
-    clientId: options.clientId,
-    protocolVersion: options.protocolVersion,
-    logger: options.logger,
     ...(t.username !== undefined ? { username: t.username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(tls !== undefined
@@ -43,5 +39,19 @@ export function transportOptionsFromConfig(
           },
         }
       : {}),
+  };
+}
+
+/** Transport options from the `transport` config section for a known URL and protocol version. */
+export function transportOptionsFromConfig(
+  t: TransportConfig,
+  options: { url: string; clientId: string; protocolVersion: 4 | 5; logger: Logger },
+): TransportOptions {
+  return {
+    url: options.url,
+    clientId: options.clientId,
+    protocolVersion: options.protocolVersion,
+    logger: options.logger,
+    ...brokerAuthFromConfig(t),
   };
 }

@@ -26,7 +26,8 @@ import { RunSession } from './RunSession.js';
 /** The config `strider run` uses without --config: the planar runner, shipped with strider. */
 export const DEFAULT_CONFIG = fileURLToPath(new URL('../../config/planar_runner.yaml', import.meta.url));
 
-function timestamp(d: Date): string {
+/** Local time as YYYYMMDD-HHMMSS, for default output folder names. */
+export function timestamp(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
@@ -43,16 +44,22 @@ export function prepareOutDir(out: string | undefined, startedAt: Date): string 
 }
 
 /**
- * JSON log lines always go to OUT/strider.log; on a terminal stderr shows warnings only (the
- * progress line carries the rest), elsewhere (CI, systemd) stderr gets the full log.
+ * JSON log lines always go to OUT/<file> (default strider.log). stderr gets the full log off a
+ * terminal (CI, systemd, a parent process reading it); on a terminal, with `stderr: 'tty-warn'`
+ * (the default), only warnings, since the progress line carries the rest.
  */
-export function createRunLogger(config: StriderConfig, outDir: string): Logger {
+export function createRunLogger(
+  config: StriderConfig,
+  outDir: string,
+  options: { name?: string; file?: string; stderr?: 'tty-warn' | 'all' } = {},
+): Logger {
   const level = (process.env['STRIDER_LOG_LEVEL'] as StriderConfig['log']['level'] | undefined) ?? config.log.level;
+  const quietTty = (options.stderr ?? 'tty-warn') === 'tty-warn' && process.stderr.isTTY;
   const streams = [
-    { level, stream: pino.destination({ dest: join(outDir, 'strider.log'), sync: true, mkdir: true }) },
-    { level: process.stderr.isTTY ? 'warn' : level, stream: pino.destination({ fd: 2, sync: true }) },
+    { level, stream: pino.destination({ dest: join(outDir, options.file ?? 'strider.log'), sync: true, mkdir: true }) },
+    { level: quietTty ? 'warn' : level, stream: pino.destination({ fd: 2, sync: true }) },
   ];
-  return pino({ name: 'strider', level, base: { pid: process.pid } }, pino.multistream(streams));
+  return pino({ name: options.name ?? 'strider', level, base: { pid: process.pid } }, pino.multistream(streams));
 }
 
 /** `strider run`: random episodes, or the learning loop (control.policy mpc), then report and plots. */

@@ -1,14 +1,13 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { getPriority, hostname, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
-import { loadConfig, type StriderConfig } from '../config/index.js';
+import { loadConfig } from '../config/index.js';
 import { TrainerService, type PublishedModel } from '../learning/index.js';
 import { Topics, Transport, encodeStatus, type TransportOptions } from '../transport/index.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError, isStriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
-import { DEFAULT_CONFIG, prepareOutDir } from './runCommand.js';
+import { createRunLogger, DEFAULT_CONFIG, prepareOutDir, timestamp } from './runCommand.js';
 import { brokerAuthFromConfig, PASSWORD_ENV } from './transportFromConfig.js';
 
 /** Environment variables `strider train` reads (documented in `strider train --help`). */
@@ -48,28 +47,6 @@ export interface TrainReport {
     }
   >;
   models: PublishedModel[];
-}
-
-function timestamp(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-/** JSON log lines to OUT/trainer.log and to stderr, at the configured level. */
-function createTrainLogger(config: StriderConfig, outDir: string): Logger {
-  const level =
-    (process.env['STRIDER_LOG_LEVEL'] as StriderConfig['log']['level'] | undefined) ??
-    config.log.level;
-  return pino(
-    { name: 'strider-train', level, base: { pid: process.pid } },
-    pino.multistream([
-      {
-        level,
-        stream: pino.destination({ dest: join(outDir, 'trainer.log'), sync: true, mkdir: true }),
-      },
-      { level, stream: pino.destination({ fd: 2, sync: true }) },
-    ]),
-  );
 }
 
 /**
@@ -194,7 +171,7 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
     startedAt,
   );
   const reportPath = resolve(args.report ?? join(outDir, 'report.json'));
-  const logger = createTrainLogger(config, outDir);
+  const logger = createRunLogger(config, outDir, { name: 'strider-train', file: 'trainer.log', stderr: 'all' });
   const nice = lowerProcessPriority(config.trainer.nice, logger);
 
   const statusTopic = topics.topic(statusId, 'status');

@@ -51,6 +51,13 @@ export interface ControllerDiagnostics {
     readonly latch: string | null;
     readonly stopRequested: boolean;
   };
+  /** The velocity target from cmd_vel / path (the cmd_vel reward), when there is one. */
+  readonly task?: {
+    readonly mode: string;
+    readonly linearX: number;
+    readonly linearY: number;
+    readonly angularZ: number;
+  };
 }
 
 /** What the stop and re-arm topics act on (the SafetyGate). */
@@ -407,6 +414,14 @@ export class Ros2Link implements RobotLink {
           { key: 'safety_latch', value: d.safety.latch ?? 'none' },
           { key: 'stop_requested', value: String(d.safety.stopRequested) },
         );
+        if (d.task !== undefined) {
+          values.push(
+            { key: 'task_mode', value: d.task.mode },
+            { key: 'target_linear_x', value: d.task.linearX.toFixed(3) },
+            { key: 'target_linear_y', value: d.task.linearY.toFixed(3) },
+            { key: 'target_angular_z', value: d.task.angularZ.toFixed(3) },
+          );
+        }
         message = `safety ${d.safety.mode}${d.safety.latch === null ? '' : ` (${d.safety.latch})`}, ${d.misses} misses in ${d.ticks} ticks`;
         if (d.safety.latch !== null || d.safety.stopRequested) level = DIAGNOSTIC_LEVEL.ERROR;
         else if (d.safety.mode !== 'running' || d.misses > 0) level = DIAGNOSTIC_LEVEL.WARN;
@@ -530,7 +545,7 @@ export class Ros2Link implements RobotLink {
     const T = rcl.ParameterType;
     const simTime = this.#cfg.use_sim_time;
     if (simTime !== 'auto') {
-      const p = new rcl.Parameter('use_sim_time', T.PARAMETER_BOOL, simTime === 'true');
+      const p = new rcl.Parameter('use_sim_time', T.PARAMETER_BOOL, simTime);
       if (node.hasParameter('use_sim_time')) {
         const r = node.setParameter(p);
         if (!r.successful) {

@@ -100,7 +100,7 @@ export const ros2Schema = z
       .default('')
       .describe('ROS namespace of the node (empty: root)'),
     use_sim_time: z
-      .enum(['auto', 'true', 'false'])
+      .union([z.literal('auto'), z.boolean()])
       .default('auto')
       .describe(
         'auto: keep what the launch file set (--ros-args -p use_sim_time:=...); true: ROS time from /clock (Gazebo); false: wall time',

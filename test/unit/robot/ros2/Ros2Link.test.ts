@@ -251,7 +251,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
   });
 
   it('honours use_sim_time: config true sets it; auto keeps the launch override; stamps follow the node clock', async () => {
-    s = makeLink({ use_sim_time: 'true' });
+    s = makeLink({ use_sim_time: true });
     await s.link.configure();
     const node = s.rcl.node();
     assert.equal(node.setParameter.callCount, 1);
@@ -271,7 +271,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     await s.link.close();
     s.clock.restore();
 
-    s = makeLink({ use_sim_time: 'false' }, { overrides: { use_sim_time: true } });
+    s = makeLink({ use_sim_time: false }, { overrides: { use_sim_time: true } });
     await s.link.configure();
     assert.equal(s.link.useSimTime, false);
   });

@@ -73,7 +73,7 @@ export function mpcPolicyFactory(o: MpcPolicyFactoryOptions): (model: ModelVersi
       const warmState = new Float32Array(o.stateDim);
       for (let i = 0; i < 2; i++) await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
       await planner.calibrate(warmState, 5);
-      return new MpcPolicy(planner, () => stepper.close(), o.stats);
+      return new MpcPolicy(planner, model.version, () => stepper.close(), o.stats);
     } catch (err) {
       await stepper.close();
       throw err;

@@ -26,8 +26,12 @@ export class PolicySwitch implements ActionPolicy {
   #onRollback: ((reason: string) => void) | undefined;
   #rollbacks = 0;
 
-  constructor(initial: ActionPolicy) {
+  readonly #onChange: ((current: ActionPolicy) => void) | undefined;
+
+  /** @param onChange called (synchronously) whenever another policy becomes current. */
+  constructor(initial: ActionPolicy, onChange?: (current: ActionPolicy) => void) {
     this.#current = initial;
+    this.#onChange = onChange;
   }
 
   get source(): ActionSource {
@@ -36,6 +40,11 @@ export class PolicySwitch implements ActionPolicy {
 
   get current(): ActionPolicy {
     return this.#current;
+  }
+
+  /** The model version the current policy plans with; undefined for random actions. */
+  get modelVersion(): number | undefined {
+    return this.#current.modelVersion;
   }
 
   /** The policy that served before the last staged swap (kept for rollback), if any. */
@@ -53,6 +62,7 @@ export class PolicySwitch implements ActionPolicy {
     this.#current = next;
     this.#staged = null;
     this.#canaryLeft = 0;
+    if (next !== replaced) this.#onChange?.(next);
     return replaced;
   }
 
@@ -85,6 +95,7 @@ export class PolicySwitch implements ActionPolicy {
     policy.reset?.();
     this.#canaryLeft = options.canaryTicks;
     this.#onRollback = options.onRollback;
+    this.#onChange?.(policy);
   }
 
   async #actWatched(state: Float32Array, deadlineMs: number, out: Float32Array): Promise<void> {
@@ -110,6 +121,7 @@ export class PolicySwitch implements ActionPolicy {
     this.#current.reset?.();
     this.#canaryLeft = 0;
     this.#rollbacks++;
+    this.#onChange?.(this.#current);
     this.#onRollback?.(reason);
   }
 }

@@ -19,6 +19,8 @@ export interface MpcPolicyStats {
  */
 export class MpcPolicy implements ActionPolicy {
   readonly source = 'mpc' as const;
+  /** The model version the planner's ensemble comes from. */
+  readonly modelVersion: number;
   /** Counters, possibly shared by the policies of successive model versions. */
   readonly stats: MpcPolicyStats;
   readonly #planner: MpcPlanner;
@@ -26,11 +28,13 @@ export class MpcPolicy implements ActionPolicy {
 
   /**
    * @param planner built on this policy's model version.
+   * @param modelVersion that version's number (diagnostics, report).
    * @param onClose frees what the planner's model owns (the ONNX session); called by close().
    * @param stats counters to add to (shared across versions for a run's report); default fresh.
    */
-  constructor(planner: MpcPlanner, onClose: () => Promise<void>, stats?: MpcPolicyStats) {
+  constructor(planner: MpcPlanner, modelVersion: number, onClose: () => Promise<void>, stats?: MpcPolicyStats) {
     this.#planner = planner;
+    this.modelVersion = modelVersion;
     this.#onClose = onClose;
     this.stats = stats ?? { plans: 0, missed: 0, overrun: 0, iterations: 0 };
   }

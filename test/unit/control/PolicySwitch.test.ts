@@ -86,4 +86,24 @@ describe('control/PolicySwitch', () => {
     assert.ok(!sw.pending);
     assert.equal(sw.source, 'random');
   });
+
+  it('reports every change of the current policy (use, staged swap, rollback) and its model version', async () => {
+    const random = constant(0, 'random');
+    const v1 = Object.assign(constant(1), { modelVersion: 1 });
+    const v2 = Object.assign(constant(2), { modelVersion: 2 });
+    const seen: (number | null)[] = [];
+    const sw = new PolicySwitch(random, (p) => seen.push(p.modelVersion ?? null));
+    assert.equal(sw.modelVersion, undefined, 'random actions have no model');
+    sw.use(v1);
+    assert.equal(sw.modelVersion, 1);
+    sw.stage(v2, { canaryTicks: 2 });
+    assert.deepEqual(seen, [1], 'a staged policy is not current until the next tick');
+    const out = new Float32Array(1);
+    v2.fail = 'nan';
+    await sw.act(state, 0, out);
+    assert.deepEqual(seen, [1, 2, 1], 'the swap and then the rollback');
+    assert.equal(sw.modelVersion, 1);
+    sw.use(v1);
+    assert.deepEqual(seen, [1, 2, 1], 'use() of the current policy is no change');
+  });
 });

@@ -28,6 +28,8 @@ export interface ControlLoopStats {
   fallbacks: number;
   /** Ticks that found no complete state. */
   waiting: number;
+  /** Ticks between episodes on a robot (safe command, not counted in `ticks`). */
+  held: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface ControlLoopStats {
  * status, logged with a throttle. Buffers are allocated once, here.
  */
 export class ControlLoop {
-  readonly stats: ControlLoopStats = { ticks: 0, misses: 0, fallbacks: 0, waiting: 0 };
+  readonly stats: ControlLoopStats = { ticks: 0, misses: 0, fallbacks: 0, waiting: 0, held: 0 };
   readonly #o: ControlLoopOptions;
   readonly #action: Float32Array;
   readonly #executed: Float32Array;
@@ -86,7 +88,15 @@ export class ControlLoop {
       status = 'fault';
     }
     const verdict = o.gate.send(state, this.#action, this.#executed);
-    if (!isPolicyCommand(verdict)) {
+    if (verdict === 'disarmed') {
+      // Not armed yet (or no model): the safe command went out on a valid state. It is a true
+      // sample of the robot's dynamics, so it is recorded (the data a first model learns from).
+      if (status === 'ok') status = 'disarmed';
+      this.stats.fallbacks++;
+      this.#prevState.set(state);
+      this.#prevAction.set(this.#executed);
+      this.#pending = true;
+    } else if (!isPolicyCommand(verdict)) {
       if (status === 'ok') this.#logFault(t0, `safety gate: ${verdict}; safe command sent`, null, info.index);
       status = 'fault';
       this.stats.fallbacks++;
@@ -103,6 +113,16 @@ export class ControlLoop {
       if (status === 'ok') status = 'late';
     }
     return status;
+  }
+
+  /**
+   * A tick outside episodes (a robot between episodes): the safety gate's safe command, nothing
+   * recorded, no policy called. Counted in stats.held.
+   */
+  hold(): void {
+    this.stats.held++;
+    this.#pending = false;
+    this.#o.gate.sendSafe(this.#o.assembler.state, this.#executed);
   }
 
   /** Close the episode: the last action's transition ends in the current state. */

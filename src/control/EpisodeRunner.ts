@@ -57,6 +57,11 @@ export interface EpisodeRunnerOptions {
  * finished episode (with its trajectory) to `onEpisode`. runEpisodes() may be called again (the
  * learning loop alternates phases); stop() ends the current episode early, keeps what was
  * recorded, and makes later runEpisodes() calls return at once.
+ *
+ * A robot (a link that is not steppable) is never left with its last command: between
+ * runEpisodes() calls (while the ensemble trains, while the report is written) the scheduler
+ * keeps ticking and every tick sends the safety gate's safe command, until halt(). The next
+ * episode starts with the gate's episode reset, so motion resumes through a soft start.
  */
 export class EpisodeRunner {
   readonly #o: EpisodeRunnerOptions;
@@ -76,6 +81,9 @@ export class EpisodeRunner {
   #stopRequested = false;
   #target = 0;
   #done: (() => void) | null = null;
+  #ticking = false;
+  /** Between episodes on a robot: ticks send the safe command. */
+  #holding = false;
   /** Every episode finished so far, in order. */
   readonly records: EpisodeRecord[] = [];
 
@@ -96,10 +104,23 @@ export class EpisodeRunner {
     const finished = new Promise<void>((resolve) => {
       this.#done = resolve;
     });
-    this.#o.scheduler.start(this.#tick);
+    this.#holding = false;
+    if (!this.#ticking) {
+      this.#ticking = true;
+      this.#o.scheduler.start(this.#tick);
+    }
     await finished;
-    await this.#o.scheduler.stop();
+    if (isSteppable(this.#o.link)) await this.halt();
+    else this.#holding = true;
     return this.records.slice(first);
+  }
+
+  /** Stop ticking (a robot stops getting the safe command between episodes). Idempotent. */
+  async halt(): Promise<void> {
+    this.#holding = false;
+    if (!this.#ticking) return;
+    this.#ticking = false;
+    await this.#o.scheduler.stop();
   }
 
   /** True once stop() was called. */
@@ -129,6 +150,10 @@ export class EpisodeRunner {
 
   readonly #tick = async (info: TickInfo): Promise<void> => {
     const o = this.#o;
+    if (this.#holding) {
+      o.loop.hold();
+      return;
+    }
     if (this.#needReset) {
       this.#needReset = false;
       o.onEpisodeStart?.();

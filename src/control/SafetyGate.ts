@@ -26,8 +26,16 @@ export type GateVerdict =
   | 'tilt'
   | 'stopped'
   | 'waiting'
+  | 'disarmed'
   | 'inactive'
   | 'replay';
+
+/**
+ * The verdicts, for the control loop: 'waiting' is a state not yet complete or fresh; 'disarmed'
+ * a valid state on which the gate may not move the robot yet (no arm request, or no model with
+ * safety.require_model): the safe command went out, and (state, safe command, next state) is
+ * still a true sample of the robot's dynamics.
+ */
 
 /** True when the policy's (possibly clamped) command was what went to the robot. */
 export function isPolicyCommand(verdict: GateVerdict): boolean {
@@ -369,7 +377,7 @@ export class SafetyGate {
     // 2. Armed? No motion before a valid state and a valid model exist.
     if (this.#mode === 'waiting') {
       if (!this.#armRequested || !this.#modelReady || !this.#allMeasured(state)) {
-        return this.#sendSafe(state, executed, true, 'waiting');
+        return this.#sendSafe(state, executed, true, 'disarmed');
       }
       this.#arm(state);
     }

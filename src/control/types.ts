@@ -32,7 +32,9 @@ export type TickStatus =
   /** No complete state yet: a safe command was sent. */
   | 'waiting_state'
   /** The state or the policy output was rejected by the safety gate: a safe command was sent. */
-  | 'fault';
+  | 'fault'
+  /** A valid state the gate may not act on yet (not armed, no model): the safe command, recorded. */
+  | 'disarmed';
 
 /** Who produced the executed action of an episode or a tick. */
 export type ActionSource = 'random' | 'mpc' | 'policy' | 'mixed';
@@ -44,6 +46,8 @@ export type ActionSource = 'random' | 'mpc' | 'policy' | 'mixed';
  */
 export interface ActionPolicy {
   readonly source: ActionSource;
+  /** The version of the learned dynamics model this policy plans with; absent for random actions. */
+  readonly modelVersion?: number | undefined;
   act(state: Float32Array, deadlineMs: number, out: Float32Array): void | Promise<void>;
   /** Forget per-episode memory (e.g. the MPC warm start) at an episode reset. */
   reset?(): void;

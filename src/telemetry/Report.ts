@@ -25,6 +25,8 @@ export interface TickReport {
   pacing: 'lockstep' | 'realtime';
   /** Deadlines skipped because a tick ran past the next one (realtime pacing). */
   overruns: number;
+  /** Ticks between episodes on a robot (ROS 2 link): the safe command, not counted in `count`. */
+  held: number;
 }
 
 /** The learned dynamics model serving at the end (contract); null until the learning loop exists. */

@@ -130,6 +130,12 @@ export const safetySchema = z
       .describe(
         'auto: arm by itself once a valid state and model exist; manual: wait for an explicit re-arm even at start',
       ),
+    require_model: z
+      .union([z.literal('auto'), z.boolean()])
+      .default('auto')
+      .describe(
+        'true: no motion (safe command) until a learned model serves, so random exploration never moves the robot; auto: true on the ROS 2 link, false in the embedded simulator',
+      ),
     rearm_on_episode_reset: z
       .boolean()
       .default(true)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ControlLoop } from '../../../src/control/ControlLoop.js';
-import { SafetyGate } from '../../../src/control/SafetyGate.js';
+import { SafetyGate, type SafetyGateOptions } from '../../../src/control/SafetyGate.js';
+import { defaultSafetyConfig } from '../../../src/control/safety/safetyConfig.js';
 import type { ActionPolicy, TickInfo, Transition } from '../../../src/control/types.js';
 import { StateAssembler } from '../../../src/state/StateAssembler.js';
 import { LatencyHistogram } from '../../../src/telemetry/LatencyHistogram.js';
@@ -14,14 +15,18 @@ interface Harness {
   transitions: Array<{ state: number[]; action: number[]; next: number[] }>;
   clock: { now: number };
   latency: LatencyHistogram;
+  gate: SafetyGate;
 }
 
-function harness(policy: ActionPolicy, budgetMs = 10): Harness {
+function harness(policy: ActionPolicy, budgetMs = 10, gateOptions: SafetyGateOptions = {}): Harness {
   const robot = twoJointRobot();
   const link = new RecordingLink(robot);
   const assembler = new StateAssembler(robot, { base: [] });
-  const gate = new SafetyGate(link, robot.actuators, ['hip_motor', 'knee_servo'], assembler.layout);
   const clock = { now: 0 };
+  const gate = new SafetyGate(link, robot.actuators, ['hip_motor', 'knee_servo'], assembler.layout, {
+    clock: { nowMs: () => clock.now },
+    ...gateOptions,
+  });
   const transitions: Harness['transitions'] = [];
   const latency = new LatencyHistogram();
   const loop = new ControlLoop({
@@ -36,7 +41,7 @@ function harness(policy: ActionPolicy, budgetMs = 10): Harness {
     onTransition: (t: Transition) =>
       transitions.push({ state: Array.from(t.state), action: Array.from(t.action), next: Array.from(t.nextState) }),
   });
-  return { loop, link, assembler, transitions, clock, latency };
+  return { loop, link, assembler, transitions, clock, latency, gate };
 }
 
 const info = (index: number): TickInfo => ({ index, scheduledMs: 0, startedMs: 0, measuredPeriodMs: 50 });
@@ -75,6 +80,35 @@ describe('control/ControlLoop', () => {
       assert.deepEqual(t.action, [k + 1, -(k + 1) / 4]);
     }
     assert.deepEqual(h.link.sent, [[1, -0.25], [2, -0.5], [3, -0.75]]);
+  });
+
+  it('records the safe command of a disarmed tick (valid state, no model yet) as the executed action', async () => {
+    const policy = countingPolicy();
+    const config = { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } };
+    const h = harness(policy, 10, { config, modelReady: false });
+    for (let k = 0; k < 2; k++) {
+      h.assembler.jointState(jointState(['hip', 'knee'], [0.1, -0.2], [k + 1, 0]));
+      assert.equal(await h.loop.tick(info(k)), 'disarmed');
+      h.clock.now += 20;
+    }
+    h.assembler.jointState(jointState(['hip', 'knee'], [0.1, -0.2], [3, 0]));
+    h.loop.endEpisode();
+    assert.equal(h.transitions.length, 2, 'both disarmed ticks are samples of the dynamics');
+    for (const [k, t] of h.transitions.entries()) {
+      assert.deepEqual(t.action, h.link.sent[k], 'the recorded action is what the robot got');
+      assert.notDeepEqual(t.action, [k + 1, -(k + 1) / 4], 'not the policy output');
+    }
+    assert.equal(h.loop.stats.fallbacks, 2);
+  });
+
+  it('records nothing for a safe command on a state it cannot trust', async () => {
+    const policy = countingPolicy();
+    const h = harness(policy, 10, { config: defaultSafetyConfig() });
+    h.assembler.jointState(jointState(['hip', 'knee'], [0.1, Number.NaN], [0, 0]));
+    assert.equal(await h.loop.tick(info(0)), 'fault');
+    h.assembler.jointState(jointState(['hip', 'knee'], [0.1, 0.1], [0, 0]));
+    h.loop.endEpisode();
+    assert.equal(h.transitions.length, 0);
   });
 
   it('passes the policy an absolute deadline of tick start + budget', async () => {

@@ -101,7 +101,7 @@ describe('control/SafetyGate rules', () => {
   it('no motion before a valid model: safe until setModelReady(true), then a soft start', () => {
     const h = setup(cfg(), { modelReady: false });
     h.deliver(0.1, -1.2);
-    assert.equal(h.tick([3, -0.5]), 'waiting');
+    assert.equal(h.tick([3, -0.5]), 'disarmed', 'a valid state, but no model: the safe command');
     assertClose(h.last(), [0, -1.2]);
     h.gate.setModelReady(true);
     h.deliver(0.1, -1.2);

@@ -102,9 +102,33 @@ const controlSchema = z
 
 const cmdVelSchema = z
   .strictObject({
-    linear_x: z.number().min(-10).max(10).default(0.5).describe('target forward speed, m/s (world x)'),
-    linear_y: z.number().min(-10).max(10).default(0).describe('target lateral speed, m/s (world y)'),
+    linear_x: z
+      .number()
+      .min(-10)
+      .max(10)
+      .default(0.5)
+      .describe('target forward speed, m/s (heading frame: world velocity turned by -yaw, as ROS cmd_vel)'),
+    linear_y: z.number().min(-10).max(10).default(0).describe('target lateral speed, m/s (heading frame)'),
     angular_z: z.number().min(-10).max(10).default(0).describe('target yaw rate, rad/s (body z)'),
+  })
+  .prefault({});
+
+const pathSchema = z
+  .strictObject({
+    tolerance_m: z
+      .number()
+      .gt(0)
+      .max(100)
+      .default(0.25)
+      .describe('a waypoint counts as reached within this distance (x/y), m'),
+    speed_mps: z.number().gt(0).max(10).default(0.4).describe('forward speed target while following a nav_msgs/Path, m/s'),
+    yaw_gain: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(1.5)
+      .describe('yaw-rate target per radian of heading error towards the next waypoint, 1/s'),
+    max_yaw_rate: z.number().gt(0).max(10).default(1).describe('largest yaw-rate target while following a path, rad/s'),
   })
   .prefault({});
 
@@ -120,7 +144,18 @@ const taskSchema = z
       .max(100)
       .default(0.1)
       .describe('w in the control cost w|a|^2, actions normalised to [-1, 1] by the command range'),
-    cmd_vel: cmdVelSchema,
+    cmd_vel: cmdVelSchema.describe(
+      'the velocity target of the cmd_vel reward until a cmd_vel or path message arrives (ROS 2 link)',
+    ),
+    cmd_vel_timeout_s: z
+      .number()
+      .min(0)
+      .max(60)
+      .default(0.5)
+      .describe(
+        'ROS 2 link: a cmd_vel stream silent this long sets the target to zero (stand still); 0: keep the last message',
+      ),
+    path: pathSchema.describe('ROS 2 link: following a nav_msgs/Path (waypoints in the odometry frame)'),
   })
   .prefault({});
 

@@ -97,3 +97,16 @@ export function timeFromSec(sec: number, out: Time = { sec: 0, nanosec: 0 }): Ti
 export function timeToSec(t: Time): number {
   return t.sec + t.nanosec * 1e-9;
 }
+
+/** geometry_msgs/Twist */
+export interface Twist {
+  linear: Vector3;
+  angular: Vector3;
+}
+
+/** A waypoint of a nav_msgs/Path, in the path's frame (m). */
+export interface Waypoint {
+  readonly x: number;
+  readonly y: number;
+  readonly z: number;
+}

@@ -19,3 +19,5 @@ export type {
 export { MpcPolicy } from './MpcPolicy.js';
 export type { MpcPolicyStats } from './MpcPolicy.js';
 export { ForwardSpeedReward, CmdVelReward, createReward } from './rewards.js';
+export { TaskTargets } from './TaskTargets.js';
+export type { TaskTargetMode, TaskTargetsOptions, VelocityTarget } from './TaskTargets.js';

@@ -64,12 +64,21 @@ export class ForwardSpeedReward implements BatchReward {
 
 /**
  * Twist tracking for legged robots (legged_gym style): exp(-|v_xy - v*_xy|^2 / 0.25)
- * + 0.5 exp(-(w_z - w*_z)^2 / 0.25) - w |a|^2, with v in the world frame and w_z the body yaw rate.
+ * + 0.5 exp(-(w_z - w*_z)^2 / 0.25) - w |a|^2, with w_z the body yaw rate.
+ *
+ * v is the heading-frame velocity, as ROS cmd_vel means it (x forward, y left): the world-frame
+ * base.linvel turned by -yaw, with the yaw of base.quat.{w,x,y,z}. Without base.quat in the state
+ * (or where the body points straight up or down, so it has no heading) v is compared in the world
+ * frame instead, which is the heading frame only while the robot faces world +x.
+ *
+ * `target` (m/s, m/s, rad/s) is read on every evaluate(); change it in place (TaskTargets does).
  */
 export class CmdVelReward implements BatchReward {
   readonly #vx: number;
   readonly #vy: number;
   readonly #wz: number;
+  /** Index of base.quat.w, followed by x, y, z; -1 without a quaternion in the state. */
+  readonly #qw: number;
   readonly #S: number;
   readonly #weight: number;
   readonly #invHalf: Float32Array;
@@ -79,6 +88,7 @@ export class CmdVelReward implements BatchReward {
     this.#vx = requireIndex(layout, 'base.linvel.x', 'cmd_vel');
     this.#vy = requireIndex(layout, 'base.linvel.y', 'cmd_vel');
     this.#wz = requireIndex(layout, 'base.angvel.z', 'cmd_vel');
+    this.#qw = quaternionIndex(layout);
     this.#S = layout.dim;
     this.#weight = task.ctrl_cost_weight;
     this.#invHalf = inverseHalfRanges(actuators);
@@ -89,17 +99,52 @@ export class CmdVelReward implements BatchReward {
 
   evaluate(_states: Float32Array, actions: Float32Array, next: Float32Array, count: number, out: Float32Array): void {
     const S = this.#S;
+    const qw = this.#qw;
     const t = this.target;
     for (let r = 0; r < count; r++) {
-      const ex = next[r * S + this.#vx]! - t.linearX;
-      const ey = next[r * S + this.#vy]! - t.linearY;
-      const ew = next[r * S + this.#wz]! - t.angularZ;
+      const o = r * S;
+      let vx = next[o + this.#vx]!;
+      let vy = next[o + this.#vy]!;
+      if (qw >= 0) {
+        const w = next[o + qw]!;
+        const x = next[o + qw + 1]!;
+        const y = next[o + qw + 2]!;
+        const z = next[o + qw + 3]!;
+        // cos and sin of yaw times |q|^2 (exact for a model-predicted, not quite unit quaternion):
+        // yaw = atan2(2(wz + xy), w^2 + x^2 - y^2 - z^2), the ZYX yaw.
+        const c = w * w + x * x - y * y - z * z;
+        const s = 2 * (w * z + x * y);
+        const n = Math.sqrt(c * c + s * s);
+        if (n > 1e-6) {
+          const cy = c / n;
+          const sy = s / n;
+          const hx = cy * vx + sy * vy;
+          vy = cy * vy - sy * vx;
+          vx = hx;
+        }
+      }
+      const ex = vx - t.linearX;
+      const ey = vy - t.linearY;
+      const ew = next[o + this.#wz]! - t.angularZ;
       out[r] =
         Math.exp(-(ex * ex + ey * ey) / 0.25) +
         0.5 * Math.exp(-(ew * ew) / 0.25) -
         controlCost(actions, r, this.#invHalf, this.#weight);
     }
   }
+}
+
+/**
+ * Index of base.quat.w when base.quat.{w,x,y,z} lie in that order (as StateAssembler lays them
+ * out), else -1.
+ */
+function quaternionIndex(layout: StateLayout): number {
+  const w = stateIndex(layout, 'base.quat.w');
+  if (w < 0) return -1;
+  const n = layout.names;
+  const ordered =
+    n[w + 1] === 'base.quat.x' && n[w + 2] === 'base.quat.y' && n[w + 3] === 'base.quat.z';
+  return ordered ? w : -1;
 }
 
 /** The reward the task config names, for this state layout and these actuators. */

@@ -1,20 +1,17 @@
 import type { Header, Quaternion, Time, Vector3 } from '../../msgs/types.js';
 
+export type { Twist, Waypoint } from '../../msgs/types.js';
+
 /**
  * The ROS 2 messages only the ROS 2 link uses (task inputs, trajectory commands, diagnostics),
- * field for field as rclnodejs presents them. The state messages are in src/msgs/types.ts.
+ * field for field as rclnodejs presents them. The state messages, Twist and Waypoint (which the
+ * task layer reads too) are in src/msgs/types.ts.
  */
 
 /** builtin_interfaces/Duration */
 export interface Duration {
   sec: number;
   nanosec: number;
-}
-
-/** geometry_msgs/Twist */
-export interface Twist {
-  linear: Vector3;
-  angular: Vector3;
 }
 
 /** geometry_msgs/PoseStamped */
@@ -86,13 +83,6 @@ export const ROS2_TYPES = {
   empty: 'std_msgs/msg/Empty',
   diagnosticArray: 'diagnostic_msgs/msg/DiagnosticArray',
 } as const;
-
-/** A waypoint of a nav_msgs/Path, in the path's frame (m). */
-export interface Waypoint {
-  readonly x: number;
-  readonly y: number;
-  readonly z: number;
-}
 
 /** Stamp from nanoseconds (rclnodejs Time.nanoseconds), written into `out`. */
 export function timeFromNanoseconds(ns: bigint, out: Time): Time {

@@ -11,13 +11,14 @@ import {
   type TickScheduler,
   type Transition,
 } from '../control/index.js';
-import { createReward } from '../planning/rewards.js';
+import { CmdVelReward, createReward } from '../planning/rewards.js';
+import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
 import { StateWatchdog } from '../control/safety/StateWatchdog.js';
 import { MujocoLink } from '../robot/mujoco/index.js';
 import { RealtimeSimDriver } from '../robot/RealtimeSimDriver.js';
-import { flattenParameters, Ros2Link } from '../robot/ros2/index.js';
-import type { ActuatorInfo, RobotDescription, RobotLink } from '../robot/types.js';
+import { flattenParameters, Ros2Link, type RclnodejsApi } from '../robot/ros2/index.js';
+import type { ActuatorInfo, RobotDescription, RobotLink, StateHandlers } from '../robot/types.js';
 import { StateAssembler } from '../state/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
 import { monotonicClock, nodeTimers, type Clock } from '../util/clock.js';
@@ -37,6 +38,8 @@ export interface RunSessionOptions {
   readonly onEpisode?: (record: EpisodeRecord) => void;
   /** Called for every recorded transition (the outbox to the trainer process). */
   readonly onRecorded?: (t: Transition, reward: number, episode: number, done: boolean) => void;
+  /** The rclnodejs module for robot.link ros2 (default: imported when the link configures). */
+  readonly rclnodejs?: RclnodejsApi;
 }
 
 /**
@@ -86,6 +89,7 @@ export class RunSession {
               ...flattenParameters('safety', options.config.safety),
             ],
             logger: options.logger,
+            ...(options.rclnodejs !== undefined ? { rclnodejs: options.rclnodejs } : {}),
           });
   }
 
@@ -104,14 +108,32 @@ export class RunSession {
     const link: RobotLink = this.link;
     const stampClock =
       this.link instanceof MujocoLink ? { nowSec: () => (this.link as MujocoLink).simTimeSec } : this.link.stampClock;
+    // A ROS 2 robot with the cmd_vel reward takes its velocity target from cmd_vel and nav_msgs/Path
+    // (set below); the pose for path following comes from the odometry the watchdog accepts.
+    let task: TaskTargets | null = null;
+    const downstream: StateHandlers = {
+      jointState: (m) => {
+        assembler.jointState(m);
+        task?.update(clock.nowMs());
+      },
+      odometry: (m) => {
+        task?.onOdometry(m);
+        assembler.odometry(m);
+      },
+      imu: (m) => {
+        assembler.imu(m);
+      },
+    };
     const watchdog = new StateWatchdog({
-      downstream: assembler,
+      downstream,
       clock,
       timeoutMs: config.safety.state_timeout_ms,
       stamps: config.safety.stamps,
       required: { jointState: true, odometry: config.state.base.length > 0, imu: false },
       stampClock,
     });
+    const requireModel =
+      config.safety.require_model === 'auto' ? this.link instanceof Ros2Link : config.safety.require_model;
     const gate = new SafetyGate(link, description.actuators, commanded, assembler.layout, {
       config: config.safety,
       joints: description.joints,
@@ -120,6 +142,7 @@ export class RunSession {
       watchdog,
       imu: assembler,
       simulated: this.link instanceof MujocoLink,
+      modelReady: !requireModel,
       logger,
     });
     const actuators = commanded.map((name) => description.actuators.find((a) => a.name === name)!);
@@ -134,7 +157,10 @@ export class RunSession {
     }
     const reward = createReward(config.task, assembler.layout, actuators);
     const random = new RandomPolicy(actuators, { scale: config.control.random.scale, seed: config.run.seed });
-    const policy = new PolicySwitch(random);
+    // require_model: the gate moves the robot only while a learned model's policy is current
+    const policy = new PolicySwitch(random, (current) => {
+      if (requireModel) gate.setModelReady(current.modelVersion !== undefined);
+    });
     const onError = (err: unknown): void => {
       logger.error({ err }, 'tick failed');
     };
@@ -188,7 +214,19 @@ export class RunSession {
       },
       'configured',
     );
-    this.#parts = { description, assembler, gate, actuators, reward, random, policy, scheduler, loop, runner };
+    if (this.link instanceof Ros2Link && reward instanceof CmdVelReward) {
+      const targets = new TaskTargets({ target: reward.target, task: config.task, logger });
+      task = targets;
+      this.link.setTaskHandlers({
+        cmdVel: (twist) => {
+          targets.onCmdVel(twist, clock.nowMs());
+        },
+        path: (waypoints, frameId) => {
+          targets.onPath(waypoints, frameId, clock.nowMs());
+        },
+      });
+    }
+    this.#parts = { description, assembler, gate, actuators, reward, random, policy, scheduler, loop, runner, task };
     if (this.link instanceof Ros2Link) {
       const ros = this.link;
       ros.bindSafety(gate);
@@ -199,8 +237,9 @@ export class RunSession {
         p50Ms: this.latency.quantileMs(0.5),
         p99Ms: this.latency.quantileMs(0.99),
         maxMs: this.latency.maxMs,
-        modelVersion: null,
+        modelVersion: policy.modelVersion ?? null,
         safety: gate.status(),
+        ...(task !== null && reward instanceof CmdVelReward ? { task: { mode: task.mode, ...reward.target } } : {}),
       }));
     }
     await this.link.activate(watchdog);
@@ -235,6 +274,7 @@ export class RunSession {
 
   /** Stop the simulator clock (realtime pacing), deactivate and close the link. Idempotent. */
   async close(): Promise<void> {
+    await this.#parts?.runner.halt(); // a robot held between episodes: the ticks end here
     await this.#simDriver?.stop();
     this.#simDriver = null;
     this.#parts?.gate.deactivate(); // one final safe command, then nothing
@@ -259,4 +299,6 @@ export interface SessionParts {
   readonly scheduler: TickScheduler;
   readonly loop: ControlLoop;
   readonly runner: EpisodeRunner;
+  /** The cmd_vel / path target of a ROS 2 robot with the cmd_vel reward; null otherwise. */
+  readonly task: TaskTargets | null;
 }

@@ -22,6 +22,7 @@ import type { CommonArgs } from './args.js';
 import { plannerShape } from './createMpcPolicy.js';
 import { RemoteTraining, type RemoteTrainingReport } from './RemoteTraining.js';
 import { RunSession } from './RunSession.js';
+import type { RclnodejsApi } from '../robot/ros2/rclnodejsApi.js';
 
 /** The config `strider run` uses without --config: the planar runner, shipped with strider. */
 export const DEFAULT_CONFIG = fileURLToPath(new URL('../../config/planar_runner.yaml', import.meta.url));
@@ -62,8 +63,14 @@ export function createRunLogger(
   return pino({ name: options.name ?? 'strider', level, base: { pid: process.pid } }, pino.multistream(streams));
 }
 
+/** What `strider run` takes from outside when it is not the CLI calling (tests). */
+export interface RunDependencies {
+  /** The rclnodejs module for robot.link ros2 (default: imported when the link configures). */
+  readonly rclnodejs?: RclnodejsApi;
+}
+
 /** `strider run`: random episodes, or the learning loop (control.policy mpc), then report and plots. */
-export async function runCommand(args: CommonArgs, version: string): Promise<number> {
+export async function runCommand(args: CommonArgs, version: string, deps: RunDependencies = {}): Promise<number> {
   const startedAt = new Date();
   const { config, path: configPath } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: args.set });
   const learning = config.control.policy === 'mpc';
@@ -80,6 +87,7 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
   const session: RunSession = new RunSession({
     config,
     logger,
+    ...(deps.rclnodejs !== undefined ? { rclnodejs: deps.rclnodejs } : {}),
     onRecorded: (t, reward, episode, done) => remote?.push(t, reward, episode, done),
     onStep: (ep, step, ret) => {
       progress.update(session.clock.nowMs(), () => {
@@ -204,8 +212,9 @@ export async function runCommand(args: CommonArgs, version: string): Promise<num
         misses: loop.stats.misses,
         fallbacks: loop.stats.fallbacks + plannerStats.missed,
         rate_hz: config.control.rate_hz,
-        pacing: config.robot.mujoco.pacing,
+        pacing: session.pacing,
         overruns: scheduler.overruns,
+        held: loop.stats.held,
       },
       model: servingModel(learned, swaps),
       models: learned?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],

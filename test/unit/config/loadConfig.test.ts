@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { budgetMs, loadConfig, parseOverride } from '../../../src/config/index.js';
 import { StriderError } from '../../../src/util/StriderError.js';
@@ -39,9 +40,11 @@ describe('config/loadConfig', () => {
   });
 
   it('loads the shipped configs', () => {
-    for (const name of ['planar_runner.yaml', 'quadruped.yaml']) {
+    const shipped = readdirSync('config').filter((f) => f.endsWith('.yaml') && f !== 'ros2_controllers.yaml');
+    assert.deepEqual(shipped.sort(), ['planar_runner.yaml', 'quadruped.yaml', 'quadruped_ros2.yaml']);
+    for (const name of shipped) {
       const { config } = loadConfig(join('config', name));
-      assert.ok(config.robot.model.endsWith('.xml') || config.robot.model.endsWith('.urdf'));
+      assert.ok(existsSync(config.robot.model), `${name}: robot.model ${config.robot.model}`);
     }
   });
 

@@ -2,15 +2,20 @@
 of config/ros2_controllers.yaml, the ros_gz bridge, then the strider controller.
 
 Order: gz sim -> robot_state_publisher -> spawn the robot -> joint_state_broadcaster ->
-effort_controller -> strider (each after the previous spawner exits).
+imu_sensor_broadcaster -> effort_controller -> strider (each after the previous spawner exits).
 
     ros2 launch launch/gazebo.launch.py                      # GUI
     ros2 launch launch/gazebo.launch.py headless:=true
 
 Needs: ros-jazzy-ros-gz, ros-jazzy-gz-ros2-control, ros-jazzy-ros2-controllers,
-ros-jazzy-robot-state-publisher (docs/ros2.md). Base odometry in Gazebo needs the
-OdometryPublisher system on the model (see docs/ros2.md: the URDF does not carry it yet); the
-bridge below forwards its topic to /odom when present.
+ros-jazzy-robot-state-publisher (docs/ros2.md).
+
+Topics strider reads (config/quadruped_ros2.yaml): /joint_states (joint_state_broadcaster),
+/odom (the URDF's gz OdometryPublisher system, bridged here from gz
+/model/strider_quadruped/odometry), /imu_sensor_broadcaster/imu (the URDF's IMU sensor through
+gz_ros2_control and imu_sensor_broadcaster); /clock is bridged for use_sim_time.
+Written against the Jazzy/Harmonic docs; not run here (no ROS 2 / Gazebo where strider is
+developed).
 """
 
 import os
@@ -32,16 +37,31 @@ STRIDER_HOME = os.environ.get(
     'STRIDER_HOME', os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 )
 ROBOT_NAME = 'strider_quadruped'
+# The OdometryPublisher's <odom_topic> in urdf/quadruped.urdf.
+GZ_ODOM_TOPIC = f'/model/{ROBOT_NAME}/odometry'
+CONTROLLERS = os.path.join(STRIDER_HOME, 'config', 'ros2_controllers.yaml')
 
 
 def robot_description() -> str:
     """The URDF with the controllers file made absolute for gz_ros2_control."""
     with open(os.path.join(STRIDER_HOME, 'urdf', 'quadruped.urdf'), encoding='utf-8') as f:
         urdf = f.read()
-    controllers = os.path.join(STRIDER_HOME, 'config', 'ros2_controllers.yaml')
     return urdf.replace(
         '<parameters>config/ros2_controllers.yaml</parameters>',
-        f'<parameters>{controllers}</parameters>',
+        f'<parameters>{CONTROLLERS}</parameters>',
+    )
+
+
+def spawner(controller: str, with_params: bool) -> Node:
+    """controller_manager's spawner; `with_params` passes config/ros2_controllers.yaml to it."""
+    arguments = [controller, '--controller-manager', '/controller_manager']
+    if with_params:
+        arguments += ['--param-file', CONTROLLERS]
+    return Node(
+        package='controller_manager',
+        executable='spawner',
+        arguments=arguments,
+        parameters=[{'use_sim_time': True}],
     )
 
 
@@ -81,27 +101,19 @@ def generate_launch_description():
         package='ros_gz_bridge',
         executable='parameter_bridge',
         output='screen',
+        # gz -> ROS only ('['): sim time, and the OdometryPublisher's odometry as /odom.
         arguments=[
             '/clock@rosgraph_msgs/msg/Clock[gz.msgs.Clock',
-            f'/model/{ROBOT_NAME}/odometry@nav_msgs/msg/Odometry[gz.msgs.Odometry',
+            f'{GZ_ODOM_TOPIC}@nav_msgs/msg/Odometry[gz.msgs.Odometry',
         ],
-        remappings=[(f'/model/{ROBOT_NAME}/odometry', '/odom')],
+        remappings=[(GZ_ODOM_TOPIC, '/odom')],
         parameters=[{'use_sim_time': True}],
     )
 
-    joint_state_broadcaster = Node(
-        package='controller_manager',
-        executable='spawner',
-        arguments=['joint_state_broadcaster', '--controller-manager', '/controller_manager'],
-        parameters=[{'use_sim_time': True}],
-    )
-
-    effort_controller = Node(
-        package='controller_manager',
-        executable='spawner',
-        arguments=['effort_controller', '--controller-manager', '/controller_manager'],
-        parameters=[{'use_sim_time': True}],
-    )
+    joint_state_broadcaster = spawner('joint_state_broadcaster', with_params=False)
+    # sensor_msgs/Imu on /imu_sensor_broadcaster/imu from the URDF's ros2_control imu_sensor.
+    imu_sensor_broadcaster = spawner('imu_sensor_broadcaster', with_params=True)
+    effort_controller = spawner('effort_controller', with_params=True)
 
     strider = ExecuteProcess(
         cmd=[
@@ -128,7 +140,10 @@ def generate_launch_description():
         spawn,
         RegisterEventHandler(OnProcessExit(target_action=spawn, on_exit=[joint_state_broadcaster])),
         RegisterEventHandler(
-            OnProcessExit(target_action=joint_state_broadcaster, on_exit=[effort_controller])
+            OnProcessExit(target_action=joint_state_broadcaster, on_exit=[imu_sensor_broadcaster])
+        ),
+        RegisterEventHandler(
+            OnProcessExit(target_action=imu_sensor_broadcaster, on_exit=[effort_controller])
         ),
         RegisterEventHandler(OnProcessExit(target_action=effort_controller, on_exit=[strider])),
     ])

@@ -17,7 +17,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 # Node 20 from the official release tarball, checked against the release's SHASUMS256.txt.
-ARG NODE_VERSION=20.19.5
+ARG NODE_VERSION=20.20.2
 RUN arch="$(dpkg --print-architecture)"; \
     case "$arch" in amd64) node_arch=x64 ;; arm64) node_arch=arm64 ;; *) echo "unsupported arch $arch" >&2; exit 1 ;; esac; \
     tarball="node-v${NODE_VERSION}-linux-${node_arch}.tar.xz"; \

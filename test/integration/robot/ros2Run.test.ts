@@ -12,7 +12,7 @@ import { fakeRclnodejs, type FakeQoS, type FakeRclnodejs } from '../../unit/robo
 
 /**
  * `strider run` with robot.link ros2, end to end: the real Ros2Link, RunSession, safety gate,
- * learning loop and report, talking to a sinon fake of rclnodejs behind which MuJoCo simulates
+ * learning loop (with the default child trainer over the embedded broker) and report, talking to a sinon fake of rclnodejs behind which MuJoCo simulates
  * the quadruped in real time (test/helpers/simulatedRosRobot.ts plays Gazebo). What this cannot
  * show: that the real rclnodejs, DDS and gz_ros2_control behave as the fake does (docs/ros2.md).
  */
@@ -49,7 +49,15 @@ async function striderRun(
   overrides: readonly string[],
   during: (robot: SimulatedRosRobot) => Promise<void>,
 ): Promise<{ run: Run; robot: SimulatedRosRobot }> {
-  const set = ['robot.ros2.use_sim_time=true', 'robot.ros2.diagnostics_rate_hz=20', 'log.level=error', ...overrides];
+  // state_timeout_ms: staleness has its own tests (test/integration/safety); here a CI machine's
+  // event-loop stalls must not latch the gate mid-scenario.
+  const set = [
+    'robot.ros2.use_sim_time=true',
+    'robot.ros2.diagnostics_rate_hz=20',
+    'safety.state_timeout_ms=500',
+    'log.level=error',
+    ...overrides,
+  ];
   const { config } = loadConfig(CONFIG, { overrides: set });
   const t = config.robot.ros2.topics;
   const robot = await SimulatedRosRobot.start(fake, {
@@ -117,7 +125,8 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     assert.deepEqual([stateQos.reliability, stateQos.depth], [2, 5], 'best effort, depth 5 (config qos.state)');
     assert.equal(node.getParameter('use_sim_time').value, true);
     assert.equal(node.getParameter('control.rate_hz').value, 50);
-    assert.equal(node.getParameter('safety.state_timeout_ms').value, 60);
+    assert.equal(node.getParameter('safety.state_timeout_ms').value, 500);
+    assert.equal(node.getParameter('safety.tilt.max_rad').value, 0.8);
 
     // Every command: 12 finite values within the URDF's effort limits.
     assert.ok(cmdPub.snapshots.length >= run.report.ticks.count - 5, 'a command every tick once state flows');
@@ -159,7 +168,6 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
       join(tmp.dir, 'mpc'),
       [
         'run.steps_per_episode=25',
-        'trainer.mode=in_process',
         'model.ensemble_size=2',
         'model.hidden=[16, 16]',
         'model.epochs_first=3',

@@ -239,7 +239,7 @@ export class RunSession {
         maxMs: this.latency.maxMs,
         modelVersion: policy.modelVersion ?? null,
         safety: gate.status(),
-        ...(task !== null && reward instanceof CmdVelReward ? { task: { mode: task.mode, ...reward.target } } : {}),
+        ...(task !== null ? { task: { mode: task.mode, ...task.target } } : {}),
       }));
     }
     await this.link.activate(watchdog);

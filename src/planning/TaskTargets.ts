@@ -85,6 +85,11 @@ export class TaskTargets {
   }
 
   /** What sets the target now. */
+  /** The target it steers (the reward's, read-only here). */
+  get target(): Readonly<VelocityTarget> {
+    return this.#target;
+  }
+
   get mode(): TaskTargetMode {
     return this.#mode;
   }

@@ -319,6 +319,25 @@ export class MujocoLink implements SteppableLink {
   }
 
   /**
+   * Push the robot: apply `force` (N) and `torque` (N m), world frame, at the centre of mass of
+   * body `bodyName` on every physics step until cleared with a zero wrench or reset() (MuJoCo's
+   * xfrc_applied). For disturbance and fault-injection tests (a shove, a kick). Throws
+   * StriderError MODEL_MAPPING for a body the model does not have.
+   */
+  setExternalWrench(bodyName: string, force: readonly [number, number, number], torque: readonly [number, number, number] = [0, 0, 0]): void {
+    const { mujoco, model, data } = this.#assertConfigured('setExternalWrench');
+    const id = mujoco.mj_name2id(model, MJ_OBJ.body, bodyName);
+    if (id < 0) {
+      throw new StriderError('MODEL_MAPPING', `setExternalWrench: no body "${bodyName}" in ${this.#opts.modelPath}`);
+    }
+    const w = [...force, ...torque];
+    if (!w.every((x) => Number.isFinite(x))) {
+      throw new StriderError('COMMAND_INVALID', `setExternalWrench: non-finite wrench ${w.join(', ')}`);
+    }
+    data.xfrc_applied.set(w, id * 6);
+  }
+
+  /**
    * Validate and latch a command: `cmd.data` (from `layout.data_offset`) holds one value per
    * actuator in description order; effort in N m / N, position in rad / m, velocity in rad/s.
    * Values are clamped to the actuator's commandLimits. Throws StriderError COMMAND_INVALID for

@@ -87,6 +87,8 @@ export interface MjDataHandle extends WasmHandle {
   readonly qacc: Float64Array;
   readonly ctrl: Float64Array;
   readonly qfrc_actuator: Float64Array;
+  /** nbody x 6 [force, torque], world frame, applied at each body's centre of mass */
+  readonly xfrc_applied: Float64Array;
   /** nbody x 3, world frame */
   readonly xpos: Float64Array;
   /** nbody x 4 (w, x, y, z), world-from-body */

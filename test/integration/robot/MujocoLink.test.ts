@@ -360,6 +360,30 @@ describe('robot/mujoco MujocoLink (real MuJoCo WASM)', function () {
   });
 
   describe('URDF quadruped', () => {
+    it('setExternalWrench pushes a body until cleared; reset clears it; an unknown body or a NaN is refused', async () => {
+      const l = link({ modelPath: QUADRUPED, controlPeriodSec: 0.02 });
+      await l.configure();
+      const rec = new Recorder();
+      await l.activate(rec);
+      const vy = (): number => rec.odom!.twist.twist.linear.y; // body frame; the robot starts facing +x
+      l.reset(0);
+      for (let i = 0; i < 3; i++) l.step();
+      const still = vy();
+      l.setExternalWrench('base_link', [0, 300, 0]);
+      for (let i = 0; i < 3; i++) l.step();
+      const pushed = vy();
+      assert.ok(pushed > still + 0.5, `lateral speed ${still} -> ${pushed} m/s under a 300 N push`);
+      l.reset(0);
+      for (let i = 0; i < 3; i++) l.step();
+      assert.ok(Math.abs(vy() - still) < 1e-9, 'reset cleared the push (the same seed replays the unpushed run)');
+      assert.throws(() => {
+        l.setExternalWrench('no_such_link', [1, 0, 0]);
+      }, codeIs('MODEL_MAPPING', /no body "no_such_link"/));
+      assert.throws(() => {
+        l.setExternalWrench('base_link', [Number.NaN, 0, 0]);
+      }, codeIs('COMMAND_INVALID', /non-finite/));
+    });
+
     it('loads 12 joints and 12 effort actuators with the URDF limits and a floating base', async () => {
       const l = link({ modelPath: QUADRUPED, controlPeriodSec: 0.02 });
       const desc = await l.configure();

@@ -178,17 +178,29 @@ class RecordingGate extends SafetyGate {
   }
 }
 
-/** Random actions in `scale` of each range, NaN on demand. */
+/**
+ * Random actions in `scale` of each range, NaN on demand; with `standKp` > 0, a PD hold of the
+ * first pose it sees (effort actuators) plus the random part, so a legged robot stands.
+ */
 class TestPolicy implements ActionPolicy {
   readonly source = 'random' as const;
   emitNaN = false;
   scale = 0.1;
+  standKp = 0;
   readonly #rng = new Rng(7);
-  constructor(readonly actuators: readonly ActuatorInfo[]) {}
-  act(_s: Float32Array, _d: number, out: Float32Array): void {
+  #q0: number[] | null = null;
+  constructor(
+    readonly actuators: readonly ActuatorInfo[],
+    readonly names: readonly string[],
+  ) {}
+  act(s: Float32Array, _d: number, out: Float32Array): void {
+    const pos = this.actuators.map((a) => this.names.indexOf(`joint.${a.joint}.pos`));
+    const vel = this.actuators.map((a) => this.names.indexOf(`joint.${a.joint}.vel`));
+    this.#q0 ??= pos.map((j) => s[j]!);
     for (let i = 0; i < out.length; i++) {
       const [lo, hi] = this.actuators[i]!.commandLimits;
-      out[i] = this.emitNaN ? Number.NaN : this.scale * this.#rng.uniform(lo, hi);
+      const stand = this.standKp * (this.#q0[i]! - s[pos[i]!]!) - 0.01 * this.standKp * s[vel[i]!]!;
+      out[i] = this.emitNaN ? Number.NaN : stand + this.scale * this.#rng.uniform(lo, hi);
     }
   }
 }
@@ -211,6 +223,7 @@ async function withRobot(
     gate: RecordingGate;
     policy: TestPolicy;
     link: CheckingLink;
+    sim: MujocoLink;
   }) => Promise<void>,
 ): Promise<void> {
   const mujoco = new MujocoLink({
@@ -248,7 +261,7 @@ async function withRobot(
       assembler.layout,
       options,
     );
-    const policy = new TestPolicy(desc.actuators);
+    const policy = new TestPolicy(desc.actuators, assembler.layout.names);
     const loop = new ControlLoop({
       assembler,
       policy,
@@ -287,7 +300,7 @@ async function withRobot(
         tiltRad: Math.acos(Math.max(-1, Math.min(1, cos))),
       };
     };
-    await run({ step, injector, gate, policy, link });
+    await run({ step, injector, gate, policy, link, sim: mujoco });
     assert.equal(link.nonFinite, 0, 'non-finite values sent');
     assert.equal(link.outOfLimits, 0, 'commands outside limits sent');
   } finally {
@@ -410,7 +423,34 @@ describe('safety gate on MuJoCo with fault injection', function () {
     });
   });
 
-  it('tilt via a push (a big pitch rate at reset) -> latched stop within 2 ticks of crossing the threshold', async () => {
+  for (const pushed of [true, false]) {
+    it(`tilt via a push (a sideways shove of the quadruped\u2019s torso mid-run): ${pushed ? 'latched stop within 2 ticks of crossing' : 'without it, no stop'}`, async () => {
+      await withRobot(QUADRUPED, { soft_start: { duration_s: 0 }, tilt: { max_rad: 0.6 } }, async ({ step, gate, policy, sim }) => {
+        policy.standKp = 20; // stand (PD on the first pose) with a little noise
+        policy.scale = 0.02;
+        const records: TickRecord[] = [];
+        for (let t = 0; t < 10; t++) records.push(await step(t));
+        if (pushed) sim.setExternalWrench('base_link', [0, 250, 0], [60, 0, 0]); // a 0.2 s shove and roll
+        for (let t = 10; t < 20; t++) records.push(await step(t));
+        sim.setExternalWrench('base_link', [0, 0, 0]);
+        for (let t = 20; t < 40; t++) records.push(await step(t));
+        assert.ok(records.slice(0, 10).every((r) => r.tiltRad < 0.3), 'level before the push');
+        assert.ok(records.slice(0, 10).some((r) => isPolicyCommand(r.verdict)), 'moving before the push');
+        const crossed = records.find((r) => r.tiltRad > 0.6);
+        if (!pushed) {
+          assert.equal(crossed, undefined, 'nothing tips it over without the push');
+          assert.equal(gate.latch, null);
+          return;
+        }
+        assert.ok(crossed !== undefined, 'the push tipped the quadruped over');
+        assert.ok(ticksToSafe(records, crossed.tick) <= 2);
+        assert.equal(gate.latch, 'tilt');
+        assert.ok(records.slice(crossed.tick + 2).every((r) => !isPolicyCommand(r.verdict)), 'latched');
+      });
+    });
+  }
+
+  it('tilt via a big pitch rate at reset (the planar runner) -> latched stop within 2 ticks of crossing the threshold', async () => {
     const tmp = tempDir();
     try {
       // The planar runner with a keyframe that starts it pitching at 9 rad/s: MuJoCo resets to it.

@@ -124,6 +124,12 @@ export async function runCommand(args: CommonArgs, version: string, deps: RunDep
       let trainer: ModelTrainer | null = null;
       let models: ModelSource;
       if (config.trainer.mode === 'in_process') {
+        if (config.robot.link === 'ros2') {
+          logger.warn(
+            'trainer.mode in_process on a robot: training shares the control loop\u2019s event loop, so the ' +
+              'safe command between episodes can be late; the default trainer.mode child trains in another process',
+          );
+        }
         trainer = await ModelTrainer.create({
           stateDim: S,
           actionDim: A,

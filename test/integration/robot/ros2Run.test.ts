@@ -92,21 +92,25 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     tmp.cleanup();
   });
 
-  it('wires topics, QoS and parameters as configured; random exploration never moves a robot that needs a model; cmd_vel sets the target; shutdown releases everything', async () => {
+  it('wires topics, QoS and parameters as configured; random exploration never moves a robot that needs a model; cmd_vel, then a path, set the target; shutdown releases everything', async () => {
     const fake = fakeRclnodejs();
     let teleopMessages = 0;
     const { run, robot } = await striderRun(
       fake,
       join(tmp.dir, 'random'),
-      ['control.policy=random', 'run.episodes=2', 'run.steps_per_episode=25'],
+      ['control.policy=random', 'run.episodes=2', 'run.steps_per_episode=40'],
       async (r) => {
         await until('the state subscriptions', () => r.node?.subscriptions.some((s) => s.topic === '/joint_states') === true);
-        r.node!.deliver('/strider/rearm', {}); // arm: manual in this config
-        // a teleop at 20 Hz until the run ends
-        while (fake.shutdown.notCalled) {
-          teleopMessages += r.node!.deliver('/cmd_vel', { linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } });
+        const node = r.node!;
+        node.deliver('/strider/rearm', {}); // arm: manual in this config
+        // a teleop at 20 Hz for half a second, then a path (in the odometry frame) 5 m ahead
+        for (let i = 0; i < 10; i++) {
+          teleopMessages += node.deliver('/cmd_vel', { linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } });
           await new Promise((res) => setTimeout(res, 50));
         }
+        const pose = { position: { x: 5, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } };
+        const header = { stamp: { sec: 0, nanosec: 0 }, frame_id: 'odom' };
+        node.deliver('/plan', { header, poses: [{ header, pose }] });
       },
     );
     assert.equal(run.code, 0);
@@ -151,6 +155,9 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     assert.ok(teleop !== undefined, 'cmd_vel reached the task target');
     assert.equal(teleop.get('target_linear_x'), '0.300');
     assert.equal(teleop.get('target_angular_z'), '0.200');
+    const following = diags.find((d) => d.get('task_mode') === 'path');
+    assert.ok(following !== undefined, 'the path took over from cmd_vel');
+    assert.ok(Number(following.get('target_linear_x')) > 0.3, 'towards the waypoint ahead at about speed_mps (0.4)');
 
     // Shutdown: state unsubscribed, node destroyed, rclnodejs shut down, nothing published after.
     assert.ok(fake.shutdown.calledOnce);

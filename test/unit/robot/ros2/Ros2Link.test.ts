@@ -19,11 +19,11 @@ import { StateAssembler } from '../../../../src/state/StateAssembler.js';
 import type { Timers } from '../../../../src/util/clock.js';
 import { isStriderError } from '../../../../src/util/StriderError.js';
 import { fakeRclnodejs, FakeQoS, ParameterType, type FakeRclnodejs } from './fakeRclnodejs.js';
+import { assertQuadrupedJointsAndActuators, QUADRUPED_JOINTS } from '../../../helpers/quadruped.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const QUADRUPED = path.join(ROOT, 'urdf/quadruped.urdf');
-const LEGS = ['fl', 'fr', 'rl', 'rr'];
-const JOINTS = LEGS.flatMap((l) => [`${l}_hip_abd_joint`, `${l}_hip_joint`, `${l}_knee_joint`]);
+const JOINTS = QUADRUPED_JOINTS;
 
 function config(partial: unknown = {}): Ros2Config {
   return ros2Schema.parse(partial);
@@ -94,14 +94,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     s = makeLink({ node_name: 'ctrl', namespace: '/robot1' });
     const desc = await s.link.configure();
     assert.equal(s.link.state, 'inactive');
-    assert.deepEqual(
-      desc.joints.map((j) => j.name),
-      JOINTS,
-    );
-    assert.deepEqual(
-      desc.actuators.map((a) => a.name),
-      JOINTS.map((j) => `${j}_effort`),
-    );
+    assertQuadrupedJointsAndActuators(desc);
     assert.deepEqual(desc.actuators[2]!.commandLimits, [-35.5, 35.5]);
     assert.deepEqual(desc.base, { body: 'base_link', kind: 'free' });
     assert.equal(s.rcl.init.callCount, 1);

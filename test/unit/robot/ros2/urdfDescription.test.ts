@@ -8,11 +8,11 @@ import { loadConfig } from '../../../../src/config/index.js';
 import { readUrdfInfo } from '../../../../src/robot/mujoco/urdfToMjcf.js';
 import { urdfDescription, urdfDescriptionFromText } from '../../../../src/robot/ros2/index.js';
 import { isStriderError } from '../../../../src/util/StriderError.js';
+import { assertQuadrupedJointsAndActuators, QUADRUPED_JOINTS } from '../../../helpers/quadruped.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const QUADRUPED = path.join(ROOT, 'urdf/quadruped.urdf');
-const LEGS = ['fl', 'fr', 'rl', 'rr'];
-const JOINTS = LEGS.flatMap((l) => [`${l}_hip_abd_joint`, `${l}_hip_joint`, `${l}_knee_joint`]);
+const JOINTS = QUADRUPED_JOINTS;
 const IMU_INTERFACES = [
   'orientation.x',
   'orientation.y',
@@ -66,14 +66,7 @@ describe('robot/ros2/urdfDescription', () => {
     const desc = urdfDescription(QUADRUPED, 'free');
     assert.equal(desc.name, 'strider_quadruped');
     assert.deepEqual(desc.base, { body: 'base_link', kind: 'free' });
-    assert.deepEqual(
-      desc.joints.map((j) => j.name),
-      JOINTS,
-    );
-    assert.deepEqual(
-      desc.actuators.map((a) => a.name),
-      JOINTS.map((j) => `${j}_effort`),
-    );
+    assertQuadrupedJointsAndActuators(desc);
     assert.ok(desc.actuators.every((a) => a.interface === 'effort'));
     assert.ok(!desc.actuators.some((a) => /imu/i.test(a.name) || /imu/i.test(a.joint)));
     assert.ok(!desc.joints.some((j) => /imu/i.test(j.name)));

@@ -146,6 +146,7 @@ async function runTick(config: StriderConfig, logger: Logger, ticks: number, hoo
         val_loss: Number.NaN,
         h_step_error: Number.NaN,
         h_step_baseline: Number.NaN,
+        h_step_error_previous: Number.NaN,
         train_transitions: 0,
         rand_transitions: 0,
         rl_transitions: 0,

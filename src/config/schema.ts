@@ -305,7 +305,9 @@ const hotswapSchema = z
       .min(0)
       .max(100)
       .default(0.5)
-      .describe('a candidate is rejected when its H-step error exceeds the serving model\u2019s by more than this fraction'),
+      .describe(
+        'a candidate is rejected when its H-step error exceeds the serving model\u2019s (on the same held-out starts where the trainer measured both) by more than this fraction',
+      ),
     max_disagreement: z
       .number()
       .gt(0)

@@ -14,6 +14,7 @@ import {
   assertFiniteTrajectories,
   flattenTransitions,
   splitByTrajectory,
+  type Trajectory,
   type TrajectoryDataset,
 } from './Trajectory.js';
 import type { OptimiserOptions, TrainingBackend, TrainingBackendKind } from './TrainingBackend.js';
@@ -75,6 +76,11 @@ export interface TrainRoundReport {
   readonly hStepError: number;
   /** The zero-delta baseline's H-step error on the same starts. */
   readonly hStepZeroDeltaBaseline: number;
+  /**
+   * The previous round's model on the same starts and scale (NaN in the first round): the fair
+   * comparison for a hot-swap gate, since the hold-out grows from round to round.
+   */
+  readonly hStepErrorPrevious: number;
   /** Sample-passes (one sample through one member's forward + backward) this round. */
   readonly samplePasses: number;
   readonly trainSeconds: number;
@@ -107,6 +113,8 @@ export class EnsembleTrainer {
   #normalisers: Normalisers;
   #round = 0;
   #disposed = false;
+  /** Sticky hold-out: a trajectory held out once is never trained on (warm starts would leak it). */
+  readonly #heldOut = new WeakMap<Trajectory, boolean>();
 
   private constructor(
     options: EnsembleTrainerOptions,
@@ -227,12 +235,19 @@ export class EnsembleTrainer {
     const D = inputDim(arch);
     assertFiniteTrajectories(data);
     this.#round += 1;
-    const split = splitByTrajectory(data, {
+    const previous = this.#round > 1 ? this.snapshot() : null;
+    let split = splitByTrajectory(data, {
       holdoutFraction: this.#opts.holdoutFraction,
       stateDim: S,
       actionDim: A,
       random: () => this.#rng.next(),
+      assigned: this.#heldOut,
     });
+    if (split.train.length === 0) {
+      // only held-out trajectories in this round's data (a tiny mix): train on them, report no hold-out
+      this.#logger.warn({ round: this.#round }, 'every trajectory of this round is held out; training on them, no hold-out figures');
+      split = { train: split.holdout, holdout: [] };
+    }
     this.#normalisers = fitNormalisers(split.train, S, A, this.#opts.stdFloor);
     const train = this.#normalise(flattenTransitions(split.train, S, A));
     const N = train.count;
@@ -283,7 +298,7 @@ export class EnsembleTrainer {
     const trainSeconds = (performance.now() - t0) / 1000;
 
     const val = await this.#validate(split.holdout);
-    const hs = await this.#hStep(split.holdout.length > 0 ? split.holdout : split.train);
+    const hs = await this.#hStep(split.holdout.length > 0 ? split.holdout : split.train, previous);
     const report: TrainRoundReport = {
       round: this.#round,
       backend: this.#backend.kind,
@@ -299,6 +314,7 @@ export class EnsembleTrainer {
       valMse: val.mse,
       hStepError: hs.model,
       hStepZeroDeltaBaseline: hs.zeroDelta,
+      hStepErrorPrevious: hs.previous,
       samplePasses,
       trainSeconds,
       samplePassesPerSec: samplePasses / trainSeconds,
@@ -369,29 +385,39 @@ export class EnsembleTrainer {
     return { loss: gaussian ? nll / denom : sq / denom, mse: sq / denom, count: flat.count };
   }
 
-  async #hStep(data: TrajectoryDataset): Promise<{ model: number; zeroDelta: number }> {
+  /** H-step errors of this model, of `previous` (when given) and of zero-delta, on the same starts and scale. */
+  async #hStep(
+    data: TrajectoryDataset,
+    previous: EnsembleSnapshot | null,
+  ): Promise<{ model: number; zeroDelta: number; previous: number }> {
     const H = this.#opts.hStepHorizon;
-    if (H <= 0 || data.length === 0) return { model: Number.NaN, zeroDelta: Number.NaN };
+    if (H <= 0 || data.length === 0) {
+      return { model: Number.NaN, zeroDelta: Number.NaN, previous: Number.NaN };
+    }
     const S = this.architecture.stateDim;
     const stateScale = this.#normalisers.inputStd.slice(0, S);
     const hOpts = { horizon: H, stateScale, maxStarts: this.#opts.hStepMaxStarts };
-    const stepper = await OnnxEnsemble.create(this.snapshot(), {
-      spin: false,
-      maxBatchPerMember: this.#opts.hStepMaxStarts,
-      intraOpNumThreads: this.#opts.intraOpNumThreads,
-    });
-    try {
-      return {
-        model: await hStepError(stepper, data, hOpts),
-        zeroDelta: baselineHStepError(data, 'zero-delta', {
-          ...hOpts,
-          stateDim: S,
-          actionDim: this.architecture.actionDim,
-        }),
-      };
-    } finally {
-      await stepper.close();
-    }
+    const errorOf = async (snapshot: EnsembleSnapshot): Promise<number> => {
+      const stepper = await OnnxEnsemble.create(snapshot, {
+        spin: false,
+        maxBatchPerMember: this.#opts.hStepMaxStarts,
+        intraOpNumThreads: this.#opts.intraOpNumThreads,
+      });
+      try {
+        return await hStepError(stepper, data, hOpts);
+      } finally {
+        await stepper.close();
+      }
+    };
+    return {
+      model: await errorOf(this.snapshot()),
+      previous: previous === null ? Number.NaN : await errorOf(previous),
+      zeroDelta: baselineHStepError(data, 'zero-delta', {
+        ...hOpts,
+        stateDim: S,
+        actionDim: this.architecture.actionDim,
+      }),
+    };
   }
 
   /** Frees the backend's sessions / tensors. Idempotent. */

@@ -70,6 +70,11 @@ export interface TrajectorySplit {
  * near-duplicate neighbouring samples. Takes whole trajectories for the hold-out until about
  * `holdoutFraction` of the transitions are held out, in an order shuffled by `random` (uniform in
  * [0, 1)). With fewer than two trajectories nothing is held out.
+ *
+ * With `assigned`, the split is sticky across calls (refits that warm-start from the previous
+ * weights): a trajectory seen before keeps its side, so a held-out trajectory is never trained
+ * on later; only new trajectories are shuffled and assigned, the hold-out topped up towards the
+ * fraction, and their sides recorded in the map.
  */
 export function splitByTrajectory(
   data: TrajectoryDataset,
@@ -78,32 +83,39 @@ export function splitByTrajectory(
     readonly stateDim: number;
     readonly actionDim: number;
     readonly random: () => number;
+    /** true: held out, false: training; read and extended (sticky split). */
+    readonly assigned?: WeakMap<Trajectory, boolean>;
   },
 ): TrajectorySplit {
-  if (data.length < 2 || options.holdoutFraction <= 0) return { train: [...data], holdout: [] };
-  const order = data.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(options.random() * (i + 1));
-    const a = order[i] ?? 0;
-    order[i] = order[j] ?? 0;
-    order[j] = a;
-  }
-  const total = countTransitions(data, options.stateDim, options.actionDim);
-  const target = total * options.holdoutFraction;
+  const { stateDim: S, actionDim: A, assigned } = options;
   const holdout: Trajectory[] = [];
   const train: Trajectory[] = [];
+  const fresh: Trajectory[] = [];
   let held = 0;
-  for (const idx of order) {
-    const t = data[idx];
-    if (t === undefined) continue;
-    const n = trajectoryLength(t, options.stateDim, options.actionDim);
-    // keep at least one trajectory for training
-    if (held < target && holdout.length < data.length - 1) {
+  for (const t of data) {
+    const side = assigned?.get(t);
+    if (side === undefined) fresh.push(t);
+    else if (side) {
       holdout.push(t);
-      held += n;
-    } else {
-      train.push(t);
-    }
+      held += trajectoryLength(t, S, A);
+    } else train.push(t);
+  }
+  for (let i = fresh.length - 1; i > 0; i--) {
+    const j = Math.floor(options.random() * (i + 1));
+    const a = fresh[i]!;
+    fresh[i] = fresh[j]!;
+    fresh[j] = a;
+  }
+  const hold = data.length >= 2 && options.holdoutFraction > 0;
+  const target = countTransitions(data, S, A) * options.holdoutFraction;
+  for (const t of fresh) {
+    // keep at least one trajectory for training
+    const out = hold && held < target && holdout.length < data.length - 1;
+    if (out) {
+      holdout.push(t);
+      held += trajectoryLength(t, S, A);
+    } else train.push(t);
+    assigned?.set(t, out);
   }
   return { train, holdout };
 }

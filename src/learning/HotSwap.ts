@@ -57,12 +57,15 @@ export class HotSwap {
     if (this.#serving !== null && model.version <= this.#serving.version) {
       return reject(`version ${model.version} is not newer than serving version ${this.#serving.version}`);
     }
-    const serving = this.#serving?.metrics.h_step_error;
+    const reference = this.#referenceHStep(model);
     const candidate = model.metrics.h_step_error;
-    if (serving !== undefined && Number.isFinite(serving) && Number.isFinite(candidate)) {
-      const limit = serving * (1 + o.config.h_step_margin);
+    if (reference !== null && Number.isFinite(candidate)) {
+      const limit = reference.error * (1 + o.config.h_step_margin);
       if (candidate > limit) {
-        return reject(`H-step error ${candidate.toFixed(4)} exceeds the serving model's ${serving.toFixed(4)} by more than ${(100 * o.config.h_step_margin).toFixed(0)}%`);
+        return reject(
+          `H-step error ${candidate.toFixed(4)} exceeds the serving model's ${reference.error.toFixed(4)} (${reference.on}) ` +
+            `by more than ${(100 * o.config.h_step_margin).toFixed(0)}%`,
+        );
       }
     }
     let disagreement = Number.NaN;
@@ -97,6 +100,21 @@ export class HotSwap {
     });
     const why = Number.isFinite(disagreement) ? `disagreement ${disagreement.toFixed(3)}` : 'no recent states yet';
     return this.#decide(model.version, 'accepted', `${why}; planner iteration ${policy.iterationMsEstimate.toFixed(1)} ms`);
+  }
+
+  /**
+   * The serving version's H-step error to compare `model`'s with. When the serving version is the
+   * one the trainer refitted from (version - 1), the trainer measured it on the candidate's own
+   * hold-out starts: the same data. Otherwise only its own figure exists, from its own (smaller,
+   * older) hold-out: a weaker comparison, said so in the reason. Null: nothing to compare.
+   */
+  #referenceHStep(model: ModelVersion): { error: number; on: string } | null {
+    const serving = this.#serving;
+    if (serving === null) return null;
+    const same = model.metrics.h_step_error_previous;
+    if (serving.version === model.version - 1 && Number.isFinite(same)) return { error: same, on: 'on the same held-out starts' };
+    const own = serving.metrics.h_step_error;
+    return Number.isFinite(own) ? { error: own, on: 'on its own hold-out' } : null;
   }
 
   /** Close every planner this swap built (at shutdown, when nothing ticks). */

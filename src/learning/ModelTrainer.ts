@@ -79,6 +79,7 @@ export class ModelTrainer implements Trainer {
       val_loss: r.valLoss,
       h_step_error: r.hStepError,
       h_step_baseline: r.hStepZeroDeltaBaseline,
+      h_step_error_previous: r.hStepErrorPrevious,
       train_transitions: r.trainTransitions,
       rand_transitions: rand,
       rl_transitions: rl,

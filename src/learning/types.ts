@@ -12,6 +12,11 @@ export interface ModelMetrics {
   readonly h_step_error: number;
   /** The zero-delta model's H-step error on the same starts, for scale. */
   readonly h_step_baseline: number;
+  /**
+   * The previous version's H-step error on the same starts and scale (NaN for the trainer's
+   * first round): what the hot-swap gate compares with when that version is serving.
+   */
+  readonly h_step_error_previous: number;
   readonly train_transitions: number;
   readonly rand_transitions: number;
   readonly rl_transitions: number;

@@ -29,6 +29,7 @@ const METRIC_NUMBERS = [
   'val_loss',
   'h_step_error',
   'h_step_baseline',
+  'h_step_error_previous',
   'train_transitions',
   'rand_transitions',
   'rl_transitions',

@@ -53,6 +53,19 @@ describe('dynamics/bootstrap and splits', () => {
     assert.equal(one.holdout.length, 0);
   });
 
+  it('sticky split: a trajectory keeps its side across calls; new ones top the hold-out up', () => {
+    const data = linearSystemTrajectories({ count: 20, length: 20, seed: 2 });
+    const rng = new Rng(3);
+    const assigned = new WeakMap<(typeof data)[number], boolean>();
+    const opts = { holdoutFraction: 0.2, stateDim: 4, actionDim: 2, random: () => rng.next(), assigned };
+    const first = splitByTrajectory(data.slice(0, 10), opts);
+    assert.equal(first.holdout.length, 2);
+    const second = splitByTrajectory(data, opts);
+    for (const t of first.holdout) assert.ok(second.holdout.includes(t), 'held out once, held out always');
+    for (const t of first.train) assert.ok(second.train.includes(t), 'trained on once, never held out');
+    assert.equal(second.holdout.length, 4, 'topped up to the fraction of all 20');
+  });
+
   it('checks trajectory shapes and finiteness', () => {
     const good = linearSystemTrajectories({ count: 1, length: 5, seed: 1 });
     assert.equal(countTransitions(good, 4, 2), 5);

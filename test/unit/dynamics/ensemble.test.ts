@@ -67,6 +67,16 @@ describe('dynamics/EnsembleTrainer', function () {
         `round-2 epoch loss ${r2.epochLosses[0]} < round-1 start ${r0.firstBatchLoss}`,
       );
       assert.ok(r2.firstBatchLoss < r1.firstBatchLoss - 0.5, 'round 2 starts where round 1 ended');
+      // The same data again: the sticky split keeps the hold-out, so round 1's model and round 2's
+      // are scored on the same starts; one more epoch changes little.
+      assert.ok(Number.isNaN(r1.hStepErrorPrevious), 'no previous model in round 1');
+      assert.equal(r2.holdoutTrajectories, r1.holdoutTrajectories);
+      assert.equal(r2.holdoutTransitions, r1.holdoutTransitions);
+      assert.ok(Number.isFinite(r2.hStepErrorPrevious));
+      assert.ok(
+        Math.abs(r2.hStepErrorPrevious - r1.hStepError) < 0.05 * r1.hStepError + 1e-6,
+        `round 1's model scored again in round 2: ${r2.hStepErrorPrevious} vs ${r1.hStepError}`,
+      );
     } finally {
       await trainer.dispose();
     }

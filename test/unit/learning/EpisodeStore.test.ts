@@ -28,6 +28,7 @@ function model(version: number): ModelVersion {
       val_loss: 0.6,
       h_step_error: 0.7,
       h_step_baseline: 1,
+      h_step_error_previous: Number.NaN,
       train_transitions: 100,
       rand_transitions: 60,
       rl_transitions: 40,

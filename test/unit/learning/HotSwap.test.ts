@@ -6,12 +6,12 @@ import type { ModelVersion } from '../../../src/learning/types.js';
 import type { MpcPolicy } from '../../../src/planning/MpcPolicy.js';
 import { silentLogger } from '../../../src/util/logger.js';
 
-function version(v: number, hStep: number): ModelVersion {
+function version(v: number, hStep: number, hStepPrevious = Number.NaN): ModelVersion {
   return {
     version: v,
     snapshot: {} as ModelVersion['snapshot'], // not read: no recent states, a fake planner factory
     metrics: {
-      train_loss: 0, val_loss: 0, h_step_error: hStep, h_step_baseline: 1, train_transitions: 1,
+      train_loss: 0, val_loss: 0, h_step_error: hStep, h_step_baseline: 1, h_step_error_previous: hStepPrevious, train_transitions: 1,
       rand_transitions: 1, rl_transitions: 0, epochs: 1, train_seconds: 0, sample_passes_per_s: 0, backend: 'test',
     },
   };
@@ -64,9 +64,24 @@ describe('learning/HotSwap', () => {
     await swap.consider(version(1, 0.2));
     const d = await swap.consider(version(2, 0.31)); // > 0.2 * 1.5
     assert.equal(d.decision, 'rejected');
-    assert.match(d.reason, /H-step error 0\.3100 exceeds the serving model's 0\.2000 by more than 50%/);
+    assert.match(d.reason, /H-step error 0\.3100 exceeds the serving model's 0\.2000 \(on its own hold-out\) by more than 50%/);
     assert.equal(swap.serving?.version, 1);
     assert.equal((await swap.consider(version(3, 0.29))).decision, 'accepted');
+  });
+
+  it('compares with the serving version on the same held-out starts when the trainer measured it there', async () => {
+    const { swap } = setup();
+    await swap.consider(version(1, 0.1));
+    // v2's hold-out is harder than v1's was: v1 scores 0.4 on it, v2 0.3 (better, same data)
+    const better = await swap.consider(version(2, 0.3, 0.4));
+    assert.equal(better.decision, 'accepted', better.reason);
+    // v3 on its hold-out: 0.5, where v2 (serving, its predecessor) scores 0.2: worse on the same data
+    const worse = await swap.consider(version(3, 0.5, 0.2));
+    assert.equal(worse.decision, 'rejected');
+    assert.match(worse.reason, /exceeds the serving model's 0\.2000 \(on the same held-out starts\)/);
+    // v4 was refitted from v3 (rejected), not from the serving v2: v2's own figure is used
+    const v4 = await swap.consider(version(4, 0.28, 0.01));
+    assert.equal(v4.decision, 'accepted', 'v4 vs v2\u2019s own 0.3 (x1.5), not vs v3\u2019s 0.01');
   });
 
   it('rejects a version that is not newer, and one whose planner cannot fit the budget (closing it)', async () => {

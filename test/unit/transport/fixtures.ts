@@ -49,6 +49,7 @@ export function sampleModel(version = 1): ModelVersion {
       val_loss: 0.75,
       h_step_error: 1.25,
       h_step_baseline: 2,
+      h_step_error_previous: 1.5,
       train_transitions: 1000,
       rand_transitions: 600,
       rl_transitions: 400,

@@ -96,7 +96,10 @@ Run 'strider <command> --help' for a command's details. Docs: docs/ in the repos
 Runs the control loop on the configured robot for run.episodes episodes of
 run.steps_per_episode ticks at control.rate_hz, with the policy control.policy. With
 robot.link mujoco (the default) the embedded MuJoCo simulator is the robot; pacing
-lockstep runs as fast as the controller answers, realtime on the wall clock.
+lockstep runs as fast as the controller answers, realtime on the wall clock. With
+robot.link ros2 the robot is a ROS 2 robot or Gazebo, through rclnodejs (it needs a sourced
+ROS 2 Jazzy; docs/ros2.md): episodes are tick windows, and the safety gate sends only the
+safe command until a learned model serves, and between episodes (docs/safety.md).
 
 Writes OUT/report.json (episodes, tick latency, misses), OUT/learning_curve.{svg,png}
 (return per episode vs environment steps) and OUT/tick_latency.{svg,png}.
@@ -107,7 +110,8 @@ ${COMMON_HELP}
 Examples:
   strider run
   strider run --set run.episodes=10 --set robot.mujoco.pacing=realtime
-  strider run --config config/quadruped.yaml --out runs/quad`,
+  strider run --config config/quadruped.yaml --out runs/quad
+  strider run --config config/quadruped_ros2.yaml   # ROS 2 / Gazebo (launch/gazebo.launch.py)`,
   train: `Usage: strider train [options]
 
 The online trainer, a process apart from the controller (lower OS priority by trainer.nice).

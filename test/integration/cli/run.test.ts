@@ -94,6 +94,8 @@ describe('strider run (CLI, embedded MuJoCo)', function () {
     const rh = strider(['run', '--help']);
     assert.equal(rh.status, 0);
     assert.match(rh.stdout, /--set PATH=VALUE/);
+    assert.match(rh.stdout, /robot\.link ros2 the robot is a ROS 2 robot or Gazebo/);
+    assert.match(rh.stdout, /config\/quadruped_ros2\.yaml/);
     const bad = strider(['fly']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /CLI_USAGE: unknown command "fly"/);

@@ -2,9 +2,12 @@
  * The online trainer behind `strider train`: transitions in over MQTT, models out. Nagabandi et
  * al. 2017, Alg. 1, run across processes: per robot, the first model once D_rand holds
  * `learning.random_episodes` episodes, then a refit after every `learning.episodes_per_iteration`
- * new D_rl episodes. One ModelTrainer per robot id (a trainer can serve a fleet); trainings run
- * one at a time, in a queue. Every complete episode and every model version is stored on disk
- * (EpisodeStore) before it counts or is published, so a restart loses nothing and versions go on.
+ * new episodes of either dataset since the last fit. Random episodes count too: when the
+ * controller's hot-swap gate rejects a model it keeps acting randomly, and unless those episodes
+ * lead to a refit, controller and trainer wait on each other. One ModelTrainer per robot id (a
+ * trainer can serve a fleet); trainings run one at a time, in a queue. Every complete episode and
+ * every model version is stored on disk (EpisodeStore) before it counts or is published, so a
+ * restart loses nothing and versions go on.
  */
 
 import type { LearningConfig, ModelConfig } from '../config/schema.js';
@@ -503,7 +506,9 @@ export class TrainerService {
 
   #due(r: Robot): boolean {
     if (!r.hasModel) return r.randEpisodes >= this.#o.learning.random_episodes;
-    return r.rlEpisodes - r.trainedRl >= this.#o.learning.episodes_per_iteration;
+    // rand episodes count too: after a rejected model the controller keeps acting randomly
+    const fresh = r.randEpisodes - r.trainedRand + (r.rlEpisodes - r.trainedRl);
+    return fresh >= this.#o.learning.episodes_per_iteration;
   }
 
   #schedule(r: Robot): void {
@@ -532,7 +537,9 @@ export class TrainerService {
         { err, robotId: r.robotId },
         'training round failed; retried when more data arrives',
       );
-      // the schedule waits for the next episode before trying again
+      // counted as used: without a model the next episode retries, with one the next
+      // `episodes_per_iteration` episodes do
+      r.trainedRand = used.rand_episodes;
       r.trainedRl = used.rl_episodes;
       return;
     } finally {

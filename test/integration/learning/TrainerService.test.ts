@@ -113,11 +113,11 @@ describe('learning/TrainerService end to end over the embedded broker', function
     tmp.cleanup();
   });
 
-  function open(published: PublishedModel[]): TrainerService {
+  function open(published: PublishedModel[], dataDir = join(tmp.dir, 'data')): TrainerService {
     return new TrainerService({
       transport: trn,
       topics,
-      dataDir: join(tmp.dir, 'data'),
+      dataDir,
       model,
       learning,
       statusId: 'trainer-it',
@@ -255,6 +255,69 @@ describe('learning/TrainerService end to end over the embedded broker', function
     assert.equal(v3.model.metrics.rl_transitions, 4 * STEPS, 'the open episode was resumed whole');
     assert.equal(service.robots().get('robot0')?.rlEpisodes, 4);
     assert.equal(models.filter((m) => m.type === 'rejected').length, 0);
+  });
+
+  it('refits after episodes_per_iteration random episodes when the controller stays on random actions (a rejected model)', async () => {
+    // a fresh trainer, data folder and robot id: no stored or retained versions to continue from
+    await service?.close({ graceMs: 200 });
+    const published: PublishedModel[] = [];
+    service = open(published, join(tmp.dir, 'data-rejected'));
+    await service.start();
+    const out = new TransitionOutbox({
+      transport: ctl,
+      topic: topics.topic('robot1', 'transitions'),
+      robotId: 'robot1',
+      stateDim: S,
+      actionDim: A,
+      spoolDir: join(tmp.dir, 'spool-rejected'),
+      batchSize: 16,
+      flushIntervalMs: 20,
+    });
+    out.start();
+    try {
+      const svc = service;
+      const randomEpisodes = async (n: number): Promise<void> => {
+        const from = svc.robots().get('robot1')?.randEpisodes ?? 0;
+        for (let i = 0; i < n; i++) {
+          send(
+            out,
+            linearEpisode({ episode: from + i, firstSeq: 0, steps: STEPS, seed: 200 + from + i }),
+          );
+        }
+        await until(
+          `${from + n} random episodes`,
+          () => svc.robots().get('robot1')?.randEpisodes === from + n,
+        );
+        await svc.idle();
+      };
+
+      await randomEpisodes(learning.random_episodes);
+      assert.deepEqual(
+        published.map((m) => m.version),
+        [1],
+      );
+
+      // the controller rejected v1 and keeps acting randomly: only 'random' episodes come
+      await randomEpisodes(learning.episodes_per_iteration - 1);
+      assert.deepEqual(
+        published.map((m) => m.version),
+        [1],
+        'not due before episodes_per_iteration new episodes',
+      );
+      await randomEpisodes(1);
+      assert.deepEqual(
+        published.map((m) => m.version),
+        [1, 2],
+        'new random episodes after a model lead to a refit',
+      );
+      const v2 = published[1]!;
+      const rand = learning.random_episodes + learning.episodes_per_iteration;
+      assert.equal(v2.metrics.rand_transitions, rand * STEPS);
+      assert.equal(v2.metrics.rl_transitions, 0);
+      assert.equal(service.robots().get('robot1')?.rlEpisodes, 0);
+    } finally {
+      await out.close({ graceMs: 200 });
+    }
   });
 });
 

@@ -25,7 +25,7 @@ export interface BenchReport {
   planner: { model_steps_per_s: number; gflops: number; iteration_ms: number };
   engine: { gflops: number; chain_ms: number };
   efficiency: number;
-  tick: TickFigures & { planner: { optimizer: string; population: number; horizon: number } };
+  tick: TickFigures & { planner: { optimizer: string; population: number; horizon: number; iterations: number } };
   /** The same tick while a trainer process (nice 10) trains the ensemble on the same cores. */
   tick_with_training: TickFigures & { training_sample_passes_per_s: number };
   /** The same tick streaming to a `strider train` child: normal, broker paused, broker back, trainer SIGKILLed. */
@@ -132,24 +132,25 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
         `raw ONNX Runtime chain ${fmt(f.engine_chain_ms, 2)} ms = ${fmt(f.engine_gflops)} GFLOP/s; efficiency ${fmt(100 * f.efficiency)}%`,
     );
   }
-  // 50 Hz leaves 16 ms: the tick runs a planner sized for it (random shooting K300 x P1 x H10,
-  // 3000 model steps, ~6 ms a pass here) unless --set says otherwise
+  // 50 Hz leaves 16 ms: the tick runs the planner of config/quadruped*.yaml (random shooting in
+  // passes of K100 x P1 x H10, as many as fit, up to 5) unless --set says otherwise
   const tickOverrides = [
     'control.rate_hz=50',
     'control.budget_ms=16',
     'robot.mujoco.pacing=realtime',
     'control.policy=mpc',
     'planner.optimizer=random',
-    'planner.population=300',
+    'planner.population=100',
     'planner.particles=1',
     'planner.horizon=10',
+    'planner.iterations=5',
     ...args.set,
   ];
   const { config: tickConfig, path: tickConfigPath } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: tickOverrides });
   const tick = await benchTick(tickConfig, logger, 500);
   const tp = tickConfig.planner;
   out(
-    `  tick at ${tick.rate_hz} Hz realtime with MPC (${tp.optimizer} K${tp.population} P${tp.particles ?? tickConfig.model.ensemble_size} H${tp.horizon} E${tickConfig.model.ensemble_size}): p50 ${fmt(tick.p50_ms, 2)} ms, p99 ${fmt(tick.p99_ms, 2)} ms, max ${fmt(tick.max_ms, 2)} ms, ` +
+    `  tick at ${tick.rate_hz} Hz realtime with MPC (${tp.optimizer} K${tp.population} P${tp.particles ?? tickConfig.model.ensemble_size} H${tp.horizon} E${tickConfig.model.ensemble_size}, up to ${tp.iterations} passes): p50 ${fmt(tick.p50_ms, 2)} ms, p99 ${fmt(tick.p99_ms, 2)} ms, max ${fmt(tick.max_ms, 2)} ms, ` +
       `budget ${fmt(tick.budget_ms)} ms, misses ${tick.misses}/${tick.ticks}, overruns ${tick.overruns}, planner missed ${tick.planner_missed}, mean iterations ${fmt(tick.mean_planner_iterations, 2)}`,
   );
   // the same tick with a trainer training beside it (its own process, nice 10, like strider train)
@@ -192,7 +193,7 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     planner: { model_steps_per_s: first.model_steps_per_s, gflops: first.gflops, iteration_ms: first.iteration_ms },
     engine: { gflops: first.engine_gflops, chain_ms: first.engine_chain_ms },
     efficiency: first.efficiency,
-    tick: { ...tick, planner: { optimizer: tp.optimizer, population: tp.population, horizon: tp.horizon } },
+    tick: { ...tick, planner: { optimizer: tp.optimizer, population: tp.population, horizon: tp.horizon, iterations: tp.iterations } },
     tick_with_training: { ...tickLoaded, training_sample_passes_per_s: loadPasses },
     tick_disturbed: disturbed,
     training,

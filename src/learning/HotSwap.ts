@@ -85,7 +85,10 @@ export class HotSwap {
     }
     if (!(policy.iterationMsEstimate <= o.budgetMs)) {
       await policy.close();
-      return reject(`one planner iteration takes ${policy.iterationMsEstimate.toFixed(1)} ms, over the ${o.budgetMs} ms tick budget`);
+      return reject(
+        `one planner iteration takes ${policy.iterationMsEstimate.toFixed(1)} ms, over the ${o.budgetMs} ms tick budget ` +
+          '(lower planner.population, particles or horizon, or raise control.budget_ms)',
+      );
     }
     await this.#retireAllBut(o.policy.current, o.policy.previous);
     this.#policies.set(model.version, policy);

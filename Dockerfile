@@ -2,8 +2,11 @@
 # Not built in strider's own CI (no Docker engine there): see docs/ros2.md for what was verified.
 #
 #   docker build -t strider:jazzy .
-#   docker run --rm -it --network host -v "$PWD/config:/config:ro" -v "$PWD/runs:/runs" \
-#       strider:jazzy run --config /config/quadruped_ros2.yaml --out /runs/robot
+#   docker run --rm -it --network host --ipc host -v "$PWD/runs:/runs" strider:jazzy
+#   docker run --rm -it --network host --ipc host -v "$PWD/config:/opt/strider/config:ro" \
+#       -v "$PWD/runs:/runs" strider:jazzy run --config /opt/strider/config/my_robot.yaml --out /runs/robot
+# A config's relative robot.model resolves from the config's folder: mounted over
+# /opt/strider/config, `../urdf/quadruped.urdf` is the image's /opt/strider/urdf/quadruped.urdf.
 FROM ros:jazzy-ros-base
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -33,7 +36,8 @@ ENV STRIDER_HOME=/opt/strider
 WORKDIR /opt/strider
 
 # Dependencies first (cached layer). rclnodejs is an optional dependency: its install script
-# builds the native binding and generates messages, so ROS must be sourced for `npm ci`.
+# takes its prebuilt binding for jazzy (x64, arm64) or builds one with node-gyp, and its
+# postinstall generates the message classes from the sourced ROS, so ROS must be sourced here.
 COPY package.json package-lock.json .npmrc ./
 RUN source /opt/ros/jazzy/setup.bash \
  && npm ci --omit=dev \
@@ -47,10 +51,10 @@ COPY launch ./launch
 COPY tsconfig.json ./
 
 # The entrypoint sources ROS (rclnodejs loads its binding and the rmw from there), then runs
-# strider with the arguments given to `docker run` (default: run with a mounted /config).
+# strider with the arguments given to `docker run` (default: the shipped quadruped_ros2 config).
 RUN printf '%s\n' '#!/bin/bash' 'set -e' 'source /opt/ros/jazzy/setup.bash' \
       'exec node /opt/strider/bin/strider.js "$@"' > /usr/local/bin/strider-entrypoint \
  && chmod +x /usr/local/bin/strider-entrypoint
 
 ENTRYPOINT ["/usr/local/bin/strider-entrypoint"]
-CMD ["run", "--config", "/config/strider.yaml", "--out", "/runs/latest"]
+CMD ["run", "--config", "/opt/strider/config/quadruped_ros2.yaml", "--out", "/runs/latest"]

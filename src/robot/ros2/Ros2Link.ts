@@ -1,4 +1,4 @@
-import type { Float64MultiArray, Imu, JointState, Odometry } from '../../msgs/types.js';
+import { timeFromSec, type Float64MultiArray, type Imu, type JointState, type Odometry } from '../../msgs/types.js';
 import type { Timers } from '../../util/clock.js';
 import { nodeTimers } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
@@ -451,6 +451,9 @@ export class Ros2Link implements RobotLink {
     this.#planCommand(desc);
     const rcl = this.#o.rclnodejs ?? (await loadRclnodejs());
     this.#rcl = rcl;
+    // rclnodejs shuts every context down on SIGINT by default, before strider's own handler could
+    // send the gate's final safe command (a forward controller would hold the last effort).
+    rcl.removeSignalHandlers();
     try {
       await rcl.init(undefined, [...(this.#o.argv ?? process.argv)]);
       this.#initialised = true;
@@ -524,7 +527,6 @@ export class Ros2Link implements RobotLink {
       cfg.trajectory_time_from_start_ms > 0
         ? cfg.trajectory_time_from_start_ms
         : this.#o.controlPeriodSec * 1000;
-    const whole = Math.floor(ms / 1000);
     const empty: number[] = [];
     this.#cmdMsg = {
       header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
@@ -535,7 +537,7 @@ export class Ros2Link implements RobotLink {
           velocities: iface === 'velocity' ? this.#cmdData : empty,
           accelerations: empty,
           effort: iface === 'effort' ? this.#cmdData : empty,
-          time_from_start: { sec: whole, nanosec: Math.round((ms - whole * 1000) * 1e6) },
+          time_from_start: timeFromSec(ms / 1000),
         },
       ],
     };

@@ -12,13 +12,15 @@ function looksLikeRclnodejs(mod: unknown): mod is RclnodejsApi {
   return (
     typeof m.init === 'function' &&
     typeof m.createNode === 'function' &&
-    typeof m.shutdown === 'function'
+    typeof m.shutdown === 'function' &&
+    typeof m.removeSignalHandlers === 'function'
   );
 }
 
 /**
  * Load rclnodejs (an optional dependency) with a dynamic import, only when robot.link is ros2.
- * rclnodejs is CommonJS, so its API is the default export of the ESM namespace.
+ * rclnodejs 2.x is an ES module whose API is its default export (1.x was CommonJS: the same
+ * default export of the namespace).
  * Rejects with StriderError ROS2_UNAVAILABLE when it is not installed or does not load (it needs
  * a sourced ROS 2 Jazzy to build and to load its native binding).
  */
@@ -39,7 +41,7 @@ export async function loadRclnodejs(
   if (!looksLikeRclnodejs(candidate)) {
     throw new StriderError(
       'ROS2_UNAVAILABLE',
-      'rclnodejs loaded but does not expose init/createNode/shutdown; expected rclnodejs 2.x (docs/ros2.md)',
+      'rclnodejs loaded but does not expose init/createNode/shutdown/removeSignalHandlers; expected rclnodejs 2.x (docs/ros2.md)',
     );
   }
   return candidate;

@@ -12,7 +12,9 @@
  *   2.x but marked deprecated since 0.18 in favour of `new Node(...)` and `node.spin()`; we use
  *   createNode (one factory to fake) and `node.spin()`.
  * - `init()` rejects when the default context is already initialised; `shutdown()` destroys every
- *   node of the context.
+ *   node of the context (a destroyed node's publishers throw, its getClock() is null).
+ * - Importing rclnodejs installs a SIGINT handler that shuts every context down
+ *   (`removeSignalHandlers()` takes it away).
  * - A node declares `use_sim_time` itself (its TimeSource) and its clock follows /clock when the
  *   parameter is true.
  * - Subscriptions deliver plain objects; float64[] fields arrive as Float64Array
@@ -150,6 +152,12 @@ export interface RclnodejsApi {
   createNode(nodeName: string, namespace?: string, context?: unknown, options?: unknown): RclNode;
   shutdown(context?: unknown): void;
   isShutdown(): boolean;
+  /**
+   * Remove the SIGINT handler rclnodejs installs when it is imported (it shuts every context
+   * down). An application with its own shutdown logic calls this; strider's must send the safety
+   * gate's final command over the node before ROS goes down.
+   */
+  removeSignalHandlers(): void;
   readonly QoS: RclQoSClass;
   readonly Parameter: RclParameterClass;
   readonly ParameterDescriptor: RclParameterDescriptorClass;

@@ -359,6 +359,30 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     assert.equal(gate.send(assembler.state, action, exec), 'ok');
   });
 
+  it('takes SIGINT from rclnodejs: after Ctrl-C the gate\u2019s final safe command still goes out, then close() shuts ROS down', async () => {
+    s = makeLink({ command_type: 'joint_trajectory' });
+    const desc = await s.link.configure();
+    assert.ok(s.rcl.removeSignalHandlers.calledBefore(s.rcl.init), 'before the context exists');
+    const assembler = new StateAssembler(desc, { base: [] });
+    const gate = new SafetyGate(s.link, desc.actuators, desc.actuators.map((a) => a.name), assembler.layout);
+    await s.link.activate(assembler);
+    const node = s.rcl.node();
+    node.deliver('/joint_states', jointState(JOINTS, 1, -0.5));
+    assert.equal(gate.send(assembler.state, new Float32Array(12).fill(3), new Float32Array(12)), 'ok');
+    s.rcl.sigint(); // Ctrl-C, or ros2 launch stopping strider: strider's own handler takes over
+    assert.equal(s.rcl.shutdown.callCount, 0);
+    gate.deactivate();
+    const pub = node.publisher('/effort_controller/commands');
+    assert.equal(pub.messages.length, 2, 'the policy command, then the final safe command');
+    type Trajectory = { points: { effort: number[] }[] };
+    assert.deepEqual((pub.snapshots[0] as Trajectory).points[0]!.effort, new Array<number>(12).fill(3));
+    assert.deepEqual((pub.snapshots[1] as Trajectory).points[0]!.effort, new Array<number>(12).fill(0));
+    await s.link.deactivate();
+    await s.link.close();
+    assert.equal(s.rcl.shutdown.callCount, 1);
+    assert.ok(node.destroyed);
+  });
+
   it('exposes cmd_vel and path to the task layer and ignores non-finite ones', async () => {
     s = makeLink();
     await s.link.configure();
@@ -516,6 +540,15 @@ describe('robot/ros2/ros2Config', () => {
   it('rejects unknown keys, bad topic names and out-of-range values', () => {
     assert.equal(ros2Schema.safeParse({ topic: {} }).success, false);
     assert.equal(ros2Schema.safeParse({ topics: { joint_states: 'joint states' } }).success, false);
+    // rcl's topic and namespace rules, so a name it would refuse is a config error, not a ROS one
+    for (const bad of ['~foo', 'foo/', 'a//b', 'a/1b', '1a', '/']) {
+      assert.equal(ros2Schema.safeParse({ topics: { command: bad } }).success, false, `topic ${bad}`);
+    }
+    for (const good of ['~/commands', 'commands', '/robot1/effort_controller/commands', '/_a/b2']) {
+      assert.equal(ros2Schema.safeParse({ topics: { command: good } }).success, true, `topic ${good}`);
+    }
+    assert.equal(ros2Schema.safeParse({ namespace: '/robot1/' }).success, false);
+    for (const ns of ['', '/', '/robot1', '/fleet/robot_2']) assert.equal(ros2Schema.safeParse({ namespace: ns }).success, true, `namespace ${ns}`);
     assert.equal(ros2Schema.safeParse({ qos: { state: { depth: 0 } } }).success, false);
     assert.equal(ros2Schema.safeParse({ node_name: '9lives' }).success, false);
     assert.equal(ros2Schema.safeParse({ diagnostics_rate_hz: 1000 }).success, false);

@@ -13,8 +13,11 @@ import type {
 
 /**
  * A sinon fake of the rclnodejs 2.x surface strider uses (src/robot/ros2/rclnodejsApi.ts).
- * It records what the link creates and lets a test deliver messages. Like the real node, a new
- * node declares use_sim_time (false unless a --ros-args style override says otherwise).
+ * It records what the link creates and lets a test deliver messages. Like the real library:
+ * - a new node declares use_sim_time (false unless a --ros-args style override says otherwise);
+ * - a destroyed node's publishers throw and its getClock() is null;
+ * - the module comes with a SIGINT handler that shuts every context down (`sigint()` plays the
+ *   signal) until removeSignalHandlers() is called.
  */
 
 export const ParameterType = {
@@ -124,6 +127,8 @@ export class FakeNode implements RclNode {
         messages,
         snapshots,
         publish: sinon.spy((m: object) => {
+          // the real publisher's handle is released with its node: rcl_publish fails
+          if (this.destroyed) throw new Error(`Failed to publish on ${topic}: the node was destroyed`);
           messages.push(m);
           snapshots.push(snapshot(m));
         }),
@@ -180,6 +185,8 @@ export class FakeNode implements RclNode {
   });
 
   getClock(): RclClock {
+    // rclnodejs's Node.destroy() sets its clock to null
+    if (this.destroyed) return null as unknown as RclClock;
     return { now: () => ({ nanoseconds: this.clockNs }) };
   }
 
@@ -220,6 +227,9 @@ export interface FakeRclnodejs {
   readonly init: sinon.SinonSpy;
   readonly shutdown: sinon.SinonSpy;
   readonly createNode: sinon.SinonSpy;
+  readonly removeSignalHandlers: sinon.SinonSpy;
+  /** The process gets SIGINT: rclnodejs's own handler, while installed, shuts everything down. */
+  sigint(): void;
   /** The one node created (throws if none). */
   node(): FakeNode;
 }
@@ -237,6 +247,10 @@ export function fakeRclnodejs(overrides: Record<string, unknown> = {}): FakeRcln
     initialised = false;
     for (const n of nodes) n.destroyed = true;
   });
+  let signalHandler = true;
+  const removeSignalHandlers = sinon.spy(() => {
+    signalHandler = false;
+  });
   const createNode = sinon.spy((name: string, namespace?: string): FakeNode => {
     const n = new FakeNode(name, namespace ?? '', new Map(Object.entries(overrides)));
     nodes.push(n);
@@ -247,6 +261,7 @@ export function fakeRclnodejs(overrides: Record<string, unknown> = {}): FakeRcln
     createNode,
     shutdown,
     isShutdown: () => !initialised,
+    removeSignalHandlers,
     QoS: FakeQoS,
     Parameter: FakeParameter,
     ParameterDescriptor: FakeParameterDescriptor,
@@ -258,6 +273,10 @@ export function fakeRclnodejs(overrides: Record<string, unknown> = {}): FakeRcln
     init,
     shutdown,
     createNode,
+    removeSignalHandlers,
+    sigint: () => {
+      if (signalHandler) shutdown();
+    },
     node: () => {
       const n = nodes[0];
       if (n === undefined) throw new Error('no node created');

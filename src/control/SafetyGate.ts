@@ -459,7 +459,10 @@ export class SafetyGate {
   deactivate(): void {
     if (this.#mode === 'inactive' || this.#mode === 'replay') return;
     const s = this.#lastState;
-    if (s !== null) this.#sendSafe(s, null, false, 'inactive');
+    if (s !== null) {
+      if (this.#cfg === null) this.#legacySendSafe(s, null, 'inactive');
+      else this.#sendSafe(s, null, false, 'inactive');
+    }
     this.#mode = 'inactive';
   }
 
@@ -808,9 +811,10 @@ export class SafetyGate {
     this.#legacySendSafe(state, executed, 'state_not_finite');
   }
 
-  #legacySendSafe(state: Float32Array, executed: Float32Array, verdict: GateVerdict): GateVerdict {
+  #legacySendSafe(state: Float32Array, executed: Float32Array | null, verdict: GateVerdict): GateVerdict {
     this.#legacyFill(state);
-    for (let i = 0; i < this.#slot.length; i++) executed[i] = this.#data[this.#slot[i]!]!;
+    if (executed !== null)
+      for (let i = 0; i < this.#slot.length; i++) executed[i] = this.#data[this.#slot[i]!]!;
     this.#safeCommands++;
     this.#link.sendCommand(this.#msg);
     return verdict;

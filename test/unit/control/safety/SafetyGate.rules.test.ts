@@ -359,6 +359,10 @@ describe('control/SafetyGate rules', () => {
     const exec = new Float32Array(2);
     assert.equal(gate.send(Float32Array.of(0, -1, 0, 0), Float32Array.of(9, 3), exec), 'clamped');
     assert.deepEqual(link.sent[0], [5, 0]);
+    gate.deactivate(); // the final safe command: zero effort, hold the measured position
+    assert.deepEqual(link.sent[1], [0, -1]);
+    assert.equal(gate.send(Float32Array.of(0, -1, 0, 0), Float32Array.of(1, 1), exec), 'inactive');
+    assert.equal(link.sent.length, 2, 'nothing after deactivate');
     assert.equal(defaultSafetyConfig().state_timeout_ms, 60);
   });
 });

@@ -7,19 +7,24 @@ import { z } from 'zod';
  */
 
 const ROS_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const TOPIC = /^[~/]?[A-Za-z_][A-Za-z0-9_/]*$/;
+/**
+ * rcl's topic name rules (rcl_validate_topic_name): tokens of letters, digits and _ not starting
+ * with a digit, separated by single slashes, no trailing slash; absolute (/), private (~/) or
+ * relative. A name rcl would refuse fails here, as CONFIG_INVALID, not at createPublisher.
+ */
+const TOPIC = /^(~\/|\/)?[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 const topic = (def: string, what: string) =>
   z
     .string()
-    .regex(TOPIC, 'a ROS topic name (letters, digits, _ and /)')
+    .regex(TOPIC, 'a ROS topic name: tokens of letters, digits and _ (not starting with a digit) joined by single slashes, optionally starting with / or ~/, no trailing slash')
     .default(def)
     .describe(what);
 
 const optionalTopic = (def: string | null, what: string) =>
   z
     .string()
-    .regex(TOPIC, 'a ROS topic name (letters, digits, _ and /)')
+    .regex(TOPIC, 'a ROS topic name: tokens of letters, digits and _ (not starting with a digit) joined by single slashes, optionally starting with / or ~/, no trailing slash')
     .nullable()
     .default(def)
     .describe(`${what}; null: not used`);
@@ -96,7 +101,7 @@ export const ros2Schema = z
       .describe('ROS node name'),
     namespace: z
       .string()
-      .regex(/^(\/[A-Za-z_][A-Za-z0-9_]*)*\/?$/, 'empty or an absolute ROS namespace like /robot1')
+      .regex(/^(\/[A-Za-z_][A-Za-z0-9_]*)*$|^\/$/, 'empty, / or an absolute ROS namespace like /robot1 (no trailing slash)')
       .default('')
       .describe('ROS namespace of the node (empty: root)'),
     use_sim_time: z

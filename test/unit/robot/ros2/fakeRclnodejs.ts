@@ -52,6 +52,24 @@ export class FakeQoS {
   ) {}
 }
 
+/** rclnodejs lib/parameter.js validValue() for the scalar types strider uses. */
+function validValue(value: unknown, type: number): boolean {
+  if (value === null || value === undefined) return type === ParameterType.PARAMETER_NOT_SET;
+  switch (type) {
+    case ParameterType.PARAMETER_BOOL:
+      return typeof value === 'boolean';
+    case ParameterType.PARAMETER_STRING:
+      return typeof value === 'string';
+    case ParameterType.PARAMETER_DOUBLE:
+      return typeof value === 'number';
+    case ParameterType.PARAMETER_INTEGER:
+      return typeof value === 'bigint';
+    default:
+      return false;
+  }
+}
+
+/** Like rclnodejs's Parameter: INTEGER values become bigint, a value of another type throws. */
 export class FakeParameter implements RclParameter {
   value: unknown;
   constructor(
@@ -59,7 +77,9 @@ export class FakeParameter implements RclParameter {
     readonly type: number,
     value?: unknown,
   ) {
-    this.value = value;
+    this.value =
+      type === ParameterType.PARAMETER_INTEGER && typeof value === 'number' ? BigInt(value) : value;
+    if (!validValue(this.value, type)) throw new TypeError('Incompatible value.');
   }
 }
 
@@ -178,6 +198,9 @@ export class FakeNode implements RclNode {
   }
 
   readonly setParameter = sinon.spy((p: RclParameter): RclSetParametersResult => {
+    if (!this.params.has(p.name)) {
+      return { successful: false, reason: `Parameter ${p.name} has not been declared` };
+    }
     const d = this.descriptors.get(p.name);
     if (d?.readOnly === true) return { successful: false, reason: `${p.name} is read-only` };
     this.params.set(p.name, p);

@@ -2,7 +2,8 @@
 of config/ros2_controllers.yaml, the ros_gz bridge, then the strider controller.
 
 Order: gz sim -> robot_state_publisher -> spawn the robot -> joint_state_broadcaster ->
-imu_sensor_broadcaster -> effort_controller -> strider (each after the previous spawner exits).
+imu_sensor_broadcaster -> effort_controller -> strider (each after the previous step exits 0;
+a step that fails stops the launch).
 
     ros2 launch launch/gazebo.launch.py                      # GUI
     ros2 launch launch/gazebo.launch.py headless:=true
@@ -24,11 +25,14 @@ from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import (
     DeclareLaunchArgument,
+    EmitEvent,
     ExecuteProcess,
     IncludeLaunchDescription,
+    LogInfo,
     RegisterEventHandler,
 )
 from launch.event_handlers import OnProcessExit
+from launch.events import Shutdown
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PythonExpression
 from launch_ros.actions import Node
@@ -63,6 +67,22 @@ def spawner(controller: str, with_params: bool) -> Node:
         arguments=arguments,
         parameters=[{'use_sim_time': True}],
     )
+
+
+def after(step: Node, what: str, then) -> RegisterEventHandler:
+    """Start `then` once `step` has exited 0; any other exit stops the launch with a message.
+
+    OnProcessExit fires whatever the exit code: without this check a spawner that failed (a
+    controller that did not load) would still lead to strider starting against no controller.
+    """
+
+    def on_exit(event, _context):
+        if event.returncode == 0:
+            return [then]
+        reason = f'{what} failed (exit code {event.returncode}): not starting the next step'
+        return [LogInfo(msg=reason), EmitEvent(event=Shutdown(reason=reason))]
+
+    return RegisterEventHandler(OnProcessExit(target_action=step, on_exit=on_exit))
 
 
 def generate_launch_description():
@@ -138,12 +158,8 @@ def generate_launch_description():
         bridge,
         state_publisher,
         spawn,
-        RegisterEventHandler(OnProcessExit(target_action=spawn, on_exit=[joint_state_broadcaster])),
-        RegisterEventHandler(
-            OnProcessExit(target_action=joint_state_broadcaster, on_exit=[imu_sensor_broadcaster])
-        ),
-        RegisterEventHandler(
-            OnProcessExit(target_action=imu_sensor_broadcaster, on_exit=[effort_controller])
-        ),
-        RegisterEventHandler(OnProcessExit(target_action=effort_controller, on_exit=[strider])),
+        after(spawn, 'spawning the robot', joint_state_broadcaster),
+        after(joint_state_broadcaster, 'spawning joint_state_broadcaster', imu_sensor_broadcaster),
+        after(imu_sensor_broadcaster, 'spawning imu_sensor_broadcaster', effort_controller),
+        after(effort_controller, 'spawning effort_controller', strider),
     ])

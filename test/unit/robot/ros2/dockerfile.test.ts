@@ -32,7 +32,8 @@ describe('Dockerfile (not built here: its paths checked against the repository)'
   it('copies strider into /opt/strider, and the default command runs a ROS 2 config whose robot model the image holds', () => {
     assert.match(dockerfile, new RegExp(`^WORKDIR ${IMAGE_HOME}$`, 'm'));
     const copied = [...dockerfile.matchAll(/^COPY (\S+) \.\/\S*$/gm)].map((m) => m[1]);
-    for (const dir of ['bin', 'src', 'urdf', 'config']) assert.ok(copied.includes(dir), `COPY ${dir}`);
+    for (const dir of ['bin', 'src', 'urdf', 'config'])
+      assert.ok(copied.includes(dir), `COPY ${dir}`);
 
     const cmd = execForm(dockerfile, 'CMD');
     assert.equal(cmd[0], 'run');
@@ -51,7 +52,12 @@ describe('Dockerfile (not built here: its paths checked against the repository)'
     for (const text of [dockerfile, docs]) {
       const mounts = [...text.matchAll(/-v "\$PWD\/config:(\S+?)(:ro)?"/g)].map((m) => m[1]);
       assert.ok(mounts.length > 0);
-      for (const m of mounts) assert.equal(m, `${IMAGE_HOME}/config`, 'a config folder mounted over the image\u2019s own');
+      for (const m of mounts)
+        assert.equal(
+          m,
+          `${IMAGE_HOME}/config`,
+          'a config folder mounted over the image\u2019s own',
+        );
     }
   });
 });

@@ -28,7 +28,8 @@ export type GateVerdict =
   | 'waiting'
   | 'disarmed'
   | 'inactive'
-  | 'replay';
+  | 'replay'
+  | 'send_failed';
 
 /**
  * The verdicts, for the control loop: 'waiting' is a state not yet complete or fresh; 'disarmed'
@@ -91,6 +92,8 @@ export interface SafetyStatus {
   readonly safeCommands: number;
   readonly clamps: number;
   readonly latches: number;
+  /** Commands the link refused (its sendCommand threw): the robot did not get them. */
+  readonly sendErrors: number;
 }
 
 const EFFORT = 0;
@@ -193,6 +196,9 @@ export class SafetyGate {
   #safeCommands = 0;
   #clamps = 0;
   #latches = 0;
+  #sendErrors = 0;
+  /** A stop was latched since the last rearm() (kept apart: another latch may have come first). */
+  #stopLatched = false;
 
   /**
    * @param link The robot link (only this gate calls its sendCommand).
@@ -339,6 +345,7 @@ export class SafetyGate {
       safeCommands: this.#safeCommands,
       clamps: this.#clamps,
       latches: this.#latches,
+      sendErrors: this.#sendErrors,
     };
   }
 
@@ -401,7 +408,21 @@ export class SafetyGate {
       this.#legacySafe(state, executed);
       return;
     }
-    this.#sendSafe(state, executed, this.#finite(state) && this.#plausible(state), 'waiting');
+    this.#sendSafe(state, executed, this.#validNow(state), 'waiting');
+  }
+
+  /**
+   * The state may be acted on outside send() (sendSafe between episodes, stop): finite,
+   * plausible and fresh. A stale state while armed latches, as in send(): damping a dead stream's
+   * last velocity is not damping, and a dropout between episodes is a dropout.
+   */
+  #validNow(state: Float32Array): boolean {
+    const fresh = this.#watchdog === null ? 'fresh' : this.#watchdog.check(this.#clock.nowMs());
+    if (fresh !== 'fresh') {
+      if (this.#mode === 'soft_start' || this.#mode === 'running') this.#latchFault('stale', fresh);
+      return false;
+    }
+    return this.#finite(state) && this.#plausible(state);
   }
 
   /**
@@ -411,11 +432,18 @@ export class SafetyGate {
    */
   stop(): void {
     this.#stopRequested = true;
-    if (this.#mode === 'replay' || this.#mode === 'inactive') return;
-    this.#latchFault('stop', 'fresh');
+    this.#stopLatched = true;
+    if (this.#mode === 'replay') return;
+    if (this.#mode === 'inactive') {
+      // nothing is sent while inactive, but activate() must find the stop latched
+      if (this.#latch === null) this.#latches++;
+      this.#latch ??= 'stop';
+      return;
+    }
     const s = this.#lastState;
-    if (s !== null && this.#cfg !== null)
-      this.#sendSafe(s, null, this.#finite(s) && this.#plausible(s), 'stopped');
+    const valid = s !== null && this.#cfg !== null && this.#validNow(s);
+    this.#latchFault('stop', 'fresh');
+    if (s !== null && this.#cfg !== null) this.#sendSafe(s, null, valid, 'stopped');
   }
 
   /** End a stop request. The gate stays latched until rearm(). */
@@ -432,6 +460,7 @@ export class SafetyGate {
     if (this.#stopRequested || this.#mode === 'inactive' || this.#mode === 'replay') return false;
     if (this.#latch !== null) this.#log?.info({ latch: this.#latch }, 'safety gate re-armed');
     this.#latch = null;
+    this.#stopLatched = false;
     this.#armRequested = true;
     if (this.#mode === 'latched') this.#mode = 'waiting';
     return true;
@@ -467,15 +496,20 @@ export class SafetyGate {
   }
 
   /**
-   * At an episode reset of a simulated world (its clock restarts): forget stamps, and with
-   * rearm_on_episode_reset clear a latched fault (not a requested stop). Soft start again.
+   * At an episode start: forget stamps (a simulated world's clock restarts). In a simulated
+   * world also forget the last command, and with rearm_on_episode_reset clear a latched fault
+   * (never a stop: that needs rearm()). Soft start again.
    */
   resetEpisode(): void {
     this.#watchdog?.reset();
-    this.#prevValid = false;
-    this.#holdValid = false;
+    if (this.#simulated) {
+      // the world was reset: the last command and hold pose mean nothing now. On a robot they
+      // still do: the rate limit goes on from the last command sent.
+      this.#prevValid = false;
+      this.#holdValid = false;
+    }
     if (this.#mode === 'inactive' || this.#mode === 'replay') return;
-    if (this.#simulated && this.#cfg?.rearm_on_episode_reset === true && !this.#stopRequested) {
+    if (this.#simulated && this.#cfg?.rearm_on_episode_reset === true && !this.#stopLatched) {
       this.#latch = null;
       this.#armRequested = this.#armRequested || this.#cfg.arm === 'auto';
     }
@@ -678,7 +712,7 @@ export class SafetyGate {
     this.#prev.set(this.#data);
     this.#prevValid = true;
     this.#holdValid = false;
-    this.#link.sendCommand(this.#msg);
+    if (!this.#transmit()) return 'send_failed';
     return clamped ? 'clamped' : 'ok';
   }
 
@@ -698,8 +732,24 @@ export class SafetyGate {
     if (!canSend) return verdict;
     this.#prev.set(this.#data);
     this.#prevValid = true;
-    this.#link.sendCommand(this.#msg);
+    this.#transmit();
     return verdict;
+  }
+
+  /**
+   * Hand #msg to the link. A link that throws (a ROS publisher whose node is gone, a simulator
+   * refusing a value) must not take the tick, stop() or deactivate() down with it: the failure
+   * is counted (status().sendErrors) and logged, the first and then every 1000th.
+   */
+  #transmit(): boolean {
+    try {
+      this.#link.sendCommand(this.#msg);
+      return true;
+    } catch (err) {
+      if (this.#sendErrors++ % 1000 === 0)
+        this.#log?.error({ err, sendErrors: this.#sendErrors }, 'robot link refused a command');
+      return false;
+    }
   }
 
   #rememberQ(state: Float32Array): void {
@@ -803,7 +853,7 @@ export class SafetyGate {
       executed[i] = a;
     }
     if (clamped) this.#clamps++;
-    this.#link.sendCommand(this.#msg);
+    if (!this.#transmit()) return 'send_failed';
     return clamped ? 'clamped' : 'ok';
   }
 
@@ -816,7 +866,7 @@ export class SafetyGate {
     if (executed !== null)
       for (let i = 0; i < this.#slot.length; i++) executed[i] = this.#data[this.#slot[i]!]!;
     this.#safeCommands++;
-    this.#link.sendCommand(this.#msg);
+    this.#transmit();
     return verdict;
   }
 
@@ -828,7 +878,8 @@ export class SafetyGate {
       if (this.#iface[k] === POSITION) {
         const j = this.#posIndex[k]!;
         const q = j >= 0 ? state[j]! : Number.NaN;
-        this.#data[k] = Number.isFinite(q) ? Math.min(hi, Math.max(lo, q)) : (lo + hi) / 2;
+        const mid = Number.isFinite(lo + hi) ? (lo + hi) / 2 : clampTo(0, lo, hi);
+        this.#data[k] = Number.isFinite(q) ? Math.min(hi, Math.max(lo, q)) : mid;
       } else {
         this.#data[k] = Math.min(hi, Math.max(lo, 0));
       }

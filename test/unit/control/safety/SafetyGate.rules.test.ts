@@ -351,6 +351,96 @@ describe('control/SafetyGate rules', () => {
     assert.equal(h.tick([1, -1]), 'ok');
   });
 
+  it('between episodes (sendSafe) and at a stop, a stale state gets zero effort, not damping of its last velocity, and latches', () => {
+    const h = setup(cfg({ state_timeout_ms: 30, soft_start: { duration_s: 0 }, damping_kd: 2 }));
+    h.deliver(0.1, -1.2, 2);
+    h.clock.now -= PERIOD_MS;
+    assert.equal(h.tick([3, -1.2]), 'ok');
+    h.gate.sendSafe(h.assembler.state, h.exec); // a held tick, the state still fresh: damping
+    assertClose(h.last(), [-4, -1.2], 'fresh: -kd qdot');
+    h.clock.now += 100; // the stream dies while the robot is held between episodes
+    h.gate.sendSafe(h.assembler.state, h.exec);
+    assertClose(h.last(), [0, -1.2], 'stale: zero effort, hold the last measured position');
+    assert.equal(h.gate.status().latch, 'stale', 'a dropout between episodes latches too');
+    h.gate.resetEpisode(); // the next episode on a robot: still latched
+    h.deliver(0.1, -1.2, 0);
+    assert.equal(h.tick([3, -1.2]), 'stale');
+
+    const g = setup(cfg({ state_timeout_ms: 30, soft_start: { duration_s: 0 }, damping_kd: 2 }));
+    g.deliver(0.1, -1.2, 2);
+    g.clock.now -= PERIOD_MS;
+    g.tick([3, -1.2]);
+    g.clock.now += 5000;
+    g.gate.stop();
+    assertClose(g.last(), [0, -1.2], 'a stop on a stale state: zero effort');
+  });
+
+  it('a stop while inactive is latched: activate() does not move the robot until release and re-arm', () => {
+    const h = setup(cfg({ soft_start: { duration_s: 0 } }));
+    h.deliver(0.1, -1);
+    h.tick([3, -1]);
+    h.gate.deactivate();
+    h.gate.stop();
+    h.gate.activate();
+    h.deliver(0.1, -1);
+    assert.equal(h.tick([3, -1]), 'stopped');
+    assert.equal(h.gate.rearm(), false, 'refused while the stop is requested');
+    h.gate.release();
+    h.deliver(0.1, -1);
+    assert.equal(h.tick([3, -1]), 'stopped', 'release alone does not restart');
+    assert.equal(h.gate.rearm(), true);
+    h.deliver(0.1, -1);
+    assert.equal(h.tick([3, -1]), 'ok');
+  });
+
+  it('a simulated episode reset clears a stale latch but never a stop, even one latched behind another fault', () => {
+    const h = setup(cfg({ soft_start: { duration_s: 0 }, state_timeout_ms: 30 }), { simulated: true });
+    h.deliver(0, -1, 0, undefined, 3);
+    h.tick([1, -1]);
+    h.tick([1, -1]);
+    assert.equal(h.tick([1, -1]), 'stale');
+    h.gate.stop(); // latched behind 'stale'
+    h.gate.release();
+    h.gate.resetEpisode();
+    h.deliver(0, -1, 0, undefined, 0);
+    assert.equal(h.tick([1, -1]), 'stale', 'still latched: a stop needs rearm()');
+    assert.equal(h.gate.rearm(), true);
+    h.deliver(0, -1, 0, undefined, 0.02);
+    assert.equal(h.tick([1, -1]), 'ok');
+  });
+
+  it('on a robot the rate limit goes on across an episode start (no jump from the held command)', () => {
+    const h = setup(cfg({ soft_start: { duration_s: 0 }, rate_limit: { enabled: true, range_per_s: 1 } }));
+    h.deliver(0, -1.2);
+    for (let i = 0; i < 30; i++) {
+      h.deliver(0, -1.2);
+      h.tick([5, -1.2]);
+    }
+    assertClose(h.last(), [5, -1.2], 'ramped to 5 at 0.2 per tick');
+    h.gate.sendSafe(h.assembler.state, h.exec); // held between episodes: zero effort
+    assertClose(h.last(), [0, -1.2]);
+    h.gate.resetEpisode();
+    h.deliver(0, -1.2);
+    h.tick([5, -1.2]);
+    assertClose(h.last(), [0.2, -1.2], 'one rate step from the held command, not a jump to 5');
+  });
+
+  it('a link that throws does not take the tick, stop or deactivate down: counted, and deactivate still ends active', () => {
+    const h = setup(cfg({ soft_start: { duration_s: 0 } }));
+    h.deliver(0.1, -1);
+    assert.equal(h.tick([3, -1]), 'ok');
+    h.link.sendCommand = () => {
+      throw new Error('publish failed');
+    };
+    h.deliver(0.1, -1);
+    assert.equal(h.tick([3, -1]), 'send_failed');
+    h.gate.sendSafe(h.assembler.state, h.exec);
+    h.gate.stop();
+    h.gate.deactivate();
+    assert.equal(h.gate.mode, 'inactive');
+    assert.equal(h.gate.status().sendErrors, 4);
+  });
+
   it('keeps the foundation behaviour without a config', () => {
     const robot = twoJointRobot();
     const link = new RecordingLink(robot);
@@ -363,6 +453,13 @@ describe('control/SafetyGate rules', () => {
     assert.deepEqual(link.sent[1], [0, -1]);
     assert.equal(gate.send(Float32Array.of(0, -1, 0, 0), Float32Array.of(1, 1), exec), 'inactive');
     assert.equal(link.sent.length, 2, 'nothing after deactivate');
+    // a position servo without finite command limits, never measured: a finite safe value
+    const open = twoJointRobot();
+    const servo = { ...open.actuators[1]!, commandLimits: [-Infinity, Infinity] as const };
+    const bare = new RecordingLink(open);
+    const g = new SafetyGate(bare, [open.actuators[0]!, servo], ['hip_motor', 'knee_servo'], layout);
+    g.send(Float32Array.of(0, Number.NaN, 0, 0), Float32Array.of(1, 1), exec);
+    assert.ok(bare.sent[0]!.every(Number.isFinite), `sent ${bare.sent[0]!.join(', ')}`);
     assert.equal(defaultSafetyConfig().state_timeout_ms, 60);
   });
 });

@@ -93,6 +93,8 @@ export class StateWatchdog implements StateHandlers {
   #dropped = 0;
   #malformed = 0;
   #staleTopic = -1;
+  /** The stamp clock when a message was last judged, s (NaN: not yet). */
+  #stampClockSec = Number.NaN;
 
   constructor(options: StateWatchdogOptions) {
     this.#o = options;
@@ -106,7 +108,10 @@ export class StateWatchdog implements StateHandlers {
     return this.#accepted;
   }
 
-  /** Messages dropped as duplicate, out of order or with a non-finite stamp. */
+  /**
+   * Messages dropped as duplicate, out of order, with a non-finite stamp, or stamped more than
+   * the timeout ahead of the stamp clock.
+   */
   get dropped(): number {
     return this.#dropped;
   }
@@ -169,6 +174,7 @@ export class StateWatchdog implements StateHandlers {
     this.#arrivalMs.fill(Number.NaN);
     this.#stampSec.fill(Number.NEGATIVE_INFINITY);
     this.#staleTopic = -1;
+    this.#stampClockSec = Number.NaN;
   }
 
   jointState(msg: Readonly<JointState>): void {
@@ -193,7 +199,18 @@ export class StateWatchdog implements StateHandlers {
       stamp = s.sec + s.nanosec * 1e-9;
     }
     if (this.#o.stamps === 'strict') {
-      if (!Number.isFinite(stamp) || !(stamp > this.#stampSec[topic]!)) {
+      const clockSec = this.#o.stampClock?.nowSec() ?? Number.NaN;
+      const timeoutSec = this.#o.timeoutMs / 1000;
+      if (Number.isFinite(clockSec)) {
+        // The stamp clock ran backwards (Gazebo's world reset under use_sim_time): the stamps
+        // before it say nothing about order any more.
+        if (clockSec < this.#stampClockSec - timeoutSec) this.#stampSec.fill(Number.NEGATIVE_INFINITY);
+        this.#stampClockSec = clockSec;
+      }
+      const fromTheFuture = stamp > clockSec + timeoutSec; // false while the clock is unknown
+      if (!Number.isFinite(stamp) || !(stamp > this.#stampSec[topic]!) || fromTheFuture) {
+        // a stamp ahead of the clock would pass every age check and then block every good
+        // message after it as out of order
         this.#dropped++;
         return false;
       }

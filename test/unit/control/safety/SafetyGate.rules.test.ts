@@ -196,6 +196,36 @@ describe('control/SafetyGate rules', () => {
     assert.equal(gate.send(assembler.state, Float32Array.of(1, -1), exec), 'stale');
   });
 
+  it('a stamp ahead of the stamp clock is dropped; after the stamp clock runs backwards, new stamps are accepted', () => {
+    const robot = twoJointRobot();
+    const assembler = new StateAssembler(robot, { base: [] });
+    let simNow = 500;
+    let mono = 0;
+    const watchdog = new StateWatchdog({
+      downstream: assembler,
+      clock: { nowMs: () => mono },
+      timeoutMs: 50,
+      stamps: 'strict',
+      required: { jointState: true, odometry: false, imu: false },
+      stampClock: { nowSec: () => simNow },
+    });
+    const msg = (t: number) => jointState(['hip', 'knee'], [0, -1], [0, 0], t);
+    watchdog.jointState(msg(500));
+    assert.equal(watchdog.check(mono), 'fresh');
+    watchdog.jointState(msg(1500)); // 1000 s in the future: dropped, it would block the topic
+    assert.equal(watchdog.dropped, 1);
+    simNow = 500.02;
+    mono += 20;
+    watchdog.jointState(msg(500.02));
+    assert.equal(watchdog.check(mono), 'fresh', 'good messages still pass');
+    // Gazebo resets its world: sim time restarts at 0
+    simNow = 0.02;
+    mono += 20;
+    watchdog.jointState(msg(0.02));
+    assert.equal(watchdog.accepted, 3);
+    assert.equal(watchdog.check(mono), 'fresh');
+  });
+
   it('non-finite state or action: safe command in the same tick, not latched', () => {
     const h = setup(cfg({ soft_start: { duration_s: 0 } }));
     h.deliver(0.1, -1);

@@ -102,6 +102,7 @@ export class RunSession {
   /** Configure the robot, build every part, and start delivering state. */
   async open(): Promise<SessionParts> {
     const { config, logger, clock } = this;
+    const tiltFromImu = tiltNeedsImu(config);
     const description = await this.link.configure();
     const assembler = new StateAssembler(description, config.state);
     const commanded = config.control.actuators ?? description.actuators.map((a) => a.name);
@@ -129,7 +130,8 @@ export class RunSession {
       clock,
       timeoutMs: config.safety.state_timeout_ms,
       stamps: config.safety.stamps,
-      required: { jointState: true, odometry: config.state.base.length > 0, imu: false },
+      // the IMU is judged only where the tilt rule reads it: a frozen IMU must not read as upright
+      required: { jointState: true, odometry: config.state.base.length > 0, imu: tiltFromImu },
       stampClock,
     });
     const requireModel =
@@ -287,6 +289,24 @@ export class RunSession {
 }
 
 /** What open() builds. */
+/**
+ * Whether the tilt rule reads the base orientation from the IMU (the state has no base.quat), so
+ * the IMU must be fresh. @throws StriderError CONFIG_INVALID when the rule is on and a ROS 2
+ * robot has neither (it would read as upright for ever).
+ */
+export function tiltNeedsImu(config: StriderConfig): boolean {
+  if (!config.safety.tilt.enabled || config.state.base.includes('quat')) return false;
+  if (config.robot.link === 'ros2' && config.robot.ros2.topics.imu === null) {
+    throw new StriderError(
+      'CONFIG_INVALID',
+      'safety.tilt.enabled needs the base orientation, and this robot has none: add quat to ' +
+        'state.base (from robot.ros2.topics.odometry), set robot.ros2.topics.imu, or set ' +
+        'safety.tilt.enabled: false',
+    );
+  }
+  return true;
+}
+
 export interface SessionParts {
   readonly description: RobotDescription;
   readonly assembler: StateAssembler;

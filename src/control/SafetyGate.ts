@@ -670,7 +670,9 @@ export class SafetyGate {
             const dq = (vMax * this.#periodMs) / 1000;
             c = clampTo(c, base - dq, base + dq);
           }
-          if (cfg.limits.position && qLo <= qHi) c = clampTo(c, qLo, qHi);
+          // never further past the margin than the joint already is: holding the measured pose
+          // (a soft start's first command) is always allowed, not a jump back inside
+          if (cfg.limits.position && qLo <= qHi) c = clampTo(c, Math.min(qLo, q), Math.max(qHi, q));
           break;
         }
         case VELOCITY: {

@@ -267,6 +267,19 @@ describe('control/SafetyGate rules', () => {
     assert.equal(h.last()[0], 0, 'over the velocity limit: no effort accelerating further');
   });
 
+  it('soft start next to a position limit: the first command holds the measured pose, then blends inside', () => {
+    const h = setup(cfg({ soft_start: { duration_s: 0.1 }, limits: { position_margin: 0.3 } }));
+    h.deliver(0, -1.99); // inside the knee's 0.3 rad margin of -2
+    h.tick([0, -1]);
+    assertClose(h.last(), [0, -1.99], 'hold where it is, not a 0.29 rad step to the margin');
+    h.deliver(0, -1.99);
+    h.tick([0, -1]);
+    assertClose(h.last(), [0, 0.8 * -1.99 + 0.2 * -1], 'then the blend towards the policy (s = 0.2)');
+    h.deliver(0, -1.99);
+    h.tick([0, -2]);
+    assert.ok(h.last()[1]! >= -1.99 - 1e-6, 'never further past the margin than the joint already is');
+  });
+
   it('position steps are limited by the velocity limit and commands by the rate limit', () => {
     const h = setup(cfg({ soft_start: { duration_s: 0 }, rate_limit: { range_per_s: 5 } }));
     h.deliver(0, -1);

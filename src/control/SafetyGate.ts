@@ -788,7 +788,10 @@ export class SafetyGate {
       let v = 0;
       switch (this.#iface[k]) {
         case POSITION:
-          if (this.#lastQValid[k] === 1) v = this.#lastQ[k]!;
+          // hold: the pose when the fault began, so a sagging joint is brought back; damping:
+          // follow the measured pose (compliant, as damping is for effort actuators)
+          if (hold && this.#holdValid && Number.isFinite(this.#hold[k]!)) v = this.#hold[k]!;
+          else if (this.#lastQValid[k] === 1) v = this.#lastQ[k]!;
           else {
             v = Number.isFinite(lo + hi) ? (lo + hi) / 2 : 0;
             canSend = false;

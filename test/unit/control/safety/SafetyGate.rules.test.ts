@@ -343,6 +343,20 @@ describe('control/SafetyGate rules', () => {
     h.deliver(0.3, -1);
     h.tick([1, -1]);
     assert.ok(Math.abs(h.last()[0]! - -1) < 1e-6, '10 x (0.2 - 0.3)');
+    // a position servo sagging while latched is held where it was, not followed down
+    for (const knee of [-1.1, -1.2, -1.3]) {
+      h.deliver(0.2, knee);
+      h.tick([1, -1]);
+      assertClose(h.last(), [0, -1], `knee measured ${knee}`);
+    }
+    // with damping, a position servo follows the measured pose (compliant)
+    const d = setup(cfg({ soft_start: { duration_s: 0 }, safe_command: 'damping' }));
+    d.deliver(0, -1);
+    d.tick([0, -1]);
+    d.gate.stop();
+    d.deliver(0, -1.2);
+    d.tick([0, -1]);
+    assertClose(d.last(), [0, -1.2]);
   });
 
   it('deactivate: one final safe command (zero effort, hold), then nothing until activate', () => {

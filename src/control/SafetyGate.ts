@@ -268,6 +268,15 @@ export class SafetyGate {
       this.#iface[k] = ifaceCode(info);
       this.#posIndex[k] = stateIndex(layout, `joint.${info.joint}.pos`);
       this.#velIndex[k] = stateIndex(layout, `joint.${info.joint}.vel`);
+      if (this.#cfg !== null && this.#iface[k] === POSITION && this.#posIndex[k]! < 0) {
+        // its safe command holds the measured position: unmeasured, the gate could never arm
+        throw new StriderError(
+          'CONFIG_INVALID',
+          `actuator "${info.name}" commands the position of joint "${info.joint}", which is not in ` +
+            'the state: the safety gate holds a position servo at its measured position, so add ' +
+            `"${info.joint}" to state.joints`,
+        );
+      }
       const joint = joints.find((j) => j.name === info.joint);
       if (joint?.positionLimits) {
         this.#qLo[k] = joint.positionLimits[0];

@@ -8,6 +8,7 @@ import {
 import { StateWatchdog } from '../../../../src/control/safety/StateWatchdog.js';
 import { StateAssembler } from '../../../../src/state/StateAssembler.js';
 import { jointState, odometry, RecordingLink, twoJointRobot } from '../../../helpers/fixtures.js';
+import { isStriderError } from '../../../../src/util/StriderError.js';
 
 const PERIOD_MS = 20;
 
@@ -496,6 +497,20 @@ describe('control/SafetyGate rules', () => {
     h.gate.deactivate();
     assert.equal(h.gate.mode, 'inactive');
     assert.equal(h.gate.status().sendErrors, 4);
+  });
+
+  it('refuses a position servo whose joint is not in the state (it could never be held, so never armed)', () => {
+    const robot = twoJointRobot();
+    const layout = new StateAssembler(robot, { base: [], joints: ['hip'] }).layout;
+    assert.throws(
+      () =>
+        new SafetyGate(new RecordingLink(robot), robot.actuators, ['hip_motor'], layout, {
+          config: cfg(),
+          joints: robot.joints,
+        }),
+      (e: unknown) =>
+        isStriderError(e, 'CONFIG_INVALID') && /"knee_servo".*joint "knee".*state\.joints/.test(e.message),
+    );
   });
 
   it('keeps the foundation behaviour without a config', () => {

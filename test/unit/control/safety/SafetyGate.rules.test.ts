@@ -162,20 +162,25 @@ describe('control/SafetyGate rules', () => {
     assert.equal(h.watchdog.dropped, 4);
   });
 
-  it('a stamp older than the timeout on the stamp clock is stale even when it just arrived', () => {
+  /** Joint states only, a 50 ms timeout, stamps judged on a stamp clock the test moves. */
+  function stampClockWatchdog(startSec: number) {
     const robot = twoJointRobot();
-    const link = new RecordingLink(robot);
     const assembler = new StateAssembler(robot, { base: [] });
-    let simNow = 10;
-    let mono = 0;
+    const t = { simNow: startSec, mono: 0 };
     const watchdog = new StateWatchdog({
       downstream: assembler,
-      clock: { nowMs: () => mono },
+      clock: { nowMs: () => t.mono },
       timeoutMs: 50,
       stamps: 'strict',
       required: { jointState: true, odometry: false, imu: false },
-      stampClock: { nowSec: () => simNow },
+      stampClock: { nowSec: () => t.simNow },
     });
+    return { robot, assembler, watchdog, t };
+  }
+
+  it('a stamp older than the timeout on the stamp clock is stale even when it just arrived', () => {
+    const { robot, assembler, watchdog, t } = stampClockWatchdog(10);
+    const link = new RecordingLink(robot);
     const gate = new SafetyGate(
       link,
       robot.actuators,
@@ -184,47 +189,36 @@ describe('control/SafetyGate rules', () => {
       {
         config: cfg({ soft_start: { duration_s: 0 } }),
         joints: robot.joints,
-        clock: { nowMs: () => mono },
+        clock: { nowMs: () => t.mono },
         watchdog,
       },
     );
     const exec = new Float32Array(2);
     watchdog.jointState(jointState(['hip', 'knee'], [0, -1], [0, 0], 10));
     assert.equal(gate.send(assembler.state, Float32Array.of(1, -1), exec), 'ok');
-    simNow = 10.2;
-    mono += 20;
+    t.simNow = 10.2;
+    t.mono += 20;
     watchdog.jointState(jointState(['hip', 'knee'], [0, -1], [0, 0], 10.1)); // arrives now, 100 ms old
     assert.equal(gate.send(assembler.state, Float32Array.of(1, -1), exec), 'stale');
   });
 
   it('a stamp ahead of the stamp clock is dropped; after the stamp clock runs backwards, new stamps are accepted', () => {
-    const robot = twoJointRobot();
-    const assembler = new StateAssembler(robot, { base: [] });
-    let simNow = 500;
-    let mono = 0;
-    const watchdog = new StateWatchdog({
-      downstream: assembler,
-      clock: { nowMs: () => mono },
-      timeoutMs: 50,
-      stamps: 'strict',
-      required: { jointState: true, odometry: false, imu: false },
-      stampClock: { nowSec: () => simNow },
-    });
+    const { watchdog, t } = stampClockWatchdog(500);
     const msg = (t: number) => jointState(['hip', 'knee'], [0, -1], [0, 0], t);
     watchdog.jointState(msg(500));
-    assert.equal(watchdog.check(mono), 'fresh');
+    assert.equal(watchdog.check(t.mono), 'fresh');
     watchdog.jointState(msg(1500)); // 1000 s in the future: dropped, it would block the topic
     assert.equal(watchdog.dropped, 1);
-    simNow = 500.02;
-    mono += 20;
+    t.simNow = 500.02;
+    t.mono += 20;
     watchdog.jointState(msg(500.02));
-    assert.equal(watchdog.check(mono), 'fresh', 'good messages still pass');
+    assert.equal(watchdog.check(t.mono), 'fresh', 'good messages still pass');
     // Gazebo resets its world: sim time restarts at 0
-    simNow = 0.02;
-    mono += 20;
+    t.simNow = 0.02;
+    t.mono += 20;
     watchdog.jointState(msg(0.02));
     assert.equal(watchdog.accepted, 3);
-    assert.equal(watchdog.check(mono), 'fresh');
+    assert.equal(watchdog.check(t.mono), 'fresh');
   });
 
   it('non-finite state or action: safe command in the same tick, not latched', () => {

@@ -613,10 +613,9 @@ export class SafetyGate {
     return cosTilt < this.#cosMaxTilt ? 1 : 0;
   }
 
+  /** Every measured joint position finite (a position servo is always measured: constructor). */
   #allMeasured(state: Float32Array): boolean {
     for (let k = 0; k < this.#data.length; k++) {
-      if (this.#iface[k] === POSITION && this.#posIndex[k]! < 0 && this.#lastQValid[k] === 0)
-        return false;
       const j = this.#posIndex[k]!;
       if (j >= 0 && !Number.isFinite(state[j]!)) return false;
     }

@@ -288,7 +288,6 @@ export class RunSession {
   }
 }
 
-/** What open() builds. */
 /**
  * Whether the tilt rule reads the base orientation from the IMU (the state has no base.quat), so
  * the IMU must be fresh. @throws StriderError CONFIG_INVALID when the rule is on and a ROS 2
@@ -307,6 +306,7 @@ export function tiltNeedsImu(config: StriderConfig): boolean {
   return true;
 }
 
+/** What open() builds. */
 export interface SessionParts {
   readonly description: RobotDescription;
   readonly assembler: StateAssembler;

@@ -182,6 +182,8 @@ export class RunSession {
       latency: this.latency,
       logger,
       onTransition: (t) => runner?.onTransition(t),
+      // in real time a policy call that outlives its tick must not leave the last command on
+      ...(pacing === 'realtime' ? { stallTimeoutMs: this.periodMs } : {}),
     });
     runner = new EpisodeRunner({
       link,

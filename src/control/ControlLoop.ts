@@ -1,6 +1,6 @@
 import type { StateAssembler } from '../state/StateAssembler.js';
 import type { LatencyHistogram } from '../telemetry/LatencyHistogram.js';
-import type { Clock } from '../util/clock.js';
+import { nodeTimers, type Clock, type Timers } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { isPolicyCommand, type SafetyGate } from './SafetyGate.js';
 import type { ActionPolicy, TickInfo, TickStatus, Transition, TransitionSink } from './types.js';
@@ -17,6 +17,15 @@ export interface ControlLoopOptions {
   readonly latency: LatencyHistogram;
   readonly onTransition: TransitionSink;
   readonly logger: Logger;
+  /**
+   * On a robot (real-time pacing): how long after a tick starts the policy may take before the
+   * tick gives up on it and sends the safe command, ms (the control period: the 2-tick rule).
+   * The policy is not called again until that call has returned. Unset: the tick waits (lockstep
+   * simulation, where time stands still).
+   */
+  readonly stallTimeoutMs?: number;
+  /** Timers for stallTimeoutMs (default: Node's). */
+  readonly timers?: Timers;
 }
 
 /** Counters of the loop, for the report. */
@@ -48,6 +57,8 @@ export class ControlLoop {
   readonly #transition: { -readonly [K in keyof Transition]: Transition[K] };
   #pending = false;
   #lastFaultLogMs = Number.NEGATIVE_INFINITY;
+  /** A policy call a tick gave up on, until it returns. */
+  #stalled: Promise<void> | null = null;
 
   constructor(options: ControlLoopOptions) {
     this.#o = options;
@@ -80,12 +91,25 @@ export class ControlLoop {
     this.#completePending();
 
     let status: TickStatus = 'ok';
-    try {
-      await o.policy.act(state, t0 + o.budgetMs, this.#action);
-    } catch (err) {
-      this.#logFault(t0, 'policy failed; safe command sent', err, info.index);
-      this.#action.fill(Number.NaN); // the gate turns this into the safe command
+    if (this.#stalled !== null) {
+      // an earlier call has not returned (the planner is not re-entrant): the safe command again
+      this.#logFault(t0, 'policy still busy with an earlier tick; safe command sent', null, info.index);
+      this.#action.fill(Number.NaN);
       status = 'fault';
+    } else {
+      try {
+        const acting = o.policy.act(state, t0 + o.budgetMs, this.#action);
+        if (o.stallTimeoutMs === undefined || !(acting instanceof Promise)) await acting;
+        else if (!(await this.#returnsWithin(acting, o.stallTimeoutMs))) {
+          this.#logFault(t0, `policy did not return within ${o.stallTimeoutMs} ms; safe command sent`, null, info.index);
+          this.#action.fill(Number.NaN); // whatever it writes later is not used
+          status = 'fault';
+        }
+      } catch (err) {
+        this.#logFault(t0, 'policy failed; safe command sent', err, info.index);
+        this.#action.fill(Number.NaN); // the gate turns this into the safe command
+        status = 'fault';
+      }
     }
     const verdict = o.gate.send(state, this.#action, this.#executed);
     if (verdict === 'disarmed') {
@@ -140,6 +164,42 @@ export class ControlLoop {
   startEpisode(): void {
     this.#pending = false;
     this.#o.policy.reset?.();
+  }
+
+  /**
+   * Whether `acting` settles within `ms`; a rejection is rethrown. If not, the call is kept in
+   * #stalled until it settles. Allocates a timer and two callbacks per tick: only on robots,
+   * where a policy that never returns must not leave the last command on the actuators.
+   */
+  #returnsWithin(acting: Promise<void>, ms: number): Promise<boolean> {
+    const timers = this.#o.timers ?? nodeTimers;
+    return new Promise<boolean>((resolve, reject) => {
+      let late = false;
+      const timer = timers.setTimeout(() => {
+        late = true;
+        this.#stalled = acting.then(
+          () => {
+            this.#stalled = null;
+          },
+          () => {
+            this.#stalled = null;
+          },
+        );
+        resolve(false);
+      }, ms);
+      acting.then(
+        () => {
+          if (late) return;
+          timers.clearTimeout(timer);
+          resolve(true);
+        },
+        (err: unknown) => {
+          if (late) return;
+          timers.clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   #completePending(): void {

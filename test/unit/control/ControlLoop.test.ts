@@ -62,7 +62,79 @@ function countingPolicy(): ActionPolicy & { calls: number; deadlines: number[] }
   return p;
 }
 
+/** A policy whose calls return promises the test settles; counts its calls. */
+function heldPolicy(): ActionPolicy & { calls: number; settle: () => void } {
+  let settle = (): void => undefined;
+  const p = {
+    source: 'mpc' as const,
+    calls: 0,
+    settle: () => {
+      settle();
+    },
+    act(_s: Float32Array, _deadlineMs: number, out: Float32Array): Promise<void> {
+      p.calls++;
+      return new Promise<void>((resolve) => {
+        settle = () => {
+          out[0] = 1;
+          out[1] = -0.5;
+          resolve();
+        };
+      });
+    },
+  };
+  return p;
+}
+
 describe('control/ControlLoop', () => {
+  it('in real time, a policy call that outlives its tick gets the safe command, and is not called again until it returns', async () => {
+    const robot = twoJointRobot();
+    const link = new RecordingLink(robot);
+    const assembler = new StateAssembler(robot, { base: [] });
+    const gate = new SafetyGate(link, robot.actuators, ['hip_motor', 'knee_servo'], assembler.layout);
+    const timer: { fire: (() => void) | null } = { fire: null };
+    const policy = heldPolicy();
+    const loop = new ControlLoop({
+      assembler,
+      policy,
+      gate,
+      clock: { nowMs: () => 0 },
+      budgetMs: 16,
+      actionDim: 2,
+      latency: new LatencyHistogram(),
+      logger: silentLogger(),
+      onTransition: () => undefined,
+      stallTimeoutMs: 20,
+      timers: {
+        setTimeout: (cb) => {
+          timer.fire = cb;
+          return 1;
+        },
+        clearTimeout: () => {
+          timer.fire = null;
+        },
+      },
+    });
+    assembler.jointState(jointState(['hip', 'knee'], [0.1, -1.25], [0, 0])); // exact in float32
+    const first = loop.tick(info(0));
+    await Promise.resolve();
+    assert.ok(timer.fire !== null, 'the stall timer runs');
+    timer.fire(); // the control period passes, the policy has not returned
+    assert.equal(await first, 'fault');
+    assert.deepEqual(link.sent.at(-1), [0, -1.25], 'the safe command: zero effort, hold the measured position');
+    assert.equal(await loop.tick(info(1)), 'fault', 'still busy: not called again');
+    assert.equal(policy.calls, 1);
+    assert.deepEqual(link.sent.at(-1), [0, -1.25]);
+    policy.settle(); // it returns at last; its action is not used
+    await new Promise((r) => setImmediate(r));
+    const third = loop.tick(info(2));
+    await Promise.resolve();
+    policy.settle();
+    assert.equal(await third, 'ok');
+    assert.equal(policy.calls, 2);
+    assert.deepEqual(link.sent.at(-1), [1, -0.5]);
+    assert.equal(link.sent.length, 3);
+  });
+
   it('records transitions (s_k, a_k, s_k+1) with the executed action', async () => {
     const policy = countingPolicy();
     const h = harness(policy);

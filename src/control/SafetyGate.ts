@@ -372,9 +372,7 @@ export class SafetyGate {
     const nowMs = this.#clock.nowMs();
 
     // 1. The state: fresh, finite, plausible, upright.
-    const fresh = this.#watchdog === null ? 'fresh' : this.#watchdog.check(nowMs);
-    const armed = this.#mode === 'soft_start' || this.#mode === 'running';
-    if (fresh !== 'fresh' && armed) this.#latchFault('stale', fresh);
+    const fresh = this.#freshness(nowMs);
     let stateVerdict: GateVerdict = 'ok';
     if (!this.#finite(state)) stateVerdict = 'state_not_finite';
     else if (!this.#plausible(state)) stateVerdict = 'state_implausible';
@@ -426,12 +424,15 @@ export class SafetyGate {
    * last velocity is not damping, and a dropout between episodes is a dropout.
    */
   #validNow(state: Float32Array): boolean {
-    const fresh = this.#watchdog === null ? 'fresh' : this.#watchdog.check(this.#clock.nowMs());
-    if (fresh !== 'fresh') {
-      if (this.#mode === 'soft_start' || this.#mode === 'running') this.#latchFault('stale', fresh);
-      return false;
-    }
-    return this.#finite(state) && this.#plausible(state);
+    return this.#freshness(this.#clock.nowMs()) === 'fresh' && this.#finite(state) && this.#plausible(state);
+  }
+
+  /** The watchdog's verdict; a state gone stale while armed latches. */
+  #freshness(nowMs: number): StaleReason {
+    const fresh = this.#watchdog === null ? 'fresh' : this.#watchdog.check(nowMs);
+    if (fresh !== 'fresh' && (this.#mode === 'soft_start' || this.#mode === 'running'))
+      this.#latchFault('stale', fresh);
+    return fresh;
   }
 
   /**
@@ -445,8 +446,8 @@ export class SafetyGate {
     if (this.#mode === 'replay') return;
     if (this.#mode === 'inactive') {
       // nothing is sent while inactive, but activate() must find the stop latched
-      if (this.#latch === null) this.#latches++;
-      this.#latch ??= 'stop';
+      this.#latchFault('stop', 'fresh');
+      this.#mode = 'inactive';
       return;
     }
     const s = this.#lastState;

@@ -59,6 +59,9 @@ export class ControlLoop {
   #lastFaultLogMs = Number.NEGATIVE_INFINITY;
   /** A policy call a tick gave up on, until it returns. */
   #stalled: Promise<void> | null = null;
+  readonly #clearStalled = (): void => {
+    this.#stalled = null;
+  };
 
   constructor(options: ControlLoopOptions) {
     this.#o = options;
@@ -91,25 +94,27 @@ export class ControlLoop {
     this.#completePending();
 
     let status: TickStatus = 'ok';
+    // Without an action from the policy, NaN: the gate turns it into the safe command.
+    let fault: { msg: string; err: unknown } | null = null;
     if (this.#stalled !== null) {
-      // an earlier call has not returned (the planner is not re-entrant): the safe command again
-      this.#logFault(t0, 'policy still busy with an earlier tick; safe command sent', null, info.index);
-      this.#action.fill(Number.NaN);
-      status = 'fault';
+      // an earlier call has not returned (the planner is not re-entrant)
+      fault = { msg: 'policy still busy with an earlier tick; safe command sent', err: null };
     } else {
       try {
         const acting = o.policy.act(state, t0 + o.budgetMs, this.#action);
         if (o.stallTimeoutMs === undefined || !(acting instanceof Promise)) await acting;
         else if (!(await this.#returnsWithin(acting, o.stallTimeoutMs))) {
-          this.#logFault(t0, `policy did not return within ${o.stallTimeoutMs} ms; safe command sent`, null, info.index);
-          this.#action.fill(Number.NaN); // whatever it writes later is not used
-          status = 'fault';
+          // whatever it writes later is not used
+          fault = { msg: `policy did not return within ${o.stallTimeoutMs} ms; safe command sent`, err: null };
         }
       } catch (err) {
-        this.#logFault(t0, 'policy failed; safe command sent', err, info.index);
-        this.#action.fill(Number.NaN); // the gate turns this into the safe command
-        status = 'fault';
+        fault = { msg: 'policy failed; safe command sent', err };
       }
+    }
+    if (fault !== null) {
+      this.#logFault(t0, fault.msg, fault.err, info.index);
+      this.#action.fill(Number.NaN);
+      status = 'fault';
     }
     const verdict = o.gate.send(state, this.#action, this.#executed);
     if (verdict === 'disarmed') {
@@ -177,14 +182,7 @@ export class ControlLoop {
       let late = false;
       const timer = timers.setTimeout(() => {
         late = true;
-        this.#stalled = acting.then(
-          () => {
-            this.#stalled = null;
-          },
-          () => {
-            this.#stalled = null;
-          },
-        );
+        this.#stalled = acting.then(this.#clearStalled, this.#clearStalled);
         resolve(false);
       }, ms);
       acting.then(

@@ -182,7 +182,7 @@ export class RunSession {
       latency: this.latency,
       logger,
       onTransition: (t) => runner?.onTransition(t),
-      // in real time a policy call that outlives its tick must not leave the last command on
+      // in real time a policy call that outlives its tick must not leave the last command in force
       ...(pacing === 'realtime' ? { stallTimeoutMs: this.periodMs } : {}),
     });
     runner = new EpisodeRunner({

@@ -13,18 +13,21 @@ const ROS_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * relative. A name rcl would refuse fails here, as CONFIG_INVALID, not at createPublisher.
  */
 const TOPIC = /^(~\/|\/)?[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*$/;
+const TOPIC_RULE =
+  'a ROS topic name: tokens of letters, digits and _ (not starting with a digit) joined by ' +
+  'single slashes, optionally starting with / or ~/, no trailing slash';
 
 const topic = (def: string, what: string) =>
   z
     .string()
-    .regex(TOPIC, 'a ROS topic name: tokens of letters, digits and _ (not starting with a digit) joined by single slashes, optionally starting with / or ~/, no trailing slash')
+    .regex(TOPIC, TOPIC_RULE)
     .default(def)
     .describe(what);
 
 const optionalTopic = (def: string | null, what: string) =>
   z
     .string()
-    .regex(TOPIC, 'a ROS topic name: tokens of letters, digits and _ (not starting with a digit) joined by single slashes, optionally starting with / or ~/, no trailing slash')
+    .regex(TOPIC, TOPIC_RULE)
     .nullable()
     .default(def)
     .describe(`${what}; null: not used`);

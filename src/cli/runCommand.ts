@@ -14,7 +14,7 @@ import {
   type SwapDecision,
 } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
-import { Progress, writeReport, type RunReport } from '../telemetry/index.js';
+import { Progress, runLogStreams, writeReport, type RunReport } from '../telemetry/index.js';
 import { writeRunPlots } from '../telemetry/runPlots.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
@@ -47,19 +47,15 @@ export function prepareOutDir(out: string | undefined, startedAt: Date): string 
 /**
  * JSON log lines always go to OUT/<file> (default strider.log). stderr gets the full log off a
  * terminal (CI, systemd, a parent process reading it); on a terminal, with `stderr: 'tty-warn'`
- * (the default), only warnings, since the progress line carries the rest.
+ * (the default), only warnings, as short lines above `progress` when given (telemetry/runLogStreams).
  */
 export function createRunLogger(
   config: StriderConfig,
   outDir: string,
-  options: { name?: string; file?: string; stderr?: 'tty-warn' | 'all' } = {},
+  options: { name?: string; file?: string; stderr?: 'tty-warn' | 'all'; progress?: Progress } = {},
 ): Logger {
   const level = (process.env['STRIDER_LOG_LEVEL'] as StriderConfig['log']['level'] | undefined) ?? config.log.level;
-  const quietTty = (options.stderr ?? 'tty-warn') === 'tty-warn' && process.stderr.isTTY;
-  const streams = [
-    { level, stream: pino.destination({ dest: join(outDir, options.file ?? 'strider.log'), sync: true, mkdir: true }) },
-    { level: quietTty ? 'warn' : level, stream: pino.destination({ fd: 2, sync: true }) },
-  ];
+  const streams = runLogStreams({ level, outDir, ...options });
   return pino({ name: options.name ?? 'strider', level, base: { pid: process.pid } }, pino.multistream(streams));
 }
 
@@ -77,8 +73,8 @@ export async function runCommand(args: CommonArgs, version: string, deps: RunDep
   if (learning) plannerShape(config); // fail on an inconsistent planner before any episode runs
   const outDir = prepareOutDir(args.out, startedAt);
   const reportPath = resolve(args.report ?? join(outDir, 'report.json'));
-  const logger = createRunLogger(config, outDir);
   const progress = new Progress();
+  const logger = createRunLogger(config, outDir, { progress });
   const total = learning
     ? config.learning.random_episodes + config.learning.iterations * config.learning.episodes_per_iteration
     : config.run.episodes;

@@ -16,7 +16,8 @@ export class LatencyHistogram {
   #minMs = Number.POSITIVE_INFINITY;
 
   constructor() {
-    const bins = Math.ceil(Math.log(LatencyHistogram.MAX_MS / LatencyHistogram.MIN_MS) / this.#logGrowth) + 1;
+    const bins =
+      Math.ceil(Math.log(LatencyHistogram.MAX_MS / LatencyHistogram.MIN_MS) / this.#logGrowth) + 1;
     this.#counts = new Float64Array(bins);
   }
 

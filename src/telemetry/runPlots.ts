@@ -13,7 +13,10 @@ export const SOURCE_COLORS: Readonly<Record<string, string>> = {
 };
 
 /** Return per episode against cumulative environment steps, coloured by episode source. */
-export function learningCurveSvg(records: readonly Pick<EpisodeRecord, 'steps' | 'return' | 'source'>[], title: string): string {
+export function learningCurveSvg(
+  records: readonly Pick<EpisodeRecord, 'steps' | 'return' | 'source'>[],
+  title: string,
+): string {
   const points: ChartPoint[] = [];
   let steps = 0;
   for (const r of records) {
@@ -68,9 +71,15 @@ export async function writeRunPlots(
   logger: Logger,
 ): Promise<Record<string, string>> {
   const artifacts: Record<string, string> = {};
-  const curve = await writeChart(learningCurveSvg(records, 'Learning curve: return per episode'), join(outDir, 'learning_curve'), { logger });
+  const curve = await writeChart(
+    learningCurveSvg(records, 'Learning curve: return per episode'),
+    join(outDir, 'learning_curve'),
+    { logger },
+  );
   artifacts['learning_curve'] = curve.pngPath ?? curve.svgPath;
-  const ticks = await writeChart(tickLatencySvg(latency, budgetMs), join(outDir, 'tick_latency'), { logger });
+  const ticks = await writeChart(tickLatencySvg(latency, budgetMs), join(outDir, 'tick_latency'), {
+    logger,
+  });
   artifacts['tick_latency'] = ticks.pngPath ?? ticks.svgPath;
   return artifacts;
 }

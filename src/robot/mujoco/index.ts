@@ -3,11 +3,5 @@ export type { MujocoLinkOptions, MujocoLinkState, UrdfImportOptions } from './Mu
 export { loadMujoco, setMujocoPrintListener } from './loadMujoco.js';
 export type { MujocoPrintListener } from './loadMujoco.js';
 export { mujocoErrorText } from './mujocoError.js';
-export { augmentMjcf, readUrdfInfo, urdfForMujoco, xmlRootElement } from './urdfToMjcf.js';
-export type {
-  ActuatorToAdd,
-  MjcfEdits,
-  Ros2ControlJoint,
-  UrdfInfo,
-  UrdfJointLimits,
-} from './urdfToMjcf.js';
+export { augmentMjcf, urdfForMujoco } from './urdfToMjcf.js';
+export type { ActuatorToAdd, MjcfEdits } from './urdfToMjcf.js';

@@ -7,12 +7,12 @@
  * in four steps, all through MuJoCo's own parser so meshes, inertias and joint conventions are
  * exactly MuJoCo's:
  *
- * 1. {@link readUrdfInfo}: read the URDF XML (fast-xml-parser) for what MuJoCo drops: the robot
- *    name, root link, per-joint `<limit effort velocity>` and the `<ros2_control>` joints with
- *    their command interfaces and `<param>`s.
+ * 1. readUrdfInfo (../urdf/, the URDF parser shared with the ROS 2 link): read the URDF XML for
+ *    what MuJoCo drops: the robot name, root link, per-joint `<limit effort velocity>` and the
+ *    `<ros2_control>` joints with their command interfaces and `<param>`s.
  * 2. {@link urdfForMujoco}: add MuJoCo's URDF extension `<mujoco><compiler fusestatic="false"/>`
  *    so the root link stays a body (a user's own `<mujoco>` block is kept and only completed).
- * 3. The link loads that URDF with `MjModel.loadFromXML` and writes MuJoCo's MJCF translation
+ * 3. loadModel.ts loads that URDF with `MjModel.loadFromXML` and writes MuJoCo's MJCF translation
  *    with `mj_saveLastXML`.
  * 4. {@link augmentMjcf} edits that MJCF: a free joint `floating_base` as the root body's first
  *    joint (when `floatingBase`), the root lifted to the base height, one actuator per
@@ -29,157 +29,6 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { StriderError } from '../../util/StriderError.js';
 import type { CommandInterface } from '../types.js';
-
-/** Limits a URDF `<joint><limit .../>` gives; null where absent. */
-export interface UrdfJointLimits {
-  /** |effort| in N m or N */
-  readonly effort: number | null;
-  /** |velocity| in rad/s or m/s */
-  readonly velocity: number | null;
-}
-
-/** One joint of a `<ros2_control>` block that has at least one command interface. */
-export interface Ros2ControlJoint {
-  readonly joint: string;
-  /** The first command interface listed: the one the link actuates. */
-  readonly commandInterface: CommandInterface;
-  /** `<param name=...>` values of the joint, as written. */
-  readonly params: Readonly<Record<string, string>>;
-}
-
-/** What the link needs from a URDF beyond MuJoCo's import. */
-export interface UrdfInfo {
-  readonly robotName: string;
-  /** The link that is nobody's child. */
-  readonly rootLink: string;
-  readonly limits: ReadonlyMap<string, UrdfJointLimits>;
-  /** Joint type per joint name (revolute, continuous, prismatic, fixed, floating, planar). */
-  readonly jointTypes: ReadonlyMap<string, string>;
-  readonly ros2Control: readonly Ros2ControlJoint[];
-}
-
-type XmlObject = Record<string, unknown>;
-
-function asArray(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? (value as unknown[]) : [value];
-}
-
-function asObject(value: unknown): XmlObject {
-  return typeof value === 'object' && value !== null ? (value as XmlObject) : {};
-}
-
-function attr(node: XmlObject, name: string): string | undefined {
-  const v = node[`@_${name}`];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function finiteOrNull(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  const v = Number(text);
-  return Number.isFinite(v) ? v : null;
-}
-
-function isCommandInterface(name: string): name is CommandInterface {
-  return name === 'effort' || name === 'position' || name === 'velocity';
-}
-
-/** The root element's name and its attributes, for telling MJCF from URDF. */
-export function xmlRootElement(text: string): {
-  name: string;
-  attrs: Readonly<Record<string, string>>;
-} {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_' });
-  const doc = asObject(parser.parse(text));
-  for (const [key, value] of Object.entries(doc)) {
-    if (key.startsWith('?') || key.startsWith('#')) continue;
-    const attrs: Record<string, string> = {};
-    for (const [k, v] of Object.entries(asObject(value))) {
-      if (k.startsWith('@_') && typeof v === 'string') attrs[k.slice(2)] = v;
-    }
-    return { name: key, attrs };
-  }
-  return { name: '', attrs: {} };
-}
-
-/**
- * Read the URDF's name, root link, joint limits and ros2_control command interfaces.
- * `file` names the URDF in error messages. Throws StriderError MODEL_LOAD when the text is not a
- * URDF `<robot>` or has no root link.
- */
-export function readUrdfInfo(text: string, file: string): UrdfInfo {
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    isArray: (name) =>
-      ['link', 'joint', 'ros2_control', 'command_interface', 'param', 'state_interface'].includes(
-        name,
-      ),
-  });
-  let doc: XmlObject;
-  try {
-    doc = asObject(parser.parse(text));
-  } catch (err) {
-    throw new StriderError('MODEL_LOAD', `URDF "${file}" is not well-formed XML`, { cause: err });
-  }
-  const robot = asObject(doc['robot']);
-  if (doc['robot'] === undefined) {
-    throw new StriderError('MODEL_LOAD', `URDF "${file}" has no <robot> root element`);
-  }
-  const links = asArray(robot['link']).map(asObject);
-  const joints = asArray(robot['joint']).map(asObject);
-  const limits = new Map<string, UrdfJointLimits>();
-  const jointTypes = new Map<string, string>();
-  const children = new Set<string>();
-  for (const j of joints) {
-    const name = attr(j, 'name');
-    if (name === undefined) continue;
-    jointTypes.set(name, attr(j, 'type') ?? '');
-    const child = attr(asObject(j['child']), 'link');
-    if (child !== undefined) children.add(child);
-    const limit = asObject(asArray(j['limit'])[0]);
-    limits.set(name, {
-      effort: finiteOrNull(attr(limit, 'effort')),
-      velocity: finiteOrNull(attr(limit, 'velocity')),
-    });
-  }
-  const rootLink = links
-    .map((l) => attr(l, 'name'))
-    .find((n) => n !== undefined && !children.has(n));
-  if (rootLink === undefined) {
-    throw new StriderError('MODEL_LOAD', `URDF "${file}" has no root link (every link is a child)`);
-  }
-  const ros2Control: Ros2ControlJoint[] = [];
-  const seen = new Set<string>();
-  for (const block of asArray(robot['ros2_control']).map(asObject)) {
-    for (const j of asArray(block['joint']).map(asObject)) {
-      const joint = attr(j, 'name');
-      if (joint === undefined || seen.has(joint)) continue;
-      const first = asArray(j['command_interface'])
-        .map((c) => attr(asObject(c), 'name'))
-        .find((n) => n !== undefined && isCommandInterface(n));
-      if (first === undefined || !isCommandInterface(first)) continue;
-      const params: Record<string, string> = {};
-      for (const p of asArray(j['param'])) {
-        const po = asObject(p);
-        const pname = attr(po, 'name');
-        const ptext = po['#text'];
-        if (pname !== undefined && (typeof ptext === 'string' || typeof ptext === 'number')) {
-          params[pname] = String(ptext);
-        }
-      }
-      seen.add(joint);
-      ros2Control.push({ joint, commandInterface: first, params });
-    }
-  }
-  return {
-    robotName: attr(robot, 'name') ?? '',
-    rootLink,
-    limits,
-    jointTypes,
-    ros2Control,
-  };
-}
 
 /**
  * The URDF text with MuJoCo's URDF extension asking it to keep the root link as a body

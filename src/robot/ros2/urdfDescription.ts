@@ -1,69 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
 import { StriderError } from '../../util/StriderError.js';
-import { readUrdfInfo } from '../mujoco/urdfToMjcf.js';
 import type { ActuatorInfo, BaseKind, JointInfo, RobotDescription } from '../types.js';
-
-/** One `<joint>` as the kinematic tree needs it. */
-interface UrdfJointNode {
-  readonly name: string;
-  readonly type: string;
-  readonly parent: string;
-  readonly child: string;
-  readonly lower: number | null;
-  readonly upper: number | null;
-}
-
-type XmlObject = Record<string, unknown>;
-
-function asObject(v: unknown): XmlObject {
-  return typeof v === 'object' && v !== null ? (v as XmlObject) : {};
-}
-
-function asArray(v: unknown): unknown[] {
-  if (v === undefined || v === null) return [];
-  return Array.isArray(v) ? (v as unknown[]) : [v];
-}
-
-function attr(node: XmlObject, name: string): string | undefined {
-  const v = node[`@_${name}`];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  const v = Number(text);
-  return Number.isFinite(v) ? v : null;
-}
-
-/**
- * The joints' tree structure and position limits, which readUrdfInfo (shared with the MuJoCo
- * link) does not return: parent/child links and `<limit lower upper>`.
- */
-function readJointTree(text: string): UrdfJointNode[] {
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    isArray: (name) => name === 'joint' || name === 'limit',
-  });
-  const robot = asObject(asObject(parser.parse(text))['robot']);
-  const out: UrdfJointNode[] = [];
-  for (const j of asArray(robot['joint']).map(asObject)) {
-    const name = attr(j, 'name');
-    if (name === undefined) continue;
-    const limit = asObject(asArray(j['limit'])[0]);
-    out.push({
-      name,
-      type: attr(j, 'type') ?? '',
-      parent: attr(asObject(j['parent']), 'link') ?? '',
-      child: attr(asObject(j['child']), 'link') ?? '',
-      lower: num(attr(limit, 'lower')),
-      upper: num(attr(limit, 'upper')),
-    });
-  }
-  return out;
-}
+import { commandedRos2ControlJoints, readUrdfInfo, type UrdfJoint } from '../urdf/index.js';
 
 const MOVABLE = new Set(['revolute', 'continuous', 'prismatic']);
 
@@ -99,18 +38,17 @@ export function urdfDescriptionFromText(
   baseKind: BaseKind,
 ): RobotDescription {
   const info = readUrdfInfo(text, file);
-  const tree = readJointTree(text);
-  const byParent = new Map<string, UrdfJointNode[]>();
-  for (const j of tree) {
+  const byParent = new Map<string, UrdfJoint[]>();
+  for (const j of info.joints) {
     const list = byParent.get(j.parent) ?? [];
     list.push(j);
     byParent.set(j.parent, list);
   }
-  const ordered: UrdfJointNode[] = [];
+  const ordered: UrdfJoint[] = [];
   const visited = new Set<string>();
   // Iterative DFS (children in document order) so a deep chain cannot overflow the stack.
   const walk = (link: string): void => {
-    const frames: Array<{ children: UrdfJointNode[]; next: number }> = [
+    const frames: Array<{ children: UrdfJoint[]; next: number }> = [
       { children: byParent.get(link) ?? [], next: 0 },
     ];
     visited.add(link);
@@ -149,16 +87,9 @@ export function urdfDescriptionFromText(
   }
 
   const actuators: ActuatorInfo[] = [];
-  for (const rc of info.ros2Control) {
-    const jtype = info.jointTypes.get(rc.joint);
-    if (jtype === undefined) {
-      throw new StriderError(
-        'MODEL_LOAD',
-        `<ros2_control> in "${file}" names joint "${rc.joint}", which the URDF does not define`,
-      );
-    }
+  for (const rc of commandedRos2ControlJoints(info, file)) {
     const joint = byName.get(rc.joint);
-    if (joint === undefined) continue; // fixed joints carry no command
+    if (joint === undefined) continue; // not a movable joint of the tree: carries no command
     let lo = Number.NEGATIVE_INFINITY;
     let hi = Number.POSITIVE_INFINITY;
     switch (rc.commandInterface) {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../../../src/config/index.js';
-import { readUrdfInfo } from '../../../../src/robot/mujoco/urdfToMjcf.js';
+import { readUrdfInfo } from '../../../../src/robot/urdf/index.js';
 import { urdfDescription, urdfDescriptionFromText } from '../../../../src/robot/ros2/index.js';
 import { isStriderError } from '../../../../src/util/StriderError.js';
 import { assertQuadrupedJointsAndActuators, QUADRUPED_JOINTS } from '../../../helpers/quadruped.js';

@@ -1,56 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { XMLParser } from 'fast-xml-parser';
-import {
-  augmentMjcf,
-  readUrdfInfo,
-  urdfForMujoco,
-  xmlRootElement,
-} from '../../../src/robot/mujoco/urdfToMjcf.js';
-import { frameSkipOf } from '../../../src/robot/mujoco/MujocoLink.js';
-import { isStriderError } from '../../../src/util/StriderError.js';
-
-const URDF = `<?xml version="1.0"?>
-<robot name="two_link">
-  <link name="base"/>
-  <link name="arm"/>
-  <link name="tool"/>
-  <joint name="shoulder" type="revolute">
-    <parent link="base"/><child link="arm"/>
-    <limit lower="-1" upper="1" effort="12.5" velocity="3"/>
-  </joint>
-  <joint name="wrist" type="continuous"><parent link="arm"/><child link="tool"/></joint>
-  <ros2_control name="sys" type="system">
-    <hardware><plugin>gz_ros2_control/GazeboSimSystem</plugin></hardware>
-    <joint name="shoulder">
-      <command_interface name="position"/>
-      <command_interface name="effort"/>
-      <param name="kp">80</param>
-    </joint>
-    <joint name="wrist"><state_interface name="position"/></joint>
-  </ros2_control>
-</robot>`;
+import { augmentMjcf, urdfForMujoco } from '../../../../src/robot/mujoco/urdfToMjcf.js';
+import { frameSkipOf } from '../../../../src/robot/mujoco/MujocoLink.js';
+import { isStriderError } from '../../../../src/util/StriderError.js';
+import { TWO_LINK_URDF as URDF } from '../../../helpers/twoLinkUrdf.js';
 
 describe('urdfToMjcf', () => {
-  it('reads name, root link, limits and ros2_control command interfaces', () => {
-    const info = readUrdfInfo(URDF, '/x/two_link.urdf');
-    assert.equal(info.robotName, 'two_link');
-    assert.equal(info.rootLink, 'base');
-    assert.deepEqual(info.limits.get('shoulder'), { effort: 12.5, velocity: 3 });
-    assert.deepEqual(info.limits.get('wrist'), { effort: null, velocity: null });
-    assert.equal(info.jointTypes.get('wrist'), 'continuous');
-    // wrist has only a state interface: not actuated; shoulder takes its first command interface
-    assert.deepEqual(info.ros2Control, [
-      { joint: 'shoulder', commandInterface: 'position', params: { kp: '80' } },
-    ]);
-  });
-
-  it('rejects a document that is not a URDF', () => {
-    assert.throws(
-      () => readUrdfInfo('<mujoco/>', '/x/m.urdf'),
-      (err: unknown) => isStriderError(err, 'MODEL_LOAD') && err.message.includes('/x/m.urdf'),
-    );
-  });
-
   it('asks MuJoCo to keep the root link as a body', () => {
     const out = urdfForMujoco(URDF);
     assert.match(
@@ -119,14 +74,6 @@ describe('urdfToMjcf', () => {
       (err: unknown) =>
         isStriderError(err, 'MODEL_LOAD') && /"base".*\/x\/r\.urdf/.test(err.message),
     );
-  });
-
-  it('tells MJCF from URDF by the root element', () => {
-    assert.deepEqual(xmlRootElement('<?xml version="1.0"?><mujoco model="m"/>'), {
-      name: 'mujoco',
-      attrs: { model: 'm' },
-    });
-    assert.equal(xmlRootElement(URDF).name, 'robot');
   });
 
   it('computes frame skip and rejects periods that are not timestep multiples', () => {

@@ -1,0 +1,3 @@
+export { commandedRos2ControlJoints, readUrdfInfo } from './readUrdfInfo.js';
+export type { Ros2ControlJoint, UrdfInfo, UrdfJoint, UrdfJointLimits } from './readUrdfInfo.js';
+export { xmlRootElement } from './xml.js';

@@ -6,7 +6,6 @@ import {
   LockstepScheduler,
   PolicySwitch,
   RandomPolicy,
-  SafetyGate,
   type EpisodeRecord,
   type TickScheduler,
   type Transition,
@@ -14,7 +13,7 @@ import {
 import { CmdVelReward, createReward } from '../planning/rewards.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
-import { StateWatchdog } from '../control/safety/StateWatchdog.js';
+import { SafetyGate, StateWatchdog } from '../safety/index.js';
 import { MujocoLink } from '../robot/mujoco/index.js';
 import { RealtimeSimDriver } from '../robot/RealtimeSimDriver.js';
 import { flattenParameters, Ros2Link, type RclnodejsApi } from '../robot/ros2/index.js';

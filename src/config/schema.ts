@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { safetySchema } from '../control/safety/safetyConfig.js';
+import { safetySchema } from '../safety/safetyConfig.js';
 import { ros2Schema } from '../robot/ros2/ros2Config.js';
 
 /**

@@ -2,7 +2,12 @@ import type { StateAssembler } from '../state/StateAssembler.js';
 import type { LatencyHistogram } from '../telemetry/LatencyHistogram.js';
 import { nodeTimers, type Clock, type Timers } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { isPolicyCommand, type SafetyGate } from './SafetyGate.js';
+import {
+  isPolicyCommand,
+  type GateVerdict,
+  type PolicyFault,
+  type SafetyGate,
+} from '../safety/index.js';
 import type { ActionPolicy, TickInfo, TickStatus, Transition, TransitionSink } from './types.js';
 
 export interface ControlLoopOptions {
@@ -94,29 +99,38 @@ export class ControlLoop {
     this.#completePending();
 
     let status: TickStatus = 'ok';
-    // Without an action from the policy, NaN: the gate turns it into the safe command.
-    let fault: { msg: string; err: unknown } | null = null;
+    // Without an action from the policy, the gate gets the fault and sends the safe command.
+    let fault: { reason: PolicyFault; msg: string; err: unknown } | null = null;
     if (this.#stalled !== null) {
       // an earlier call has not returned (the planner is not re-entrant)
-      fault = { msg: 'policy still busy with an earlier tick; safe command sent', err: null };
+      fault = {
+        reason: 'policy_busy',
+        msg: 'policy still busy with an earlier tick; safe command sent',
+        err: null,
+      };
     } else {
       try {
         const acting = o.policy.act(state, t0 + o.budgetMs, this.#action);
         if (o.stallTimeoutMs === undefined || !(acting instanceof Promise)) await acting;
         else if (!(await this.#returnsWithin(acting, o.stallTimeoutMs))) {
           // whatever it writes later is not used
-          fault = { msg: `policy did not return within ${o.stallTimeoutMs} ms; safe command sent`, err: null };
+          fault = {
+            reason: 'policy_stalled',
+            msg: `policy did not return within ${o.stallTimeoutMs} ms; safe command sent`,
+            err: null,
+          };
         }
       } catch (err) {
-        fault = { msg: 'policy failed; safe command sent', err };
+        fault = { reason: 'policy_failed', msg: 'policy failed; safe command sent', err };
       }
     }
-    if (fault !== null) {
+    let verdict: GateVerdict;
+    if (fault === null) verdict = o.gate.send(state, this.#action, this.#executed);
+    else {
       this.#logFault(t0, fault.msg, fault.err, info.index);
-      this.#action.fill(Number.NaN);
       status = 'fault';
+      verdict = o.gate.sendFault(state, fault.reason, this.#executed);
     }
-    const verdict = o.gate.send(state, this.#action, this.#executed);
     if (verdict === 'disarmed') {
       // Not armed yet (or no model): the safe command went out on a valid state. It is a true
       // sample of the robot's dynamics, so it is recorded (the data a first model learns from).
@@ -126,7 +140,8 @@ export class ControlLoop {
       this.#prevAction.set(this.#executed);
       this.#pending = true;
     } else if (!isPolicyCommand(verdict)) {
-      if (status === 'ok') this.#logFault(t0, `safety gate: ${verdict}; safe command sent`, null, info.index);
+      if (status === 'ok')
+        this.#logFault(t0, `safety gate: ${verdict}; safe command sent`, null, info.index);
       status = 'fault';
       this.stats.fallbacks++;
       this.#pending = false;

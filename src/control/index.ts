@@ -6,8 +6,6 @@ export { LockstepScheduler } from './LockstepScheduler.js';
 export type { LockstepSchedulerOptions } from './LockstepScheduler.js';
 export { EpisodeRunner } from './EpisodeRunner.js';
 export type { EpisodeRecord, EpisodeRunnerOptions } from './EpisodeRunner.js';
-export { SafetyGate } from './SafetyGate.js';
-export type { GateVerdict } from './SafetyGate.js';
 export { RandomPolicy } from './RandomPolicy.js';
 export { PolicySwitch } from './PolicySwitch.js';
 export type {

@@ -8,9 +8,9 @@ import {
   SafetyGate,
   type GateVerdict,
   type SafetyGateOptions,
-} from '../../../src/control/SafetyGate.js';
-import { safetySchema, type SafetyConfig } from '../../../src/control/safety/safetyConfig.js';
-import { StateWatchdog } from '../../../src/control/safety/StateWatchdog.js';
+} from '../../../src/safety/index.js';
+import { safetySchema, type SafetyConfig } from '../../../src/safety/safetyConfig.js';
+import { StateWatchdog } from '../../../src/safety/StateWatchdog.js';
 import type { ActionPolicy } from '../../../src/control/types.js';
 import type { Float64MultiArray, Imu, JointState, Odometry } from '../../../src/msgs/types.js';
 import { MujocoLink } from '../../../src/robot/mujoco/index.js';

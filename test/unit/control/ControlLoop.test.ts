@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { ControlLoop } from '../../../src/control/ControlLoop.js';
-import { SafetyGate, type SafetyGateOptions } from '../../../src/control/SafetyGate.js';
-import { defaultSafetyConfig } from '../../../src/control/safety/safetyConfig.js';
+import { SafetyGate } from '../../../src/safety/SafetyGate.js';
+import type { SafetyGateOptions } from '../../../src/safety/types.js';
+import { defaultSafetyConfig } from '../../../src/safety/safetyConfig.js';
 import type { ActionPolicy, TickInfo, Transition } from '../../../src/control/types.js';
 import { StateAssembler } from '../../../src/state/StateAssembler.js';
 import { LatencyHistogram } from '../../../src/telemetry/LatencyHistogram.js';
@@ -18,15 +19,26 @@ interface Harness {
   gate: SafetyGate;
 }
 
-function harness(policy: ActionPolicy, budgetMs = 10, gateOptions: SafetyGateOptions = {}): Harness {
+function harness(
+  policy: ActionPolicy,
+  budgetMs = 10,
+  gateOptions: Partial<SafetyGateOptions> = {},
+): Harness {
   const robot = twoJointRobot();
   const link = new RecordingLink(robot);
   const assembler = new StateAssembler(robot, { base: [] });
   const clock = { now: 0 };
-  const gate = new SafetyGate(link, robot.actuators, ['hip_motor', 'knee_servo'], assembler.layout, {
-    clock: { nowMs: () => clock.now },
-    ...gateOptions,
-  });
+  const gate = new SafetyGate(
+    link,
+    robot.actuators,
+    ['hip_motor', 'knee_servo'],
+    assembler.layout,
+    {
+      config: { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } },
+      clock: { nowMs: () => clock.now },
+      ...gateOptions,
+    },
+  );
   const transitions: Harness['transitions'] = [];
   const latency = new LatencyHistogram();
   const loop = new ControlLoop({
@@ -39,12 +51,21 @@ function harness(policy: ActionPolicy, budgetMs = 10, gateOptions: SafetyGateOpt
     latency,
     logger: silentLogger(),
     onTransition: (t: Transition) =>
-      transitions.push({ state: Array.from(t.state), action: Array.from(t.action), next: Array.from(t.nextState) }),
+      transitions.push({
+        state: Array.from(t.state),
+        action: Array.from(t.action),
+        next: Array.from(t.nextState),
+      }),
   });
   return { loop, link, assembler, transitions, clock, latency, gate };
 }
 
-const info = (index: number): TickInfo => ({ index, scheduledMs: 0, startedMs: 0, measuredPeriodMs: 50 });
+const info = (index: number): TickInfo => ({
+  index,
+  scheduledMs: 0,
+  startedMs: 0,
+  measuredPeriodMs: 50,
+});
 
 /** A policy that outputs [k, -k/4] on its k-th call (k from 1). */
 function countingPolicy(): ActionPolicy & { calls: number; deadlines: number[] } {
@@ -90,7 +111,15 @@ describe('control/ControlLoop', () => {
     const robot = twoJointRobot();
     const link = new RecordingLink(robot);
     const assembler = new StateAssembler(robot, { base: [] });
-    const gate = new SafetyGate(link, robot.actuators, ['hip_motor', 'knee_servo'], assembler.layout);
+    const gate = new SafetyGate(
+      link,
+      robot.actuators,
+      ['hip_motor', 'knee_servo'],
+      assembler.layout,
+      {
+        config: { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } },
+      },
+    );
     const timer: { fire: (() => void) | null } = { fire: null };
     const policy = heldPolicy();
     const loop = new ControlLoop({
@@ -120,7 +149,11 @@ describe('control/ControlLoop', () => {
     assert.ok(timer.fire !== null, 'the stall timer runs');
     timer.fire(); // the control period passes, the policy has not returned
     assert.equal(await first, 'fault');
-    assert.deepEqual(link.sent.at(-1), [0, -1.25], 'the safe command: zero effort, hold the measured position');
+    assert.deepEqual(
+      link.sent.at(-1),
+      [0, -1.25],
+      'the safe command: zero effort, hold the measured position',
+    );
     assert.equal(await loop.tick(info(1)), 'fault', 'still busy: not called again');
     assert.equal(policy.calls, 1);
     assert.deepEqual(link.sent.at(-1), [0, -1.25]);
@@ -147,11 +180,21 @@ describe('control/ControlLoop', () => {
     assert.equal(h.transitions.length, 3);
     for (let k = 0; k < 3; k++) {
       const t = h.transitions[k]!;
-      assert.deepEqual(t.state.map((x) => Math.round(x * 100) / 100), [k / 10, -k / 10, k, 0]);
-      assert.deepEqual(t.next.map((x) => Math.round(x * 100) / 100), [(k + 1) / 10, -(k + 1) / 10, k + 1, 0]);
+      assert.deepEqual(
+        t.state.map((x) => Math.round(x * 100) / 100),
+        [k / 10, -k / 10, k, 0],
+      );
+      assert.deepEqual(
+        t.next.map((x) => Math.round(x * 100) / 100),
+        [(k + 1) / 10, -(k + 1) / 10, k + 1, 0],
+      );
       assert.deepEqual(t.action, [k + 1, -(k + 1) / 4]);
     }
-    assert.deepEqual(h.link.sent, [[1, -0.25], [2, -0.5], [3, -0.75]]);
+    assert.deepEqual(h.link.sent, [
+      [1, -0.25],
+      [2, -0.5],
+      [3, -0.75],
+    ]);
   });
 
   it('records the safe command of a disarmed tick (valid state, no model yet) as the executed action', async () => {
@@ -220,7 +263,10 @@ describe('control/ControlLoop', () => {
     mode = 'ok';
     assert.equal(await h.loop.tick(info(2)), 'ok');
     h.loop.endEpisode();
-    assert.deepEqual(h.link.sent.slice(0, 2), [[0, -0.75], [0, -0.75]]); // zero effort, hold knee
+    assert.deepEqual(h.link.sent.slice(0, 2), [
+      [0, -0.75],
+      [0, -0.75],
+    ]); // zero effort, hold knee
     assert.equal(h.loop.stats.fallbacks, 2);
     assert.equal(h.transitions.length, 1);
     for (const cmd of h.link.sent) for (const x of cmd) assert.ok(Number.isFinite(x));

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sinon from 'sinon';
-import { SafetyGate } from '../../../../src/control/SafetyGate.js';
-import { defaultSafetyConfig } from '../../../../src/control/safety/safetyConfig.js';
-import { StateWatchdog } from '../../../../src/control/safety/StateWatchdog.js';
+import { SafetyGate } from '../../../../src/safety/SafetyGate.js';
+import { defaultSafetyConfig } from '../../../../src/safety/safetyConfig.js';
+import { StateWatchdog } from '../../../../src/safety/StateWatchdog.js';
 import type { JointState } from '../../../../src/msgs/types.js';
 import {
   flattenParameters,
@@ -364,7 +364,9 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     const desc = await s.link.configure();
     assert.ok(s.rcl.removeSignalHandlers.calledBefore(s.rcl.init), 'before the context exists');
     const assembler = new StateAssembler(desc, { base: [] });
-    const gate = new SafetyGate(s.link, desc.actuators, desc.actuators.map((a) => a.name), assembler.layout);
+    const gate = new SafetyGate(s.link, desc.actuators, desc.actuators.map((a) => a.name), assembler.layout, {
+      config: { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } },
+    });
     await s.link.activate(assembler);
     const node = s.rcl.node();
     node.deliver('/joint_states', jointState(JOINTS, 1, -0.5));

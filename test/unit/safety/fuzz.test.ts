@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { SafetyGate, isPolicyCommand } from '../../../../src/control/SafetyGate.js';
-import { safetySchema } from '../../../../src/control/safety/safetyConfig.js';
-import { StateWatchdog } from '../../../../src/control/safety/StateWatchdog.js';
-import type { Float64MultiArray } from '../../../../src/msgs/types.js';
-import type { RobotDescription, RobotLink } from '../../../../src/robot/types.js';
-import { urdfDescription } from '../../../../src/robot/ros2/urdfDescription.js';
-import { StateAssembler } from '../../../../src/state/StateAssembler.js';
-import { Rng } from '../../../../src/util/rng.js';
+import { SafetyGate } from '../../../src/safety/SafetyGate.js';
+import { isPolicyCommand } from '../../../src/safety/types.js';
+import { safetySchema } from '../../../src/safety/safetyConfig.js';
+import { StateWatchdog } from '../../../src/safety/StateWatchdog.js';
+import type { Float64MultiArray } from '../../../src/msgs/types.js';
+import type { RobotDescription, RobotLink } from '../../../src/robot/types.js';
+import { urdfDescription } from '../../../src/robot/ros2/urdfDescription.js';
+import { StateAssembler } from '../../../src/state/StateAssembler.js';
+import { Rng } from '../../../src/util/rng.js';
 
 const MESSAGES = 120_000;
 
@@ -55,7 +56,7 @@ const EXTREMES = [
   Number.MAX_SAFE_INTEGER,
 ];
 
-describe('control/safety fuzz: malformed and extreme state messages through watchdog, assembler and gate', function () {
+describe('safety fuzz: malformed and extreme state messages through watchdog, assembler and gate', function () {
   this.timeout(60000);
 
   it(`${MESSAGES} messages: no crash, 0 non-finite and 0 out-of-limit commands`, () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The `safety:` config section: the rules of the safety gate (src/control/SafetyGate.ts), the same
+ * The `safety:` config section: the rules of the safety gate (src/safety/SafetyGate.ts), the same
  * for every robot link. Every rule can be tuned; the ones that can be switched off say so. The
  * gate never reads YAML itself: the composition root passes this parsed, frozen slice.
  */

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { SafetyGate, type GateVerdict } from '../../../../src/control/SafetyGate.js';
+import { SafetyGate } from '../../../src/safety/SafetyGate.js';
+import type { GateVerdict } from '../../../src/safety/types.js';
 import {
   defaultSafetyConfig,
   safetySchema,
   type SafetyConfig,
-} from '../../../../src/control/safety/safetyConfig.js';
-import { StateWatchdog } from '../../../../src/control/safety/StateWatchdog.js';
-import { StateAssembler } from '../../../../src/state/StateAssembler.js';
-import { jointState, odometry, RecordingLink, twoJointRobot } from '../../../helpers/fixtures.js';
-import { isStriderError } from '../../../../src/util/StriderError.js';
+} from '../../../src/safety/safetyConfig.js';
+import { StateWatchdog } from '../../../src/safety/StateWatchdog.js';
+import { StateAssembler } from '../../../src/state/StateAssembler.js';
+import { jointState, odometry, RecordingLink, twoJointRobot } from '../../helpers/fixtures.js';
+import { isStriderError } from '../../../src/util/StriderError.js';
 
 const PERIOD_MS = 20;
 
@@ -85,7 +86,7 @@ function setup(
   return { link, gate, assembler, watchdog, clock, deliver, tick, last, exec };
 }
 
-describe('control/SafetyGate rules', () => {
+describe('safety/SafetyGate rules', () => {
   it('no motion before a valid state: nothing but safe commands, and nothing at all to a position actuator never measured', () => {
     const h = setup(cfg({ soft_start: { duration_s: 0 } }));
     assert.equal(h.tick([3, -1.1]), 'waiting');
@@ -269,10 +270,17 @@ describe('control/SafetyGate rules', () => {
     assertClose(h.last(), [0, -1.99], 'hold where it is, not a 0.29 rad step to the margin');
     h.deliver(0, -1.99);
     h.tick([0, -1]);
-    assertClose(h.last(), [0, 0.8 * -1.99 + 0.2 * -1], 'then the blend towards the policy (s = 0.2)');
+    assertClose(
+      h.last(),
+      [0, 0.8 * -1.99 + 0.2 * -1],
+      'then the blend towards the policy (s = 0.2)',
+    );
     h.deliver(0, -1.99);
     h.tick([0, -2]);
-    assert.ok(h.last()[1]! >= -1.99 - 1e-6, 'never further past the margin than the joint already is');
+    assert.ok(
+      h.last()[1]! >= -1.99 - 1e-6,
+      'never further past the margin than the joint already is',
+    );
   });
 
   it('position steps are limited by the velocity limit and commands by the rate limit', () => {
@@ -446,7 +454,9 @@ describe('control/SafetyGate rules', () => {
   });
 
   it('a simulated episode reset clears a stale latch but never a stop, even one latched behind another fault', () => {
-    const h = setup(cfg({ soft_start: { duration_s: 0 }, state_timeout_ms: 30 }), { simulated: true });
+    const h = setup(cfg({ soft_start: { duration_s: 0 }, state_timeout_ms: 30 }), {
+      simulated: true,
+    });
     h.deliver(0, -1, 0, undefined, 3);
     h.tick([1, -1]);
     h.tick([1, -1]);
@@ -462,7 +472,9 @@ describe('control/SafetyGate rules', () => {
   });
 
   it('on a robot the rate limit goes on across an episode start (no jump from the held command)', () => {
-    const h = setup(cfg({ soft_start: { duration_s: 0 }, rate_limit: { enabled: true, range_per_s: 1 } }));
+    const h = setup(
+      cfg({ soft_start: { duration_s: 0 }, rate_limit: { enabled: true, range_per_s: 1 } }),
+    );
     h.deliver(0, -1.2);
     for (let i = 0; i < 30; i++) {
       h.deliver(0, -1.2);
@@ -503,15 +515,18 @@ describe('control/SafetyGate rules', () => {
           joints: robot.joints,
         }),
       (e: unknown) =>
-        isStriderError(e, 'CONFIG_INVALID') && /"knee_servo".*joint "knee".*state\.joints/.test(e.message),
+        isStriderError(e, 'CONFIG_INVALID') &&
+        /"knee_servo".*joint "knee".*state\.joints/.test(e.message),
     );
   });
 
-  it('keeps the foundation behaviour without a config', () => {
+  it('with the default rules: clamps, one final safe command at deactivate and nothing after; an unlimited servo gets only finite values', () => {
     const robot = twoJointRobot();
     const link = new RecordingLink(robot);
     const layout = new StateAssembler(robot, { base: [] }).layout;
-    const gate = new SafetyGate(link, robot.actuators, ['hip_motor', 'knee_servo'], layout);
+    const gate = new SafetyGate(link, robot.actuators, ['hip_motor', 'knee_servo'], layout, {
+      config: { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } },
+    });
     const exec = new Float32Array(2);
     assert.equal(gate.send(Float32Array.of(0, -1, 0, 0), Float32Array.of(9, 3), exec), 'clamped');
     assert.deepEqual(link.sent[0], [5, 0]);
@@ -519,18 +534,29 @@ describe('control/SafetyGate rules', () => {
     assert.deepEqual(link.sent[1], [0, -1]);
     assert.equal(gate.send(Float32Array.of(0, -1, 0, 0), Float32Array.of(1, 1), exec), 'inactive');
     assert.equal(link.sent.length, 2, 'nothing after deactivate');
-    // a position servo without finite command limits, never measured: a finite safe value
+    // a position servo without finite command limits, never measured: nothing (the removed
+    // config-less gate sent a finite guess); once measured, a finite safe value
     const open = twoJointRobot();
     const servo = { ...open.actuators[1]!, commandLimits: [-Infinity, Infinity] as const };
     const bare = new RecordingLink(open);
-    const g = new SafetyGate(bare, [open.actuators[0]!, servo], ['hip_motor', 'knee_servo'], layout);
+    const g = new SafetyGate(
+      bare,
+      [open.actuators[0]!, servo],
+      ['hip_motor', 'knee_servo'],
+      layout,
+      {
+        config: defaultSafetyConfig(),
+      },
+    );
     g.send(Float32Array.of(0, Number.NaN, 0, 0), Float32Array.of(1, 1), exec);
+    assert.equal(bare.sent.length, 0, 'never measured: no position target is sent');
+    g.send(Float32Array.of(0, -1, 0, 0), Float32Array.of(Number.NaN, 1), exec);
     assert.ok(bare.sent[0]!.every(Number.isFinite), `sent ${bare.sent[0]!.join(', ')}`);
     assert.equal(defaultSafetyConfig().state_timeout_ms, 60);
   });
 });
 
-describe('control/safety/safetyConfig', () => {
+describe('safety/safetyConfig', () => {
   it('defaults every rule and rejects unknown keys and out-of-range values with the key path', () => {
     const c = cfg();
     assert.equal(c.tilt.enabled, true);

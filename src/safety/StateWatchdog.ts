@@ -1,6 +1,6 @@
-import type { Header, Imu, JointState, Odometry } from '../../msgs/types.js';
-import type { StateHandlers } from '../../robot/types.js';
-import type { Clock } from '../../util/clock.js';
+import type { Header, Imu, JointState, Odometry } from '../msgs/types.js';
+import type { StateHandlers } from '../robot/types.js';
+import type { Clock } from '../util/clock.js';
 
 /**
  * The clock header stamps are on: ROS time (simulated under use_sim_time, else the robot's wall
@@ -204,7 +204,8 @@ export class StateWatchdog implements StateHandlers {
       if (Number.isFinite(clockSec)) {
         // The stamp clock ran backwards (Gazebo's world reset under use_sim_time): the stamps
         // before it say nothing about order any more.
-        if (clockSec < this.#stampClockSec - timeoutSec) this.#stampSec.fill(Number.NEGATIVE_INFINITY);
+        if (clockSec < this.#stampClockSec - timeoutSec)
+          this.#stampSec.fill(Number.NEGATIVE_INFINITY);
         this.#stampClockSec = clockSec;
       }
       const fromTheFuture = stamp > clockSec + timeoutSec; // false while the clock is unknown

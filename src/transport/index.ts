@@ -25,16 +25,19 @@ export {
   transitionBatchBytes,
 } from './TransitionBatchCodec.js';
 export {
-  MANIFEST_FILE,
   MANIFEST_FORMAT,
   MANIFEST_VERSION,
-  WEIGHTS_FILE,
   buildModelArtifact,
   decodeModelArtifact,
+  decodeModelArtifactParts,
   encodeModelArtifact,
+} from './ModelArtifactCodec.js';
+export {
+  MANIFEST_FILE,
+  WEIGHTS_FILE,
   readModelArtifactDir,
   writeModelArtifactDir,
-} from './ModelArtifactCodec.js';
+} from './ModelArtifactDir.js';
 export type {
   DecodedModelArtifact,
   EncodeModelOptions,
@@ -66,3 +69,8 @@ export { TransitionInbox } from './TransitionInbox.js';
 export type { InboxCounters, TransitionInboxOptions } from './TransitionInbox.js';
 export { ModelChannel } from './ModelChannel.js';
 export type { ModelChannelCounters, ModelChannelOptions, ModelEvent } from './ModelChannel.js';
+export {
+  PASSWORD_ENV,
+  brokerAuthFromConfig,
+  transportOptionsFromConfig,
+} from './transportFromConfig.js';

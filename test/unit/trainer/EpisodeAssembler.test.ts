@@ -3,7 +3,7 @@ import {
   EpisodeAssembler,
   type Episode,
   type EpisodeEnding,
-} from '../../../src/learning/EpisodeAssembler.js';
+} from '../../../src/trainer/EpisodeAssembler.js';
 import { A, S, cut, linearEpisode } from './transitionFixtures.js';
 
 function collect(): { asm: EpisodeAssembler; got: { e: Episode; ending: EpisodeEnding }[] } {

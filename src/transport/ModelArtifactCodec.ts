@@ -16,8 +16,8 @@ import type { DecodeFailureCode } from './binary.js';
 import type { DecodeResult } from './types.js';
 
 /** Manifest format tag and version (independent of the MQTT header version). */
-export const MANIFEST_FORMAT = 'strider-model';
-export const MANIFEST_VERSION = 1;
+const MANIFEST_FORMAT = 'strider-model';
+const MANIFEST_VERSION = 1;
 
 /** Numeric fields of {@link ModelMetrics}; non-finite values are stored as JSON null. */
 const METRIC_NUMBERS = [

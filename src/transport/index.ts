@@ -1,13 +1,7 @@
 /** Transport domain: MQTT topics, versioned payloads, client, embedded broker, outbox/inbox, models. */
-export {
-  CHANNELS,
-  DEFAULT_TOPIC_PREFIX,
-  Topics,
-  topicMatches,
-  topicNameProblem,
-} from './topics.js';
+export { Topics, topicMatches, topicNameProblem } from './topics.js';
 export type { Channel, ParsedTopic } from './topics.js';
-export { FORMAT_VERSION, HEADER_BYTES, KIND_CODES, MAGIC } from './binary.js';
+export { FORMAT_VERSION, HEADER_BYTES } from './binary.js';
 export type { DecodeFailureCode } from './binary.js';
 export { hasExpertLabel } from './types.js';
 export type {
@@ -21,12 +15,8 @@ export {
   SOURCE_CODES,
   decodeTransitionBatch,
   encodeTransitionBatch,
-  recordBytes,
-  transitionBatchBytes,
 } from './TransitionBatchCodec.js';
 export {
-  MANIFEST_FORMAT,
-  MANIFEST_VERSION,
   buildModelArtifact,
   decodeModelArtifact,
   decodeModelArtifactParts,

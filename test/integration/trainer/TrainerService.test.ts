@@ -75,7 +75,7 @@ function send(outbox: TransitionOutbox, b: TransitionBatch, from = 0, to = b.cou
   }
 }
 
-describe('learning/TrainerService end to end over the embedded broker', function () {
+describe('trainer/TrainerService end to end over the embedded broker', function () {
   this.timeout(60_000);
   let tmp: ReturnType<typeof tempDir>;
   let broker: EmbeddedBroker;

@@ -16,7 +16,7 @@ function traj(id: number, T: number) {
   return { states, actions };
 }
 
-describe('learning/Dataset', () => {
+describe('trainer/Dataset', () => {
   it('cuts episodes into segments whose states and actions line up (views, not copies)', () => {
     const d = new Dataset({ stateDim: S, actionDim: A, segmentSteps: 4, seed: 1 });
     const t = traj(7, 10);

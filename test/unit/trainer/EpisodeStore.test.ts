@@ -40,7 +40,7 @@ function model(version: number): ModelVersion {
   };
 }
 
-describe('learning/EpisodeStore', () => {
+describe('trainer/EpisodeStore', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => {
     tmp = tempDir();

@@ -1,9 +1,9 @@
-import { RemoteTraining } from '../cli/RemoteTraining.js';
+import { RemoteTraining } from '../learning/RemoteTraining.js';
 import { RunSession } from '../cli/RunSession.js';
 import type { StriderConfig } from '../config/schema.js';
 import { initWeights, makeArchitecture } from '../dynamics/architecture.js';
 import { identityNormalisers } from '../dynamics/Normaliser.js';
-import type { ModelVersion } from '../learning/types.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { Logger } from '../util/logger.js';
 
 export interface TickFigures {

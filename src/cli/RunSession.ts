@@ -23,7 +23,7 @@ import { LatencyHistogram } from '../telemetry/index.js';
 import { monotonicClock, nodeTimers, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
-import type { ModelVersion } from '../learning/types.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { mpcPolicyFactory } from './createMpcPolicy.js';
 

@@ -1,6 +1,6 @@
 import type { PlannerConfig, StriderConfig } from '../config/schema.js';
 import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
-import type { ModelVersion } from '../learning/types.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import { MpcPlanner } from '../planning/MpcPlanner.js';
 import { MpcPolicy, type MpcPolicyStats } from '../planning/MpcPolicy.js';
 import type { BatchReward, PlannerOptions } from '../planning/types.js';

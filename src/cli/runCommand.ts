@@ -8,19 +8,20 @@ import {
   HotSwap,
   InProcessModelSource,
   LearningLoop,
-  ModelTrainer,
+  RemoteTraining,
   type LearningSummary,
   type ModelSource,
+  type RemoteTrainingReport,
   type SwapDecision,
 } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { Progress, runLogStreams, writeReport, type RunReport } from '../telemetry/index.js';
+import { ModelTrainer } from '../trainer/index.js';
 import { writeRunPlots } from '../telemetry/runPlots.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { plannerShape } from './createMpcPolicy.js';
-import { RemoteTraining, type RemoteTrainingReport } from './RemoteTraining.js';
 import { RunSession } from './RunSession.js';
 import type { RclnodejsApi } from '../robot/ros2/rclnodejsApi.js';
 

@@ -2,13 +2,13 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { getPriority, hostname, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { TrainerService, type PublishedModel } from '../learning/index.js';
+import { TrainerService, type PublishedModel } from '../trainer/index.js';
 import { Topics, Transport, encodeStatus, type TransportOptions } from '../transport/index.js';
+import { brokerAuthFromConfig, PASSWORD_ENV } from '../transport/transportFromConfig.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError, isStriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { createRunLogger, DEFAULT_CONFIG, prepareOutDir, timestamp } from './runCommand.js';
-import { brokerAuthFromConfig, PASSWORD_ENV } from './transportFromConfig.js';
 
 /** Environment variables `strider train` reads (documented in `strider train --help`). */
 export const TRAIN_ENV = {
@@ -63,7 +63,7 @@ export function lowerProcessPriority(
   try {
     before = getPriority(0);
   } catch (err) {
-    logger.warn({ err: String(err) }, 'cannot read the process priority');
+    logger.warn({ err }, 'cannot read the process priority');
     return { before, after: null };
   }
   if (increment === 0) return { before, after: before };
@@ -82,7 +82,7 @@ export function lowerProcessPriority(
       lowered++;
     } catch (err) {
       failed++;
-      logger.debug({ tid, err: String(err) }, 'setPriority failed for a thread');
+      logger.debug({ tid, err }, 'setPriority failed for a thread');
     }
   }
   const after = getPriority(0);
@@ -171,7 +171,11 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
     startedAt,
   );
   const reportPath = resolve(args.report ?? join(outDir, 'report.json'));
-  const logger = createRunLogger(config, outDir, { name: 'strider-train', file: 'trainer.log', stderr: 'all' });
+  const logger = createRunLogger(config, outDir, {
+    name: 'strider-train',
+    file: 'trainer.log',
+    stderr: 'all',
+  });
   const nice = lowerProcessPriority(config.trainer.nice, logger);
 
   const statusTopic = topics.topic(statusId, 'status');

@@ -77,16 +77,9 @@ export class TfjsTrainingBackend implements TrainingBackend {
   }
 
   getWeights(): Float32Array[] {
-    return this.#vars.map((members) => {
-      const parts = members.map((v) => v.dataSync() as Float32Array);
-      const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-      let offset = 0;
-      for (const p of parts) {
-        out.set(p, offset);
-        offset += p.length;
-      }
-      return out;
-    });
+    return this.#vars.map((members) =>
+      concatMembers(members.map((v) => v.dataSync() as Float32Array)),
+    );
   }
 
   setWeights(weights: readonly Float32Array[]): void {
@@ -203,17 +196,7 @@ export class TfjsTrainingBackend implements TrainingBackend {
         members.map((v) => (grads[v.name] as tf.Tensor).dataSync() as Float32Array),
       );
     });
-    return Promise.resolve(
-      byName.map((parts) => {
-        const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-        let offset = 0;
-        for (const p of parts) {
-          out.set(p, offset);
-          offset += p.length;
-        }
-        return out;
-      }),
-    );
+    return Promise.resolve(byName.map(concatMembers));
   }
 
   predict(
@@ -251,4 +234,15 @@ export class TfjsTrainingBackend implements TrainingBackend {
     for (const v of this.#varList) v.dispose();
     return Promise.resolve();
   }
+}
+
+/** One parameter's per-member slices joined in member order: the stacked E x ... layout. */
+function concatMembers(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }

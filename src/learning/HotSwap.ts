@@ -1,10 +1,10 @@
 import type { HotswapConfig } from '../config/schema.js';
 import type { PolicySwitch } from '../control/PolicySwitch.js';
 import type { EnsembleSnapshot } from '../dynamics/EnsembleSnapshot.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
 import type { MpcPolicy } from '../planning/MpcPolicy.js';
 import type { Logger } from '../util/logger.js';
-import type { ModelVersion } from './types.js';
 
 /** What happened to a candidate model version. */
 export interface SwapDecision {
@@ -53,9 +53,12 @@ export class HotSwap {
   /** Check `model`; when it passes, stage it. Resolves with the decision. Never throws. */
   async consider(model: ModelVersion): Promise<SwapDecision> {
     const o = this.#o;
-    const reject = (reason: string): SwapDecision => this.#decide(model.version, 'rejected', reason);
+    const reject = (reason: string): SwapDecision =>
+      this.#decide(model.version, 'rejected', reason);
     if (this.#serving !== null && model.version <= this.#serving.version) {
-      return reject(`version ${model.version} is not newer than serving version ${this.#serving.version}`);
+      return reject(
+        `version ${model.version} is not newer than serving version ${this.#serving.version}`,
+      );
     }
     const reference = this.#referenceHStep(model);
     const candidate = model.metrics.h_step_error;
@@ -72,16 +75,22 @@ export class HotSwap {
     try {
       disagreement = await this.#disagreement(model.snapshot);
     } catch (err) {
-      return reject(`the ensemble could not be evaluated: ${err instanceof Error ? err.message : String(err)}`);
+      return reject(
+        `the ensemble could not be evaluated: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     if (disagreement > o.config.max_disagreement) {
-      return reject(`ensemble disagreement ${disagreement.toFixed(3)} on recent states exceeds ${o.config.max_disagreement}`);
+      return reject(
+        `ensemble disagreement ${disagreement.toFixed(3)} on recent states exceeds ${o.config.max_disagreement}`,
+      );
     }
     let policy: MpcPolicy;
     try {
       policy = await o.makeMpcPolicy(model);
     } catch (err) {
-      return reject(`the planner could not be built on it: ${err instanceof Error ? err.message : String(err)}`);
+      return reject(
+        `the planner could not be built on it: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     if (!(policy.iterationMsEstimate <= o.budgetMs)) {
       await policy.close();
@@ -101,8 +110,14 @@ export class HotSwap {
         this.#decide(model.version, 'rolled_back', reason);
       },
     });
-    const why = Number.isFinite(disagreement) ? `disagreement ${disagreement.toFixed(3)}` : 'no recent states yet';
-    return this.#decide(model.version, 'accepted', `${why}; planner iteration ${policy.iterationMsEstimate.toFixed(1)} ms`);
+    const why = Number.isFinite(disagreement)
+      ? `disagreement ${disagreement.toFixed(3)}`
+      : 'no recent states yet';
+    return this.#decide(
+      model.version,
+      'accepted',
+      `${why}; planner iteration ${policy.iterationMsEstimate.toFixed(1)} ms`,
+    );
   }
 
   /**
@@ -115,7 +130,8 @@ export class HotSwap {
     const serving = this.#serving;
     if (serving === null) return null;
     const same = model.metrics.h_step_error_previous;
-    if (serving.version === model.version - 1 && Number.isFinite(same)) return { error: same, on: 'on the same held-out starts' };
+    if (serving.version === model.version - 1 && Number.isFinite(same))
+      return { error: same, on: 'on the same held-out starts' };
     const own = serving.metrics.h_step_error;
     return Number.isFinite(own) ? { error: own, on: 'on its own hold-out' } : null;
   }
@@ -129,7 +145,10 @@ export class HotSwap {
   #decide(version: number, decision: SwapDecision['decision'], reason: string): SwapDecision {
     const d: SwapDecision = { version, decision, reason, atMs: this.#o.nowMs() };
     this.decisions.push(d);
-    const log = decision === 'accepted' ? this.#o.logger.info.bind(this.#o.logger) : this.#o.logger.warn.bind(this.#o.logger);
+    const log =
+      decision === 'accepted'
+        ? this.#o.logger.info.bind(this.#o.logger)
+        : this.#o.logger.warn.bind(this.#o.logger);
     log({ version, decision, reason }, `model v${version} ${decision.replace('_', ' ')}`);
     return d;
   }
@@ -152,7 +171,11 @@ export class HotSwap {
     if (recent === null || recent.count === 0) return Number.NaN;
     const { stateDim: S, actionDim: A, ensembleSize: E } = snapshot.architecture;
     const n = recent.count;
-    const ensemble = await OnnxEnsemble.create(snapshot, { maxBatchPerMember: n, intraOpNumThreads: 1, spin: false });
+    const ensemble = await OnnxEnsemble.create(snapshot, {
+      maxBatchPerMember: n,
+      intraOpNumThreads: 1,
+      spin: false,
+    });
     try {
       const states = new Float32Array(E * n * S);
       const actions = new Float32Array(E * n * A);

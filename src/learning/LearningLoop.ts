@@ -1,10 +1,10 @@
 import type { EpisodeRecord, EpisodeRunner } from '../control/EpisodeRunner.js';
 import type { PolicySwitch } from '../control/PolicySwitch.js';
 import type { ActionPolicy } from '../control/types.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { Logger } from '../util/logger.js';
 import type { HotSwap, SwapDecision } from './HotSwap.js';
 import type { ModelSource } from './ModelSource.js';
-import type { ModelVersion } from './types.js';
 
 export interface LearningLoopOptions {
   readonly runner: EpisodeRunner;
@@ -53,7 +53,10 @@ export class LearningLoop {
         const decision = await o.swap.consider(model);
         o.onModel?.(model, decision);
       }
-      o.logger.info({ iteration: it + 1, serving: o.swap.serving?.version ?? null }, 'episodes with the serving model');
+      o.logger.info(
+        { iteration: it + 1, serving: o.swap.serving?.version ?? null },
+        'episodes with the serving model',
+      );
       this.#done(await o.runner.runEpisodes(o.episodesPerIteration));
     }
     return { models };

@@ -1,6 +1,7 @@
 import type { EpisodeRecord } from '../control/EpisodeRunner.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
+import type { DataSource, Trainer } from '../trainer/types.js';
 import type { Logger } from '../util/logger.js';
-import type { DataSource, ModelVersion, Trainer } from './types.js';
 
 /**
  * Where the learning loop gets model versions from: a trainer in this process (it trains on the
@@ -23,7 +24,8 @@ export class InProcessModelSource implements ModelSource {
 
   episodesDone(records: readonly EpisodeRecord[], source: DataSource): void {
     for (const r of records) {
-      if (r.steps > 0) this.#trainer.addTrajectory({ states: r.states, actions: r.actions }, source);
+      if (r.steps > 0)
+        this.#trainer.addTrajectory({ states: r.states, actions: r.actions }, source);
     }
   }
 
@@ -73,7 +75,10 @@ export class RemoteModelSource implements ModelSource {
 
   async next(): Promise<ModelVersion | null> {
     if (this.#wait && !this.#hasNew() && !this.#closed) {
-      this.#logger.info({ after: this.#returned, timeoutMs: this.#timeoutMs }, 'waiting for the trainer\u2019s next model');
+      this.#logger.info(
+        { after: this.#returned, timeoutMs: this.#timeoutMs },
+        'waiting for the trainer\u2019s next model',
+      );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.#timeoutMs);
         this.#waiter = () => {
@@ -82,7 +87,11 @@ export class RemoteModelSource implements ModelSource {
         };
       });
       this.#waiter = null;
-      if (!this.#hasNew()) this.#logger.warn({ after: this.#returned }, 'no new model from the trainer in time; continuing with the serving model');
+      if (!this.#hasNew())
+        this.#logger.warn(
+          { after: this.#returned },
+          'no new model from the trainer in time; continuing with the serving model',
+        );
     }
     if (!this.#hasNew()) return null;
     const model = this.#newest!;

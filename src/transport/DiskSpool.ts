@@ -219,10 +219,7 @@ export class DiskSpool {
     try {
       unlinkSync(this.#path(seg.index));
     } catch (err) {
-      this.#log.error(
-        { err: String(err), segment: seg.index },
-        'cannot delete drained spool segment',
-      );
+      this.#log.error({ err, segment: seg.index }, 'cannot delete drained spool segment');
     }
   }
 
@@ -231,7 +228,7 @@ export class DiskSpool {
     try {
       buf = readFileSync(this.#path(index));
     } catch (err) {
-      this.#log.error({ err: String(err), segment: index }, 'cannot read spool segment; skipped');
+      this.#log.error({ err, segment: index }, 'cannot read spool segment; skipped');
       return [];
     }
     const out: Buffer[] = [];

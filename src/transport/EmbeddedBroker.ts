@@ -77,10 +77,10 @@ export class EmbeddedBroker {
         : {},
     );
     aedes.on('clientError', (client, err) => {
-      log.debug({ client: client.id, err: err.message }, 'client error');
+      log.debug({ client: client.id, err }, 'client error');
     });
     aedes.on('connectionError', (_client, err) => {
-      log.debug({ err: err.message }, 'connection error');
+      log.debug({ err }, 'connection error');
     });
     const broker = new EmbeddedBroker(aedes, options.host ?? '127.0.0.1', options.port ?? 0, log);
     try {
@@ -153,7 +153,7 @@ export class EmbeddedBroker {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
       socket.on('error', (err) => {
-        this.#log.debug({ err: err.message }, 'socket error');
+        this.#log.debug({ err }, 'socket error');
       });
       this.#aedes.handle(socket);
     });
@@ -169,7 +169,7 @@ export class EmbeddedBroker {
       });
       server.listen(this.#port, this.#host, () => {
         server.on('error', (err) => {
-          this.#log.error({ err: err.message }, 'listener error');
+          this.#log.error({ err }, 'listener error');
         });
         const addr = server.address();
         if (addr !== null && typeof addr === 'object') this.#port = addr.port;

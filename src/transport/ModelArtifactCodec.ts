@@ -1,27 +1,23 @@
 /**
- * Model artifacts: a JSON manifest plus binary weights, as one MQTT payload (kind 2) or as a
- * folder on disk (manifest.json + weights.bin). Layouts in docs/transport.md.
+ * Model artifacts: a JSON manifest plus binary weights, as one MQTT payload (kind 2). The folder
+ * form on disk (manifest.json + weights.bin) is ModelArtifactDir. Layouts in docs/transport.md.
+ * Pure: no file system or network work.
  */
 
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { EnsembleArchitecture } from '../dynamics/architecture.js';
 import { paramSpecs, shapeSize } from '../dynamics/architecture.js';
 import { importSnapshot } from '../dynamics/EnsembleSnapshot.js';
 import type { Normalisers } from '../dynamics/Normaliser.js';
-import type { ModelMetrics, ModelVersion } from '../learning/types.js';
-import { StriderError, isStriderError } from '../util/StriderError.js';
+import type { ModelMetrics, ModelVersion } from '../dynamics/ModelVersion.js';
+import { isStriderError } from '../util/StriderError.js';
 import { HEADER_BYTES, checkHeader, fail, viewOf, writeHeader } from './binary.js';
 import type { DecodeFailureCode } from './binary.js';
 import type { DecodeResult } from './types.js';
 
 /** Manifest format tag and version (independent of the MQTT header version). */
-export const MANIFEST_FORMAT = 'strider-model';
-export const MANIFEST_VERSION = 1;
-/** File names of the on-disk form. */
-export const MANIFEST_FILE = 'manifest.json';
-export const WEIGHTS_FILE = 'weights.bin';
+const MANIFEST_FORMAT = 'strider-model';
+const MANIFEST_VERSION = 1;
 
 /** Numeric fields of {@link ModelMetrics}; non-finite values are stored as JSON null. */
 const METRIC_NUMBERS = [
@@ -169,56 +165,21 @@ export function decodeModelArtifact(bytes: Uint8Array): DecodeResult<DecodedMode
   const weightsOffset = align4(start + len);
   if (bytes.length < weightsOffset) return fail('ARTIFACT_INVALID', 'padding: truncated');
   const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, len).toString('utf8');
-  return decodeParts(text, bytes.subarray(weightsOffset));
+  return decodeModelArtifactParts(text, bytes.subarray(weightsOffset));
 }
 
 /**
- * Writes the artifact to `dir` (created if needed): weights.bin, then manifest.json, each via a
- * temporary name and rename, so a reader never sees a manifest without its weights.
- * Throws IO on failure.
+ * Decodes and validates the two parts of an artifact: the manifest's JSON text and the weight
+ * bytes (the folder form's manifest.json and weights.bin). Never throws; failure codes as
+ * {@link decodeModelArtifact}.
  */
-export async function writeModelArtifactDir(
-  dir: string,
-  model: ModelVersion,
-  options: EncodeModelOptions = {},
-): Promise<ModelManifest> {
-  const { manifest, weights } = buildModelArtifact(model, options);
-  try {
-    await mkdir(dir, { recursive: true });
-    const w = join(dir, WEIGHTS_FILE);
-    const m = join(dir, MANIFEST_FILE);
-    await writeFile(`${w}.tmp`, weights);
-    await rename(`${w}.tmp`, w);
-    await writeFile(`${m}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
-    await rename(`${m}.tmp`, m);
-  } catch (err) {
-    throw new StriderError('IO', `cannot write model artifact to ${dir}: ${String(err)}`, {
-      cause: err,
-      context: { dir },
-    });
-  }
-  return manifest;
-}
-
-/** Reads and validates an artifact folder. Never throws: unreadable files fail with code IO. */
-export async function readModelArtifactDir(
-  dir: string,
-): Promise<DecodeResult<DecodedModelArtifact>> {
-  let text: string;
-  let weights: Buffer;
-  try {
-    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
-    weights = await readFile(join(dir, WEIGHTS_FILE));
-  } catch (err) {
-    return fail('IO', `cannot read model artifact in ${dir}: ${String(err)}`);
-  }
-  return decodeParts(text, weights);
-}
-
-function decodeParts(text: string, weights: Uint8Array): DecodeResult<DecodedModelArtifact> {
+export function decodeModelArtifactParts(
+  manifestJson: string,
+  weights: Uint8Array,
+): DecodeResult<DecodedModelArtifact> {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(manifestJson);
   } catch (err) {
     return fail('ARTIFACT_INVALID', `manifest: not JSON (${String(err)})`);
   }

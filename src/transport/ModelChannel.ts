@@ -5,7 +5,7 @@
  * the retained latest version at once.
  */
 
-import type { ModelVersion } from '../learning/types.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import type { DecodeFailureCode } from './binary.js';
@@ -132,7 +132,7 @@ export class ModelChannel {
       try {
         await u();
       } catch (err) {
-        this.#log.debug({ err: String(err) }, 'unsubscribe failed at close');
+        this.#log.debug({ err }, 'unsubscribe failed at close');
       }
     }
   }

@@ -25,12 +25,12 @@ const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 /** Bytes of one record: seq u64, s S, a A, a* A, s' S (f32), reward f32, done u8. */
-export function recordBytes(stateDim: number, actionDim: number): number {
+function recordBytes(stateDim: number, actionDim: number): number {
   return 8 + 4 * (2 * stateDim + 2 * actionDim + 1) + 1;
 }
 
 /** Total encoded size of a batch. `robotIdBytes` is the UTF-8 length of the robot id. */
-export function transitionBatchBytes(
+function transitionBatchBytes(
   robotIdBytes: number,
   count: number,
   stateDim: number,

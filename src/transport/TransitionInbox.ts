@@ -154,7 +154,7 @@ export class TransitionInbox {
       try {
         await unsub();
       } catch (err) {
-        this.#log.debug({ err: String(err) }, 'unsubscribe failed at close');
+        this.#log.debug({ err }, 'unsubscribe failed at close');
       }
     }
   }

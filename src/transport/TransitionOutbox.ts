@@ -355,7 +355,7 @@ export class TransitionOutbox {
         }
       }
     } catch (err) {
-      this.#log.error({ err: String(err) }, 'cannot spool in-flight batches at close');
+      this.#log.error({ err }, 'cannot spool in-flight batches at close');
       for (const i of front) if (i.record === undefined) this.#drop(i.count);
     }
     this.#spool.close();
@@ -390,8 +390,7 @@ export class TransitionOutbox {
       ok = this.#spool.append(item.payload);
     } catch (err) {
       ok = false;
-      if (this.#throttle.allow('spool-io'))
-        this.#log.error({ err: String(err) }, 'spool write failed');
+      if (this.#throttle.allow('spool-io')) this.#log.error({ err }, 'spool write failed');
     }
     if (ok) this.counters.spooled += item.count;
     else this.#drop(item.count);
@@ -457,7 +456,7 @@ export class TransitionOutbox {
         }, 1000);
       }
       if (this.#throttle.allow('publish-error')) {
-        this.#log.warn({ err: err.message }, 'batch publish failed; will resend');
+        this.#log.warn({ err }, 'batch publish failed; will resend');
       }
     } else {
       this.counters.published += item.count;

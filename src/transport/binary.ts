@@ -13,14 +13,14 @@
 import type { DecodeResult, PayloadKind } from './types.js';
 
 /** `STRD` as a little-endian u32. */
-export const MAGIC = 0x44525453;
+const MAGIC = 0x44525453;
 /** The payload format version this build writes and the only one it reads. */
 export const FORMAT_VERSION = 1;
 /** Header size in bytes. */
 export const HEADER_BYTES = 8;
 
 /** Wire values of the payload kinds. */
-export const KIND_CODES = { transitions: 1, model: 2, status: 3 } as const satisfies Record<
+const KIND_CODES = { transitions: 1, model: 2, status: 3 } as const satisfies Record<
   PayloadKind,
   number
 >;

@@ -1,13 +1,7 @@
 /** Transport domain: MQTT topics, versioned payloads, client, embedded broker, outbox/inbox, models. */
-export {
-  CHANNELS,
-  DEFAULT_TOPIC_PREFIX,
-  Topics,
-  topicMatches,
-  topicNameProblem,
-} from './topics.js';
+export { Topics, topicMatches, topicNameProblem } from './topics.js';
 export type { Channel, ParsedTopic } from './topics.js';
-export { FORMAT_VERSION, HEADER_BYTES, KIND_CODES, MAGIC } from './binary.js';
+export { FORMAT_VERSION, HEADER_BYTES } from './binary.js';
 export type { DecodeFailureCode } from './binary.js';
 export { hasExpertLabel } from './types.js';
 export type {
@@ -21,20 +15,19 @@ export {
   SOURCE_CODES,
   decodeTransitionBatch,
   encodeTransitionBatch,
-  recordBytes,
-  transitionBatchBytes,
 } from './TransitionBatchCodec.js';
 export {
-  MANIFEST_FILE,
-  MANIFEST_FORMAT,
-  MANIFEST_VERSION,
-  WEIGHTS_FILE,
   buildModelArtifact,
   decodeModelArtifact,
+  decodeModelArtifactParts,
   encodeModelArtifact,
+} from './ModelArtifactCodec.js';
+export {
+  MANIFEST_FILE,
+  WEIGHTS_FILE,
   readModelArtifactDir,
   writeModelArtifactDir,
-} from './ModelArtifactCodec.js';
+} from './ModelArtifactDir.js';
 export type {
   DecodedModelArtifact,
   EncodeModelOptions,
@@ -66,3 +59,8 @@ export { TransitionInbox } from './TransitionInbox.js';
 export type { InboxCounters, TransitionInboxOptions } from './TransitionInbox.js';
 export { ModelChannel } from './ModelChannel.js';
 export type { ModelChannelCounters, ModelChannelOptions, ModelEvent } from './ModelChannel.js';
+export {
+  PASSWORD_ENV,
+  brokerAuthFromConfig,
+  transportOptionsFromConfig,
+} from './transportFromConfig.js';

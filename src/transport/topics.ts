@@ -6,11 +6,11 @@
 import { StriderError } from '../util/StriderError.js';
 
 /** The per-robot channels. */
-export const CHANNELS = ['transitions', 'model', 'policy', 'status'] as const;
+const CHANNELS = ['transitions', 'model', 'policy', 'status'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Default topic prefix. */
-export const DEFAULT_TOPIC_PREFIX = 'strider';
+const DEFAULT_TOPIC_PREFIX = 'strider';
 
 /** A parsed topic. */
 export interface ParsedTopic {

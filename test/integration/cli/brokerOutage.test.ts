@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { RemoteTraining } from '../../../src/cli/RemoteTraining.js';
+import { RemoteTraining } from '../../../src/learning/RemoteTraining.js';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { decodeStatus } from '../../../src/transport/StatusCodec.js';

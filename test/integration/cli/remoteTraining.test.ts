@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { RemoteTraining } from '../../../src/cli/RemoteTraining.js';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
-import { HotSwap, LearningLoop, type ModelVersion } from '../../../src/learning/index.js';
+import type { ModelVersion } from '../../../src/dynamics/ModelVersion.js';
+import { HotSwap, LearningLoop, RemoteTraining } from '../../../src/learning/index.js';
 import type { MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
 import { encodeModelArtifact } from '../../../src/transport/ModelArtifactCodec.js';
 import { Topics } from '../../../src/transport/topics.js';

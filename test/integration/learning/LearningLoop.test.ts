@@ -2,15 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
-import {
-  HotSwap,
-  InProcessModelSource,
-  LearningLoop,
-  ModelTrainer,
-  type DataSource,
-  type ModelVersion,
-  type Trainer,
-} from '../../../src/learning/index.js';
+import type { ModelVersion } from '../../../src/dynamics/ModelVersion.js';
+import { HotSwap, InProcessModelSource, LearningLoop } from '../../../src/learning/index.js';
+import { ModelTrainer, type DataSource, type Trainer } from '../../../src/trainer/index.js';
 import type { MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
 import type { Trajectory } from '../../../src/dynamics/Trajectory.js';
 import { silentLogger } from '../../../src/util/logger.js';
@@ -88,10 +82,19 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
         },
       }).run();
 
-      assert.deepEqual(parts.runner.records.map((r) => r.source), ['random', 'random', 'mpc', 'mpc']);
-      assert.deepEqual(summary.models.map((m) => m.version), [1, 2]);
+      assert.deepEqual(
+        parts.runner.records.map((r) => r.source),
+        ['random', 'random', 'mpc', 'mpc'],
+      );
+      assert.deepEqual(
+        summary.models.map((m) => m.version),
+        [1, 2],
+      );
       assert.deepEqual(served, [1, 2]);
-      assert.deepEqual(trainer.added.map((a) => a.source), ['rand', 'rand', 'rl', 'rl']);
+      assert.deepEqual(
+        trainer.added.map((a) => a.source),
+        ['rand', 'rand', 'rl', 'rl'],
+      );
       assert.ok(trainer.added.every((a) => a.steps === 30));
       // version 2 was fitted on D_rand and the first MPC episode
       assert.equal(summary.models[0]!.metrics.rl_transitions, 0);
@@ -100,7 +103,10 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
         assert.ok(Number.isFinite(m.metrics.val_loss) && Number.isFinite(m.metrics.h_step_error));
       }
       assert.equal(stats.plans, 60, 'one plan per MPC tick');
-      assert.deepEqual(swap.decisions.map((d) => d.decision), ['accepted', 'accepted']);
+      assert.deepEqual(
+        swap.decisions.map((d) => d.decision),
+        ['accepted', 'accepted'],
+      );
       assert.equal(swap.serving?.version, 2);
       for (const r of parts.runner.records) assert.ok(Number.isFinite(r.return));
     } finally {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PolicySwitch } from '../../../src/control/PolicySwitch.js';
 import { RandomPolicy } from '../../../src/control/RandomPolicy.js';
 import { HotSwap } from '../../../src/learning/HotSwap.js';
-import type { ModelVersion } from '../../../src/learning/types.js';
+import type { ModelVersion } from '../../../src/dynamics/ModelVersion.js';
 import type { MpcPolicy } from '../../../src/planning/MpcPolicy.js';
 import { silentLogger } from '../../../src/util/logger.js';
 
@@ -11,8 +11,18 @@ function version(v: number, hStep: number, hStepPrevious = Number.NaN): ModelVer
     version: v,
     snapshot: {} as ModelVersion['snapshot'], // not read: no recent states, a fake planner factory
     metrics: {
-      train_loss: 0, val_loss: 0, h_step_error: hStep, h_step_baseline: 1, h_step_error_previous: hStepPrevious, train_transitions: 1,
-      rand_transitions: 1, rl_transitions: 0, epochs: 1, train_seconds: 0, sample_passes_per_s: 0, backend: 'test',
+      train_loss: 0,
+      val_loss: 0,
+      h_step_error: hStep,
+      h_step_baseline: 1,
+      h_step_error_previous: hStepPrevious,
+      train_transitions: 1,
+      rand_transitions: 1,
+      rl_transitions: 0,
+      epochs: 1,
+      train_seconds: 0,
+      sample_passes_per_s: 0,
+      backend: 'test',
     },
   };
 }
@@ -34,13 +44,18 @@ function fakePolicy(iterationMs: number, closed: number[], v: number, nan: boole
 }
 
 function setup(iterationMs: (v: number) => number = () => 10, nanVersions: readonly number[] = []) {
-  const random = new RandomPolicy([{ name: 'm', joint: 'j', interface: 'effort', commandLimits: [-1, 1] }], { scale: 1, seed: 1 });
+  const random = new RandomPolicy(
+    [{ name: 'm', joint: 'j', interface: 'effort', commandLimits: [-1, 1] }],
+    { scale: 1, seed: 1 },
+  );
   const policy = new PolicySwitch(random);
   const closed: number[] = [];
   const swap = new HotSwap({
     policy,
     makeMpcPolicy: (m) =>
-      Promise.resolve(fakePolicy(iterationMs(m.version), closed, m.version, nanVersions.includes(m.version))),
+      Promise.resolve(
+        fakePolicy(iterationMs(m.version), closed, m.version, nanVersions.includes(m.version)),
+      ),
     config: { h_step_margin: 0.5, max_disagreement: 5, canary_ticks: 4 },
     budgetMs: 40,
     recent: () => null,
@@ -64,7 +79,10 @@ describe('learning/HotSwap', () => {
     await swap.consider(version(1, 0.2));
     const d = await swap.consider(version(2, 0.31)); // > 0.2 * 1.5
     assert.equal(d.decision, 'rejected');
-    assert.match(d.reason, /H-step error 0\.3100 exceeds the serving model's 0\.2000 \(on its own hold-out\) by more than 50%/);
+    assert.match(
+      d.reason,
+      /H-step error 0\.3100 exceeds the serving model's 0\.2000 \(on its own hold-out\) by more than 50%/,
+    );
     assert.equal(swap.serving?.version, 1);
     assert.equal((await swap.consider(version(3, 0.29))).decision, 'accepted');
   });
@@ -78,7 +96,10 @@ describe('learning/HotSwap', () => {
     // v3 on its hold-out: 0.5, where v2 (serving, its predecessor) scores 0.2: worse on the same data
     const worse = await swap.consider(version(3, 0.5, 0.2));
     assert.equal(worse.decision, 'rejected');
-    assert.match(worse.reason, /exceeds the serving model's 0\.2000 \(on the same held-out starts\)/);
+    assert.match(
+      worse.reason,
+      /exceeds the serving model's 0\.2000 \(on the same held-out starts\)/,
+    );
     // v4 was refitted from v3 (rejected), not from the serving v2: v2's own figure is used
     const v4 = await swap.consider(version(4, 0.28, 0.01));
     assert.equal(v4.decision, 'accepted', 'v4 vs v2\u2019s own 0.3 (x1.5), not vs v3\u2019s 0.01');
@@ -92,9 +113,15 @@ describe('learning/HotSwap', () => {
     assert.match(old.reason, /version 1 is not newer than serving version 2/);
     const slow = await swap.consider(version(3, 0.1));
     assert.equal(slow.decision, 'rejected');
-    assert.match(slow.reason, /one planner iteration takes 55\.0 ms, over the 40 ms tick budget \(lower planner\.population, particles or horizon, or raise control\.budget_ms\)/);
+    assert.match(
+      slow.reason,
+      /one planner iteration takes 55\.0 ms, over the 40 ms tick budget \(lower planner\.population, particles or horizon, or raise control\.budget_ms\)/,
+    );
     assert.deepEqual(closed, [3]);
-    assert.deepEqual(swap.decisions.map((x) => x.decision), ['accepted', 'rejected', 'rejected']);
+    assert.deepEqual(
+      swap.decisions.map((x) => x.decision),
+      ['accepted', 'rejected', 'rejected'],
+    );
   });
 
   it('records a canary rollback as a decision and restores the serving version', async () => {

@@ -1,6 +1,6 @@
 import { makeArchitecture, initWeights } from '../../../src/dynamics/architecture.js';
 import { identityNormalisers } from '../../../src/dynamics/Normaliser.js';
-import type { ModelVersion } from '../../../src/learning/types.js';
+import type { ModelVersion } from '../../../src/dynamics/ModelVersion.js';
 import type { TransitionBatch } from '../../../src/transport/types.js';
 
 /** A small valid batch: count N, S = 3, A = 2, transition 1 without an expert label. */

@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StriderConfig } from '../config/schema.js';
 import type { Transition } from '../control/types.js';
-import { RemoteModelSource } from '../learning/ModelSource.js';
 import { EmbeddedBroker } from '../transport/EmbeddedBroker.js';
 import { ModelChannel } from '../transport/ModelChannel.js';
 import { Topics } from '../transport/topics.js';
 import { Transport } from '../transport/Transport.js';
-import { TransitionOutbox } from '../transport/TransitionOutbox.js';
 import { encodeStatus } from '../transport/StatusCodec.js';
+import { TransitionOutbox } from '../transport/TransitionOutbox.js';
+import { transportOptionsFromConfig } from '../transport/transportFromConfig.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
-import { transportOptionsFromConfig } from './transportFromConfig.js';
+import { RemoteModelSource } from './ModelSource.js';
 
 const BIN = fileURLToPath(new URL('../../bin/strider.js', import.meta.url));
 
@@ -86,7 +86,14 @@ export class RemoteTraining {
     const topics = new Topics(t.prefix);
     const statusTopic = topics.topic(t.robot_id, 'status');
     const status = (state: 'online' | 'offline', counters: Record<string, number> = {}): Buffer =>
-      encodeStatus({ robotId: t.robot_id, role: 'controller', state, timeMs: Date.now(), modelVersion: null, counters });
+      encodeStatus({
+        robotId: t.robot_id,
+        role: 'controller',
+        state,
+        timeMs: Date.now(),
+        modelVersion: null,
+        counters,
+      });
     const transport = new Transport({
       ...transportOptionsFromConfig(t, {
         url,
@@ -125,9 +132,21 @@ export class RemoteTraining {
     const channel = new ModelChannel({ transport, topics, logger });
     await channel.subscribe(t.robot_id, (ev) => {
       if (ev.type === 'accepted') models.offer(ev.model);
-      else logger.warn({ code: ev.code, reason: ev.reason }, 'model payload rejected; the serving model stays');
+      else
+        logger.warn(
+          { code: ev.code, reason: ev.reason },
+          'model payload rejected; the serving model stays',
+        );
     });
-    const remote = new RemoteTraining(o, { broker, url, transport, outbox, channel, models, statusTopic });
+    const remote = new RemoteTraining(o, {
+      broker,
+      url,
+      transport,
+      outbox,
+      channel,
+      models,
+      statusTopic,
+    });
     if (config.trainer.mode === 'child') {
       // Transitions sent before the trainer subscribes would be lost (a broker keeps QoS 1
       // messages only for sessions that exist): wait for its ready line before any episode.
@@ -200,9 +219,11 @@ export class RemoteTraining {
         modelVersion: null,
         counters: { ...this.#outbox.counters },
       });
-      await this.#transport.publishAsync(this.#statusTopic, payload, { qos: 1, retain: true }).catch((err: unknown) => {
-        this.#o.logger.warn({ err }, 'could not publish the offline status');
-      });
+      await this.#transport
+        .publishAsync(this.#statusTopic, payload, { qos: 1, retain: true })
+        .catch((err: unknown) => {
+          this.#o.logger.warn({ err }, 'could not publish the offline status');
+        });
     }
     await this.#transport.close();
     await this.#broker?.close();
@@ -233,7 +254,12 @@ export class RemoteTraining {
     const ready = new Promise<void>((resolve, reject) => {
       let seen = '';
       const timer = setTimeout(() => {
-        reject(new StriderError('IO', `the trainer process did not get ready within 60 s; see ${join(dir, 'console.log')}`));
+        reject(
+          new StriderError(
+            'IO',
+            `the trainer process did not get ready within 60 s; see ${join(dir, 'console.log')}`,
+          ),
+        );
       }, 60_000);
       const onData = (chunk: Buffer): void => {
         seen += chunk.toString('utf8');
@@ -248,7 +274,12 @@ export class RemoteTraining {
       child.stdout.on('data', onData);
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new StriderError('IO', `the trainer process exited (${String(code ?? signal)}) before it was ready; see ${join(dir, 'console.log')}`));
+        reject(
+          new StriderError(
+            'IO',
+            `the trainer process exited (${String(code ?? signal)}) before it was ready; see ${join(dir, 'console.log')}`,
+          ),
+        );
       });
     });
     child.stdout.pipe(out);
@@ -259,7 +290,10 @@ export class RemoteTraining {
     child.on('exit', (code, signal) => {
       this.#childExit = code ?? signal;
       this.#child = null;
-      o.logger.warn({ code, signal }, 'trainer process exited; the controller keeps its serving model');
+      o.logger.warn(
+        { code, signal },
+        'trainer process exited; the controller keeps its serving model',
+      );
     });
     this.#child = child;
     await ready;

@@ -3,7 +3,7 @@ import {
   EpisodeAssembler,
   type Episode,
   type EpisodeEnding,
-} from '../../../src/learning/EpisodeAssembler.js';
+} from '../../../src/trainer/EpisodeAssembler.js';
 import { A, S, cut, linearEpisode } from './transitionFixtures.js';
 
 function collect(): { asm: EpisodeAssembler; got: { e: Episode; ending: EpisodeEnding }[] } {
@@ -12,7 +12,7 @@ function collect(): { asm: EpisodeAssembler; got: { e: Episode; ending: EpisodeE
   return { asm, got };
 }
 
-describe('learning/EpisodeAssembler', () => {
+describe('trainer/EpisodeAssembler', () => {
   it('completes an episode at its done flag, across batches, as states (T+1) x S and actions T x A', () => {
     const { asm, got } = collect();
     const ep = linearEpisode({ episode: 0, firstSeq: 0, steps: 10 });

@@ -3,9 +3,9 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeArchitecture, initWeights } from '../../../src/dynamics/architecture.js';
 import { identityNormalisers } from '../../../src/dynamics/Normaliser.js';
-import { episodeFromBatch } from '../../../src/learning/EpisodeAssembler.js';
-import { EpisodeStore, robotDirName } from '../../../src/learning/EpisodeStore.js';
-import type { ModelVersion } from '../../../src/learning/types.js';
+import { episodeFromBatch } from '../../../src/trainer/EpisodeAssembler.js';
+import { EpisodeStore, robotDirName } from '../../../src/trainer/EpisodeStore.js';
+import type { ModelVersion } from '../../../src/dynamics/ModelVersion.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { A, S, linearEpisode } from './transitionFixtures.js';
 
@@ -40,7 +40,7 @@ function model(version: number): ModelVersion {
   };
 }
 
-describe('learning/EpisodeStore', () => {
+describe('trainer/EpisodeStore', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => {
     tmp = tempDir();

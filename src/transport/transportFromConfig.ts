@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { TransportConfig } from '../config/schema.js';
-import type { TransportOptions } from '../transport/Transport.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
+import type { TransportOptions } from './Transport.js';
 
 /** Environment variable that carries the broker password, so it need not sit in YAML. */
 export const PASSWORD_ENV = 'STRIDER_MQTT_PASSWORD';
@@ -12,14 +12,18 @@ export const PASSWORD_ENV = 'STRIDER_MQTT_PASSWORD';
  * STRIDER_MQTT_PASSWORD when set, else transport.password; TLS files read as PEM, each failure
  * naming its config key and file. Shared by the controller and `strider train`.
  */
-export function brokerAuthFromConfig(t: TransportConfig): Pick<TransportOptions, 'username' | 'password' | 'tls'> {
+export function brokerAuthFromConfig(
+  t: TransportConfig,
+): Pick<TransportOptions, 'username' | 'password' | 'tls'> {
   const password = process.env[PASSWORD_ENV] ?? t.password;
   const read = (key: 'ca' | 'cert' | 'key', file: string | undefined): Buffer | undefined => {
     if (file === undefined) return undefined;
     try {
       return readFileSync(file);
     } catch (cause) {
-      throw new StriderError('CONFIG_INVALID', `transport.tls.${key}: cannot read ${file}`, { cause });
+      throw new StriderError('CONFIG_INVALID', `transport.tls.${key}: cannot read ${file}`, {
+        cause,
+      });
     }
   };
   const tls = t.tls;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TrainReport } from '../../../src/cli/trainCommand.js';
 import { configSchema } from '../../../src/config/schema.js';
-import { TrainerService, type PublishedModel } from '../../../src/learning/index.js';
+import { TrainerService, type PublishedModel } from '../../../src/trainer/index.js';
 import {
   EmbeddedBroker,
   ModelChannel,
@@ -20,7 +20,7 @@ import type { TransitionBatch } from '../../../src/transport/types.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { Mosquitto, hasMosquitto } from '../transport/brokers.js';
-import { A, S, linearEpisode } from '../../unit/learning/transitionFixtures.js';
+import { A, S, linearEpisode } from '../../unit/trainer/transitionFixtures.js';
 
 const topics = new Topics('itest');
 const STEPS = 40;
@@ -75,7 +75,7 @@ function send(outbox: TransitionOutbox, b: TransitionBatch, from = 0, to = b.cou
   }
 }
 
-describe('learning/TrainerService end to end over the embedded broker', function () {
+describe('trainer/TrainerService end to end over the embedded broker', function () {
   this.timeout(60_000);
   let tmp: ReturnType<typeof tempDir>;
   let broker: EmbeddedBroker;

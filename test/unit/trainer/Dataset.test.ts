@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Dataset } from '../../../src/learning/Dataset.js';
+import { Dataset } from '../../../src/trainer/Dataset.js';
 
 const S = 2;
 const A = 1;
@@ -16,14 +16,17 @@ function traj(id: number, T: number) {
   return { states, actions };
 }
 
-describe('learning/Dataset', () => {
+describe('trainer/Dataset', () => {
   it('cuts episodes into segments whose states and actions line up (views, not copies)', () => {
     const d = new Dataset({ stateDim: S, actionDim: A, segmentSteps: 4, seed: 1 });
     const t = traj(7, 10);
     d.add(t, 'rand');
     assert.equal(d.count('rand'), 10);
     const { data } = d.mix(1);
-    assert.deepEqual(data.map((x) => x.actions.length), [4, 4, 2]);
+    assert.deepEqual(
+      data.map((x) => x.actions.length),
+      [4, 4, 2],
+    );
     const second = data[1]!;
     assert.equal(second.states.length, 5 * S);
     assert.equal(second.states[1], 4); // first state of the second segment is s_4
@@ -61,8 +64,16 @@ describe('learning/Dataset', () => {
     assert.equal(m.rand, 20);
     const ids = m.data.map((t) => t.states[0]);
     assert.ok(ids.includes(100) && ids.includes(101), 'all of D_rl is kept');
-    assert.deepEqual(make(3).mix(0.5).data.map((t) => t.states[0]), ids, 'same seed, same subset');
-    const other = make(4).mix(0.5).data.map((t) => t.states[0]);
+    assert.deepEqual(
+      make(3)
+        .mix(0.5)
+        .data.map((t) => t.states[0]),
+      ids,
+      'same seed, same subset',
+    );
+    const other = make(4)
+      .mix(0.5)
+      .data.map((t) => t.states[0]);
     assert.equal(other.length, ids.length);
   });
 });

@@ -1,8 +1,10 @@
-import type { EnsembleSnapshot } from '../dynamics/EnsembleSnapshot.js';
-import type { Trajectory } from '../dynamics/Trajectory.js';
+/**
+ * A trained, versioned dynamics model and its figures: what the trainer publishes, the transport
+ * encodes and the controller swaps in. Here, beside the snapshot it carries, so that learning/,
+ * trainer/ and transport/ can all use it without importing each other.
+ */
 
-/** Where a trajectory came from: random actions (D_rand) or the on-policy controller (D_rl). */
-export type DataSource = 'rand' | 'rl';
+import type { EnsembleSnapshot } from './EnsembleSnapshot.js';
 
 /** Validation and training figures of one model version (losses in normalised delta units). */
 export interface ModelMetrics {
@@ -31,15 +33,4 @@ export interface ModelVersion {
   readonly version: number;
   readonly snapshot: EnsembleSnapshot;
   readonly metrics: ModelMetrics;
-}
-
-/**
- * The trainer's narrow interface: transitions in, versioned weights out. In-process today
- * (ModelTrainer); the MQTT trainer process implements the same shape.
- */
-export interface Trainer {
-  addTrajectory(trajectory: Trajectory, source: DataSource): void;
-  /** Fit on the current D_rand/D_rl mix and return the next version. Takes seconds. */
-  train(): Promise<ModelVersion>;
-  close(): Promise<void>;
 }

@@ -16,18 +16,15 @@
 
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import { decodeTransitionBatch, encodeTransitionBatch } from '../transport/TransitionBatchCodec.js';
-import {
-  readModelArtifactDir,
-  writeModelArtifactDir,
-  type ModelManifest,
-} from '../transport/ModelArtifactCodec.js';
+import type { ModelManifest } from '../transport/ModelArtifactCodec.js';
+import { readModelArtifactDir, writeModelArtifactDir } from '../transport/ModelArtifactDir.js';
 import type { TransitionBatch } from '../transport/types.js';
 import { episodeFromBatch, type Episode } from './EpisodeAssembler.js';
-import type { ModelVersion } from './types.js';
 
 /** What a model's fit was given, stored beside the artifact. */
 export interface TrainingRecord {
@@ -251,7 +248,7 @@ export class EpisodeStore {
       bytes = await readFile(path);
     } catch (err) {
       this.skippedFiles++;
-      this.#log.warn({ path, err: String(err) }, 'stored episode unreadable; skipped');
+      this.#log.warn({ path, err }, 'stored episode unreadable; skipped');
       return undefined;
     }
     const r = decodeTransitionBatch(bytes);
@@ -272,7 +269,7 @@ export class EpisodeStore {
     try {
       await rm(join(dir, name), { force: true });
     } catch (err) {
-      this.#log.warn({ dir, name, err: String(err) }, 'cannot remove a leftover temporary file');
+      this.#log.warn({ dir, name, err }, 'cannot remove a leftover temporary file');
     }
   }
 }

@@ -29,7 +29,8 @@ export class Dataset {
   /** Transitions held per source. */
   count(source: DataSource): number {
     let n = 0;
-    for (const t of source === 'rand' ? this.#rand : this.#rl) n += t.actions.length / this.#o.actionDim;
+    for (const t of source === 'rand' ? this.#rand : this.#rl)
+      n += t.actions.length / this.#o.actionDim;
     return n;
   }
 

@@ -2,10 +2,11 @@ import type { ModelConfig } from '../config/schema.js';
 import { makeArchitecture } from '../dynamics/architecture.js';
 import { exportSnapshot } from '../dynamics/EnsembleSnapshot.js';
 import { EnsembleTrainer } from '../dynamics/EnsembleTrainer.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { Trajectory } from '../dynamics/Trajectory.js';
 import type { Logger } from '../util/logger.js';
 import { Dataset } from './Dataset.js';
-import type { DataSource, ModelVersion, Trainer } from './types.js';
+import type { DataSource, Trainer } from './types.js';
 
 export interface ModelTrainerOptions {
   readonly stateDim: number;

@@ -10,6 +10,7 @@ import type {
   BaseKind,
   CommandInterface,
   JointInfo,
+  LinkCapabilities,
   RobotDescription,
   StateHandlers,
   SteppableLink,
@@ -240,6 +241,13 @@ export class MujocoLink implements SteppableLink {
       twist: { twist: { linear: vec3(), angular: vec3() }, covariance: new Float64Array(36) },
     };
   }
+
+  /** A simulator whose stamps are on its own time (src/robot/types.ts LinkCapabilities). */
+  readonly capabilities: LinkCapabilities = {
+    simulated: true,
+    stampClock: { nowSec: () => this.simTimeSec },
+    ros2Node: null,
+  };
 
   /** Lifecycle state. */
   get state(): MujocoLinkState {

@@ -289,7 +289,11 @@ export class RunSession {
       source: () => p.policy.source,
       logger,
       ...(onStep !== undefined
-        ? { onStep: (e: number, s: number, r: number) => onStep(e, s, r, this) }
+        ? {
+            onStep: (e: number, s: number, r: number) => {
+              onStep(e, s, r, this);
+            },
+          }
         : {}),
       ...(o.onEpisode !== undefined ? { onEpisode: o.onEpisode } : {}),
       ...(o.onRecorded !== undefined ? { onRecorded: o.onRecorded } : {}),

@@ -87,7 +87,11 @@ export class Ros2Link implements RobotLink {
   readonly capabilities: LinkCapabilities = {
     simulated: false,
     stampClock: { nowSec: () => this.#nodeTimeSec() },
-    ros2Node: { attach: (adapter) => this.attach(adapter) },
+    ros2Node: {
+      attach: (adapter) => {
+        this.attach(adapter);
+      },
+    },
   };
 
   constructor(options: Ros2LinkOptions) {

@@ -19,7 +19,7 @@ export interface Ros2NodeContext {
   /** The `robot.ros2` config slice (topic names, QoS profiles, rates). */
   readonly config: Ros2Config;
   /** rclnodejs options (a QoS object) for one of the config's QoS profiles. */
-  qos(profile: QosConfig): RclOptions;
+  readonly qos: (profile: QosConfig) => RclOptions;
   /** Timers for periodic publishing (the link's: sinon fakes in tests). */
   readonly timers: Timers;
   /** The robot's name (the URDF's <robot name=...>). */

@@ -9,15 +9,30 @@ import {
   type EpisodeRecord,
   type TickScheduler,
   type Transition,
+  type TransitionSink,
 } from '../control/index.js';
 import { CmdVelReward, createReward } from '../planning/rewards.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
 import { SafetyGate, StateWatchdog } from '../safety/index.js';
-import { MujocoLink } from '../robot/mujoco/index.js';
 import { RealtimeSimDriver } from '../robot/RealtimeSimDriver.js';
-import { flattenParameters, Ros2Link, type RclnodejsApi } from '../robot/ros2/index.js';
-import type { ActuatorInfo, RobotDescription, RobotLink, StateHandlers } from '../robot/types.js';
+import {
+  Diagnostics,
+  SafetyTopics,
+  TaskInputs,
+  type ControllerDiagnostics,
+  type RclnodejsApi,
+  type Ros2NodeHost,
+} from '../robot/ros2/index.js';
+import {
+  isSteppable,
+  linkCapabilities,
+  type ActuatorInfo,
+  type LinkCapabilities,
+  type RobotDescription,
+  type RobotLink,
+  type StateHandlers,
+} from '../robot/types.js';
 import { StateAssembler } from '../state/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
 import { monotonicClock, nodeTimers, type Clock } from '../util/clock.js';
@@ -26,13 +41,19 @@ import { StriderError } from '../util/StriderError.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { mpcPolicyFactory } from './createMpcPolicy.js';
+import { createRobotLink } from './createRobotLink.js';
 
 export interface RunSessionOptions {
   readonly config: StriderConfig;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** Called after every tick (progress displays). */
-  readonly onStep?: (episode: number, step: number, returnSoFar: number) => void;
+  /** Called after every tick (progress displays), with the session that ticked. */
+  readonly onStep?: (
+    episode: number,
+    step: number,
+    returnSoFar: number,
+    session: RunSession,
+  ) => void;
   /** Called after every episode. */
   readonly onEpisode?: (record: EpisodeRecord) => void;
   /** Called for every recorded transition (the outbox to the trainer process). */
@@ -42,10 +63,11 @@ export interface RunSessionOptions {
 }
 
 /**
- * The controller on the embedded simulator, wired once: robot link, state assembler, safety
- * gate, reward, policies (a switch that starts on random actions), control loop, scheduler and
- * episode runner. `strider run` and `strider bench` both build one. open() configures the robot
- * (the model file decides every dimension); close() frees everything.
+ * The controller, wired once: robot link, state assembler, safety gate, reward, policies (a switch
+ * that starts on random actions), control loop, scheduler and episode runner, plus what the
+ * link's capabilities ask for (the ROS 2 node's task inputs, safety topics and /diagnostics; the
+ * real-time driver of a simulator). `strider run` and `strider bench` both build one. open()
+ * configures the robot (the model file decides every dimension); close() frees everything.
  */
 export class RunSession {
   readonly config: StriderConfig;
@@ -53,7 +75,7 @@ export class RunSession {
   readonly clock: Clock;
   readonly periodMs: number;
   readonly budgetMs: number;
-  readonly link: MujocoLink | Ros2Link;
+  readonly link: RobotLink;
   /** lockstep or realtime (the simulator); a ROS 2 robot always runs in real time. */
   readonly pacing: 'lockstep' | 'realtime';
   readonly latency = new LatencyHistogram();
@@ -70,187 +92,112 @@ export class RunSession {
     this.budgetMs = budgetMs(options.config.control);
     const robot = options.config.robot;
     this.pacing = robot.link === 'mujoco' ? robot.mujoco.pacing : 'realtime';
-    this.link =
-      robot.link === 'mujoco'
-        ? new MujocoLink({
-            modelPath: robot.model,
-            controlPeriodSec: this.periodMs / 1000,
-            resetNoiseScale: robot.mujoco.reset_noise,
-            urdf: { floatingBase: robot.mujoco.floating_base },
-            logger: options.logger,
-          })
-        : new Ros2Link({
-            config: robot.ros2,
-            modelPath: robot.model,
-            controlPeriodSec: this.periodMs / 1000,
-            parameters: [
-              ...flattenParameters('control', options.config.control),
-              ...flattenParameters('safety', options.config.safety),
-            ],
-            logger: options.logger,
-            ...(options.rclnodejs !== undefined ? { rclnodejs: options.rclnodejs } : {}),
-          });
+    this.link = createRobotLink(options.config, {
+      controlPeriodSec: this.periodMs / 1000,
+      logger: options.logger,
+      ...(options.rclnodejs !== undefined ? { rclnodejs: options.rclnodejs } : {}),
+    });
   }
 
   /** The wired parts; throws LOOP_STATE before open(). */
   get parts(): SessionParts {
-    if (this.#parts === null) throw new StriderError('LOOP_STATE', 'RunSession.parts before open()');
+    if (this.#parts === null)
+      throw new StriderError('LOOP_STATE', 'RunSession.parts before open()');
     return this.#parts;
   }
 
-  /** Configure the robot, build every part, and start delivering state. */
+  /** Configure the robot, build every part in dependency order, and start delivering state. */
   async open(): Promise<SessionParts> {
-    const { config, logger, clock } = this;
+    const { config, logger, clock, link } = this;
     const tiltFromImu = tiltNeedsImu(config);
-    const description = await this.link.configure();
+    const description = await link.configure();
+    const caps = linkCapabilities(link);
     const assembler = new StateAssembler(description, config.state);
-    const commanded = config.control.actuators ?? description.actuators.map((a) => a.name);
-    const link: RobotLink = this.link;
-    const stampClock =
-      this.link instanceof MujocoLink ? { nowSec: () => (this.link as MujocoLink).simTimeSec } : this.link.stampClock;
-    // A ROS 2 robot with the cmd_vel reward takes its velocity target from cmd_vel and nav_msgs/Path
-    // (set below); the pose for path following comes from the odometry the watchdog accepts.
-    let task: TaskTargets | null = null;
-    const downstream: StateHandlers = {
-      jointState: (m) => {
-        assembler.jointState(m);
-        task?.update(clock.nowMs());
-      },
-      odometry: (m) => {
-        task?.onOdometry(m);
-        assembler.odometry(m);
-      },
-      imu: (m) => {
-        assembler.imu(m);
-      },
-    };
+    const actuators = commandedActuators(description, config);
+    const reward = createReward(config.task, assembler.layout, actuators);
+    // A robot with a ROS 2 node and the cmd_vel reward takes its velocity target from cmd_vel and
+    // nav_msgs/Path; the pose for path following comes from the odometry the watchdog accepts.
+    const task =
+      caps.ros2Node !== null && reward instanceof CmdVelReward
+        ? new TaskTargets({ target: reward.target, task: config.task, logger })
+        : null;
     const watchdog = new StateWatchdog({
-      downstream,
+      downstream: taskTracking(assembler, task, clock),
       clock,
       timeoutMs: config.safety.state_timeout_ms,
       stamps: config.safety.stamps,
       // the IMU is judged only where the tilt rule reads it: a frozen IMU must not read as upright
       required: { jointState: true, odometry: config.state.base.length > 0, imu: tiltFromImu },
-      stampClock,
+      stampClock: caps.stampClock,
     });
+    // auto: a robot moves only on a learned model's policy; a simulator explores at random
     const requireModel =
-      config.safety.require_model === 'auto' ? this.link instanceof Ros2Link : config.safety.require_model;
-    const gate = new SafetyGate(link, description.actuators, commanded, assembler.layout, {
-      config: config.safety,
-      joints: description.joints,
-      clock,
-      periodMs: this.periodMs,
-      watchdog,
-      imu: assembler,
-      simulated: this.link instanceof MujocoLink,
-      modelReady: !requireModel,
-      logger,
+      config.safety.require_model === 'auto' ? !caps.simulated : config.safety.require_model;
+    const gate = new SafetyGate(
+      link,
+      description.actuators,
+      actuators.map((a) => a.name),
+      assembler.layout,
+      {
+        config: config.safety,
+        joints: description.joints,
+        clock,
+        periodMs: this.periodMs,
+        watchdog,
+        imu: assembler,
+        simulated: caps.simulated,
+        modelReady: !requireModel,
+        logger,
+      },
+    );
+    const random = new RandomPolicy(actuators, {
+      scale: config.control.random.scale,
+      seed: config.run.seed,
     });
-    const actuators = commanded.map((name) => description.actuators.find((a) => a.name === name)!);
-    for (const a of actuators) {
-      if (!Number.isFinite(a.commandLimits[0]) || !Number.isFinite(a.commandLimits[1])) {
-        throw new StriderError(
-          'MODEL_UNSUPPORTED',
-          `actuator "${a.name}" in ${description.modelPath} has no finite control range; ` +
-            'random actions and the planner need one (MJCF: ctrlrange="lo hi"; URDF: <limit effort=...>)',
-        );
-      }
-    }
-    const reward = createReward(config.task, assembler.layout, actuators);
-    const random = new RandomPolicy(actuators, { scale: config.control.random.scale, seed: config.run.seed });
     // require_model: the gate moves the robot only while a learned model's policy is current
     const policy = new PolicySwitch(random, (current) => {
       if (requireModel) gate.setModelReady(current.modelVersion !== undefined);
     });
-    const onError = (err: unknown): void => {
-      logger.error({ err }, 'tick failed');
-    };
-    const pacing = this.pacing;
-    const scheduler: TickScheduler =
-      pacing === 'lockstep'
-        ? new LockstepScheduler({ clock, periodMs: this.periodMs, onError })
-        : new DeadlineScheduler({ periodMs: this.periodMs, clock, timers: nodeTimers, onError });
-    let runner: EpisodeRunner | null = null;
-    const loop = new ControlLoop({
+    const scheduler = this.#scheduler();
+    const { loop, runner } = this.#episodes({
       assembler,
-      policy,
       gate,
-      clock,
-      budgetMs: this.budgetMs,
-      actionDim: commanded.length,
-      latency: this.latency,
-      logger,
-      onTransition: (t) => runner?.onTransition(t),
-      // in real time a policy call that outlives its tick must not leave the last command in force
-      ...(pacing === 'realtime' ? { stallTimeoutMs: this.periodMs } : {}),
-    });
-    runner = new EpisodeRunner({
-      link,
-      // a new episode restarts simulated time: the gate must not read its stamps as out of order
-      onEpisodeStart: () => {
-        gate.resetEpisode();
-      },
-      assembler,
-      loop,
+      policy,
       reward,
       scheduler,
-      pacing,
-      stepsPerEpisode: config.run.steps_per_episode,
-      actionDim: commanded.length,
-      seed: config.run.seed,
-      source: () => policy.source,
-      logger,
-      ...(this.#o.onStep !== undefined ? { onStep: this.#o.onStep } : {}),
-      ...(this.#o.onEpisode !== undefined ? { onEpisode: this.#o.onEpisode } : {}),
-      ...(this.#o.onRecorded !== undefined ? { onRecorded: this.#o.onRecorded } : {}),
+      actionDim: actuators.length,
     });
     logger.info(
       {
         robot: description.name,
         model: description.modelPath,
         joints: description.joints.length,
-        actuators: commanded.length,
+        actuators: actuators.length,
         stateDim: assembler.layout.dim,
         rateHz: config.control.rate_hz,
         budgetMs: this.budgetMs,
-        pacing,
+        pacing: this.pacing,
       },
       'configured',
     );
-    if (this.link instanceof Ros2Link && reward instanceof CmdVelReward) {
-      const targets = new TaskTargets({ target: reward.target, task: config.task, logger });
-      task = targets;
-      this.link.setTaskHandlers({
-        cmdVel: (twist) => {
-          targets.onCmdVel(twist, clock.nowMs());
-        },
-        path: (waypoints, frameId) => {
-          targets.onPath(waypoints, frameId, clock.nowMs());
-        },
-      });
-    }
-    this.#parts = { description, assembler, gate, actuators, reward, random, policy, scheduler, loop, runner, task };
-    if (this.link instanceof Ros2Link) {
-      const ros = this.link;
-      ros.bindSafety(gate);
-      ros.setDiagnosticsSource(() => ({
-        ticks: loop.stats.ticks,
-        misses: loop.stats.misses,
-        budgetMs: this.budgetMs,
-        p50Ms: this.latency.quantileMs(0.5),
-        p99Ms: this.latency.quantileMs(0.99),
-        maxMs: this.latency.maxMs,
-        modelVersion: policy.modelVersion ?? null,
-        safety: gate.status(),
-        ...(task !== null ? { task: { mode: task.mode, ...task.target } } : {}),
-      }));
-    }
-    await this.link.activate(watchdog);
-    if (pacing === 'realtime' && this.link instanceof MujocoLink) {
-      this.#simDriver = new RealtimeSimDriver(this.link, { periodMs: this.periodMs, clock, timers: nodeTimers, logger });
-      this.#simDriver.start();
-    }
-    return this.#parts;
+    const parts: SessionParts = {
+      description,
+      assembler,
+      gate,
+      actuators,
+      reward,
+      random,
+      policy,
+      scheduler,
+      loop,
+      runner,
+      task,
+    };
+    this.#parts = parts;
+    if (caps.ros2Node !== null) this.#attachRos2(caps.ros2Node, parts);
+    await link.activate(watchdog);
+    this.#startSimDriver(caps);
+    return parts;
   }
 
   /**
@@ -287,6 +234,185 @@ export class RunSession {
     });
     await this.link.close();
   }
+
+  #scheduler(): TickScheduler {
+    const { clock, periodMs, logger } = this;
+    const onError = (err: unknown): void => {
+      logger.error({ err }, 'tick failed');
+    };
+    return this.pacing === 'lockstep'
+      ? new LockstepScheduler({ clock, periodMs, onError })
+      : new DeadlineScheduler({ periodMs, clock, timers: nodeTimers, onError });
+  }
+
+  /** The control loop and the episode runner that drives it (and records its transitions). */
+  #episodes(p: {
+    assembler: StateAssembler;
+    gate: SafetyGate;
+    policy: PolicySwitch;
+    reward: BatchReward;
+    scheduler: TickScheduler;
+    actionDim: number;
+  }): { loop: ControlLoop; runner: EpisodeRunner } {
+    const { config, logger, clock, pacing } = this;
+    const o = this.#o;
+    const transitions = new TransitionRelay();
+    const loop = new ControlLoop({
+      assembler: p.assembler,
+      policy: p.policy,
+      gate: p.gate,
+      clock,
+      budgetMs: this.budgetMs,
+      actionDim: p.actionDim,
+      latency: this.latency,
+      logger,
+      onTransition: transitions.deliver,
+      // in real time a policy call that outlives its tick must not leave the last command in force
+      ...(pacing === 'realtime' ? { stallTimeoutMs: this.periodMs } : {}),
+    });
+    const onStep = o.onStep;
+    const runner = new EpisodeRunner({
+      link: this.link,
+      // a new episode restarts simulated time: the gate must not read its stamps as out of order
+      onEpisodeStart: () => {
+        p.gate.resetEpisode();
+      },
+      assembler: p.assembler,
+      loop,
+      reward: p.reward,
+      scheduler: p.scheduler,
+      pacing,
+      stepsPerEpisode: config.run.steps_per_episode,
+      actionDim: p.actionDim,
+      seed: config.run.seed,
+      source: () => p.policy.source,
+      logger,
+      ...(onStep !== undefined
+        ? {
+            onStep: (e: number, s: number, r: number) => {
+              onStep(e, s, r, this);
+            },
+          }
+        : {}),
+      ...(o.onEpisode !== undefined ? { onEpisode: o.onEpisode } : {}),
+      ...(o.onRecorded !== undefined ? { onRecorded: o.onRecorded } : {}),
+    });
+    transitions.connect(runner.onTransition);
+    return { loop, runner };
+  }
+
+  /** Task inputs to the task target, stop / re-arm to the gate, the controller on /diagnostics. */
+  #attachRos2(node: Ros2NodeHost, parts: SessionParts): void {
+    const { task, gate, loop, policy } = parts;
+    const clock = this.clock;
+    node.attach(
+      new TaskInputs(
+        task === null
+          ? {}
+          : {
+              cmdVel: (twist) => {
+                task.onCmdVel(twist, clock.nowMs());
+              },
+              path: (waypoints, frameId) => {
+                task.onPath(waypoints, frameId, clock.nowMs());
+              },
+            },
+      ),
+    );
+    node.attach(new SafetyTopics(gate));
+    const latency = this.latency;
+    node.attach(
+      new Diagnostics((): ControllerDiagnostics => ({
+        ticks: loop.stats.ticks,
+        misses: loop.stats.misses,
+        budgetMs: this.budgetMs,
+        p50Ms: latency.quantileMs(0.5),
+        p99Ms: latency.quantileMs(0.99),
+        maxMs: latency.maxMs,
+        modelVersion: policy.modelVersion ?? null,
+        safety: gate.status(),
+        ...(task !== null ? { task: { mode: task.mode, ...task.target } } : {}),
+      })),
+    );
+  }
+
+  /** A simulator in real-time pacing advances on the wall clock, like a robot. */
+  #startSimDriver(caps: LinkCapabilities): void {
+    const link = this.link;
+    if (this.pacing !== 'realtime' || !caps.simulated || !isSteppable(link)) return;
+    this.#simDriver = new RealtimeSimDriver(link, {
+      periodMs: this.periodMs,
+      clock: this.clock,
+      timers: nodeTimers,
+      logger: this.logger,
+    });
+    this.#simDriver.start();
+  }
+}
+
+/**
+ * The loop hands each transition to the runner that drives it, so the loop is built on this relay
+ * and the runner connected to it right after (before any tick).
+ */
+class TransitionRelay {
+  #sink: TransitionSink | null = null;
+  readonly deliver: TransitionSink = (t) => {
+    this.#sink?.(t);
+  };
+
+  connect(sink: TransitionSink): void {
+    this.#sink = sink;
+  }
+}
+
+/** State to the assembler; joint states tick the task target's timeouts, odometry its pose. */
+function taskTracking(
+  assembler: StateAssembler,
+  task: TaskTargets | null,
+  clock: Clock,
+): StateHandlers {
+  if (task === null) return assembler;
+  return {
+    jointState: (m) => {
+      assembler.jointState(m);
+      task.update(clock.nowMs());
+    },
+    odometry: (m) => {
+      task.onOdometry(m);
+      assembler.odometry(m);
+    },
+    imu: (m) => {
+      assembler.imu(m);
+    },
+  };
+}
+
+/**
+ * The commanded actuators in action order (control.actuators, default all).
+ * @throws StriderError MODEL_MAPPING for a name not in the model (as the gate names it),
+ *   MODEL_UNSUPPORTED for an actuator without a finite control range
+ */
+function commandedActuators(description: RobotDescription, config: StriderConfig): ActuatorInfo[] {
+  const all = description.actuators;
+  const names = config.control.actuators ?? all.map((a) => a.name);
+  const actuators = names.map((name) => {
+    const a = all.find((x) => x.name === name);
+    if (a !== undefined) return a;
+    throw new StriderError(
+      'MODEL_MAPPING',
+      `control.actuators: actuator "${name}" is not in the robot model; its actuators are: ${all.map((x) => x.name).join(', ')}`,
+    );
+  });
+  for (const a of actuators) {
+    if (!Number.isFinite(a.commandLimits[0]) || !Number.isFinite(a.commandLimits[1])) {
+      throw new StriderError(
+        'MODEL_UNSUPPORTED',
+        `actuator "${a.name}" in ${description.modelPath} has no finite control range; ` +
+          'random actions and the planner need one (MJCF: ctrlrange="lo hi"; URDF: <limit effort=...>)',
+      );
+    }
+  }
+  return actuators;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Float64MultiArray, Imu, JointState, Odometry } from '../msgs/types.js';
+import type { Ros2NodeHost } from './ros2/Ros2NodeAdapter.js';
 
 /** How an actuator is commanded, as ros2_control names its command interfaces. */
 export type CommandInterface = 'effort' | 'position' | 'velocity';
@@ -57,12 +58,54 @@ export interface StateHandlers {
 }
 
 /**
+ * The clock a link's header stamps are on: ROS time (simulated under use_sim_time, else the
+ * robot's wall clock) or a simulator's own time. NaN while unknown (stamp age is then not judged).
+ */
+export interface StampClock {
+  /** Current time on the stamps' clock, s. Called once per tick; must not allocate much. */
+  nowSec(): number;
+}
+
+/**
+ * What a link offers beyond the RobotLink contract, declared by the link so the wiring (src/cli)
+ * builds the controller from these facts, never from the link's class.
+ */
+export interface LinkCapabilities {
+  /**
+   * true: a simulator (MuJoCo): its time restarts each episode, so an episode start may clear
+   * latched faults, and random actions may move it before any model exists. false: a robot.
+   */
+  readonly simulated: boolean;
+  /** The clock the state messages' header stamps are on (the StateWatchdog judges their age). */
+  readonly stampClock: StampClock;
+  /**
+   * The ROS 2 node the link owns, where the wiring attaches task inputs (cmd_vel, nav_msgs/Path),
+   * the safety topics and /diagnostics (src/robot/ros2/); null for a link without one.
+   */
+  readonly ros2Node: Ros2NodeHost | null;
+}
+
+/** A robot on its own clock with nothing beyond the RobotLink contract. */
+export const NO_CAPABILITIES: LinkCapabilities = Object.freeze({
+  simulated: false,
+  stampClock: Object.freeze({ nowSec: (): number => Number.NaN }),
+  ros2Node: null,
+});
+
+/** The link's declared capabilities; NO_CAPABILITIES for a link that declares none. */
+export function linkCapabilities(link: RobotLink): LinkCapabilities {
+  return link.capabilities ?? NO_CAPABILITIES;
+}
+
+/**
  * The boundary between strider and a robot (the MuJoCo simulator, a ROS 2 robot, a bag).
  * Lifecycle: configure() reads the model and returns its description; activate() starts
  * delivering state; deactivate() stops; close() frees everything the link owns (WASM objects,
  * ROS nodes, files). Only the safety gate calls sendCommand().
  */
 export interface RobotLink {
+  /** What the link offers the wiring; absent: NO_CAPABILITIES (see linkCapabilities). */
+  readonly capabilities?: LinkCapabilities;
   configure(): Promise<RobotDescription>;
   /** Start delivering state messages to `handlers`. */
   activate(handlers: StateHandlers): Promise<void>;

@@ -2,7 +2,12 @@ import type { Float64MultiArray } from '../../msgs/types.js';
 import { Rng } from '../../util/rng.js';
 import { StriderError } from '../../util/StriderError.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import type { RobotDescription, StateHandlers, SteppableLink } from '../types.js';
+import type {
+  LinkCapabilities,
+  RobotDescription,
+  StateHandlers,
+  SteppableLink,
+} from '../types.js';
 import { describeModel, EMPTY_LAYOUT, type ModelLayout } from './describeModel.js';
 import { KinematicsWriter } from './KinematicsWriter.js';
 import { loadMujoco, setMujocoPrintListener, type MujocoPrintListener } from './loadMujoco.js';
@@ -106,6 +111,13 @@ export class MujocoLink implements SteppableLink {
     this.#opts = options;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'MujocoLink' });
   }
+
+  /** A simulator whose stamps are on its own time (src/robot/types.ts LinkCapabilities). */
+  readonly capabilities: LinkCapabilities = {
+    simulated: true,
+    stampClock: { nowSec: () => this.simTimeSec },
+    ros2Node: null,
+  };
 
   /** Lifecycle state. */
   get state(): MujocoLinkState {

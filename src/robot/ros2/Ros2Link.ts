@@ -1,79 +1,21 @@
-import { timeFromSec, type Float64MultiArray, type Imu, type JointState, type Odometry } from '../../msgs/types.js';
+import type { Float64MultiArray, Imu, JointState, Odometry } from '../../msgs/types.js';
 import type { Timers } from '../../util/clock.js';
 import { nodeTimers } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { StriderError } from '../../util/StriderError.js';
-import type { RobotDescription, RobotLink, StateHandlers } from '../types.js';
+import type { LinkCapabilities, RobotDescription, RobotLink, StateHandlers } from '../types.js';
+import { planCommand, type CommandPlan } from './commandPlan.js';
 import { loadRclnodejs } from './loadRclnodejs.js';
-import type {
-  RclNode,
-  RclnodejsApi,
-  RclOptions,
-  RclPublisher,
-  RclSubscription,
-} from './rclnodejsApi.js';
-import type { QosConfig, Ros2Config } from './ros2Config.js';
-import {
-  DIAGNOSTIC_LEVEL,
-  ROS2_TYPES,
-  timeFromNanoseconds,
-  type DiagnosticArray,
-  type JointTrajectory,
-  type KeyValue,
-  type Path,
-  type Twist,
-  type Waypoint,
-} from './ros2Msgs.js';
+import type { RclNode, RclnodejsApi, RclPublisher, RclSubscription } from './rclnodejsApi.js';
+import type { Ros2NodeAdapter, Ros2NodeContext } from './Ros2NodeAdapter.js';
+import type { Ros2Config } from './ros2Config.js';
+import { ROS2_TYPES, timeFromNanoseconds } from './ros2Msgs.js';
+import { declareParameters, type Ros2ParameterSpec } from './ros2Parameters.js';
+import { qosOptions } from './ros2Qos.js';
 import { urdfDescription } from './urdfDescription.js';
 
 /** Lifecycle states, as a ROS 2 managed node names them. */
 export type Ros2LinkState = 'unconfigured' | 'inactive' | 'active' | 'finalized';
-
-/** One tunable exposed as a read-only ROS parameter (`ros2 param get /strider control.rate_hz`). */
-export interface Ros2ParameterSpec {
-  readonly name: string;
-  readonly value: number | boolean | string;
-  readonly description: string;
-}
-
-/** What the controller reports on /diagnostics; the composition root provides it. */
-export interface ControllerDiagnostics {
-  readonly ticks: number;
-  readonly misses: number;
-  readonly budgetMs: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  /** Version of the dynamics model in use; null before the first. */
-  readonly modelVersion: number | null;
-  readonly safety: {
-    readonly mode: string;
-    readonly latch: string | null;
-    readonly stopRequested: boolean;
-  };
-  /** The velocity target from cmd_vel / path (the cmd_vel reward), when there is one. */
-  readonly task?: {
-    readonly mode: string;
-    readonly linearX: number;
-    readonly linearY: number;
-    readonly angularZ: number;
-  };
-}
-
-/** What the stop and re-arm topics act on (the SafetyGate). */
-export interface SafetyControls {
-  stop(): void;
-  release(): void;
-  rearm(): boolean;
-}
-
-/** Task inputs for the task layer; called from ROS callbacks. */
-export interface TaskHandlers {
-  /** A new geometry_msgs/Twist on cmd_vel (borrowed: copy what you keep). */
-  readonly cmdVel?: (twist: Readonly<Twist>) => void;
-  /** A new nav_msgs/Path, as waypoints in `frameId`. */
-  readonly path?: (waypoints: readonly Waypoint[], frameId: string) => void;
-}
 
 export interface Ros2LinkOptions {
   /** The `robot.ros2` config slice. */
@@ -86,43 +28,11 @@ export interface Ros2LinkOptions {
   readonly rclnodejs?: RclnodejsApi;
   /** Tunables declared as read-only ROS parameters (see flattenParameters). */
   readonly parameters?: readonly Ros2ParameterSpec[];
-  /** Timers of the diagnostics publisher (default Node's). */
+  /** Timers given to attached adapters (the /diagnostics publisher; default Node's). */
   readonly timers?: Timers;
   /** Arguments for rclnodejs.init (default process.argv: --ros-args from ros2 launch apply). */
   readonly argv?: readonly string[];
   readonly logger?: Logger;
-}
-
-/**
- * Flatten a config slice into ROS parameter specs named `<prefix>.<key>...` (numbers, booleans and
- * strings; arrays and nulls are skipped). Used to expose rate_hz, budget_ms and the safety
- * thresholds as read-only ROS parameters.
- */
-export function flattenParameters(
-  prefix: string,
-  value: unknown,
-  out: Ros2ParameterSpec[] = [],
-): Ros2ParameterSpec[] {
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') {
-    out.push({ name: prefix, value, description: `strider config ${prefix} (read-only mirror)` });
-  } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      flattenParameters(prefix === '' ? k : `${prefix}.${k}`, v, out);
-    }
-  }
-  return out;
-}
-
-function isFiniteVec(v: unknown): boolean {
-  const o = v as { x?: unknown; y?: unknown; z?: unknown } | null;
-  return (
-    typeof o === 'object' &&
-    o !== null &&
-    typeof o.x === 'number' &&
-    typeof o.y === 'number' &&
-    typeof o.z === 'number' &&
-    Number.isFinite(o.x + o.y + o.z)
-  );
 }
 
 /**
@@ -136,27 +46,24 @@ function isFiniteVec(v: unknown): boolean {
  *   by default), or trajectory_msgs/JointTrajectory with one point for a
  *   joint_trajectory_controller; values reordered to `command_joints`. Only the safety gate
  *   calls sendCommand(). With actuation: observe no command publisher exists at all.
- * - Task in: geometry_msgs/Twist on cmd_vel and nav_msgs/Path (getters and TaskHandlers);
- *   std_msgs/Bool on the stop topic (true: stop, false: release) and std_msgs/Empty on the re-arm
- *   topic, forwarded to the bound SafetyControls.
- * - /diagnostics: a diagnostic_msgs/DiagnosticArray at diagnostics_rate_hz from the
- *   ControllerDiagnostics source (tick latency, misses, model version, safety state).
+ * - Adapters: the wiring attaches the node's other parts (attach(), the capabilities' ros2Node):
+ *   TaskInputs (cmd_vel, nav_msgs/Path), SafetyTopics (stop / re-arm, to the gate) and
+ *   Diagnostics (/diagnostics); the link closes them with itself.
  * - Parameters: the given tunables as read-only ROS parameters; use_sim_time honoured (set from
- *   the config, else what the launch file gave); outgoing stamps and `stampClock` use the node's
- *   clock (ROS time from /clock under use_sim_time).
+ *   the config, else what the launch file gave); outgoing stamps and the stamp clock use the
+ *   node's clock (ROS time from /clock under use_sim_time).
  *
  * Lifecycle: configure() (unconfigured -> inactive) reads the URDF, loads rclnodejs, creates the
- * node, publishers, task subscriptions and parameters, and spins; activate(handlers)
+ * node, the command publisher and parameters, and spins; activate(handlers)
  * (inactive -> active) subscribes to the state topics; deactivate() (active -> inactive)
  * unsubscribes them and publishes nothing more (the gate sends its final safe command before);
- * close() (-> finalized) clears timers, destroys the node and shuts rclnodejs down.
+ * close() (-> finalized) closes the adapters, destroys the node and shuts rclnodejs down.
  * sendCommand() outside the active state is dropped and counted.
  */
 export class Ros2Link implements RobotLink {
   readonly #o: Ros2LinkOptions;
   readonly #cfg: Ros2Config;
   readonly #log: Logger;
-  readonly #timers: Timers;
   #state: Ros2LinkState = 'unconfigured';
   #configuring: Promise<RobotDescription> | null = null;
   #desc: RobotDescription | null = null;
@@ -164,26 +71,28 @@ export class Ros2Link implements RobotLink {
   #initialised = false;
   #node: RclNode | null = null;
   #cmdPub: RclPublisher | null = null;
-  #diagPub: RclPublisher | null = null;
+  #cmd: CommandPlan | null = null;
   #stateSubs: RclSubscription[] = [];
-  #diagTimer: unknown = null;
   #handlers: StateHandlers | null = null;
-  #safety: SafetyControls | null = null;
-  #task: TaskHandlers = {};
-  #diagSource: (() => ControllerDiagnostics) | null = null;
+  #adapters: Ros2NodeAdapter[] = [];
   #useSimTime = false;
-
-  /** Command slot c carries actuator #cmdOrder[c]. */
-  #cmdOrder = new Int32Array(0);
-  #cmdData = new Float64Array(0);
-  #cmdMsg: Float64MultiArray | JointTrajectory | null = null;
   #published = 0;
   #dropped = 0;
-  #twist: Twist = { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } };
-  #haveTwist = false;
-  #waypoints: readonly Waypoint[] = [];
-  #pathFrame = '';
-  #rejectedTaskMsgs = 0;
+
+  /**
+   * A robot (not simulated) whose stamps are on the node's ROS clock, with a node for adapters.
+   * The stamp clock reads NaN before the node exists or while ROS time is 0 (use_sim_time with no
+   * /clock yet); one rclnodejs Time object per call.
+   */
+  readonly capabilities: LinkCapabilities = {
+    simulated: false,
+    stampClock: { nowSec: () => this.#nodeTimeSec() },
+    ros2Node: {
+      attach: (adapter) => {
+        this.attach(adapter);
+      },
+    },
+  };
 
   constructor(options: Ros2LinkOptions) {
     if (!(options.controlPeriodSec > 0) || !Number.isFinite(options.controlPeriodSec)) {
@@ -194,7 +103,6 @@ export class Ros2Link implements RobotLink {
     }
     this.#o = options;
     this.#cfg = options.config;
-    this.#timers = options.timers ?? nodeTimers;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'Ros2Link' });
   }
 
@@ -223,51 +131,35 @@ export class Ros2Link implements RobotLink {
     return this.#dropped;
   }
 
-  /** Latest cmd_vel, or null before the first (borrowed). */
-  get cmdVel(): Readonly<Twist> | null {
-    return this.#haveTwist ? this.#twist : null;
-  }
-
-  /** Latest path's waypoints (m, in `pathFrameId`); empty before the first. */
-  get waypoints(): readonly Waypoint[] {
-    return this.#waypoints;
-  }
-
-  get pathFrameId(): string {
-    return this.#pathFrame;
-  }
-
-  /** Task messages ignored for non-finite values. */
-  get rejectedTaskMessages(): number {
-    return this.#rejectedTaskMsgs;
+  /** The clock header stamps are compared with (the node's ROS clock), for the StateWatchdog. */
+  get stampClock(): LinkCapabilities['stampClock'] {
+    return this.capabilities.stampClock;
   }
 
   /**
-   * The clock header stamps are compared with (the node's ROS clock), for the StateWatchdog.
-   * NaN before the node exists or while ROS time is 0 (use_sim_time with no /clock yet).
-   * One rclnodejs Time object per call.
+   * Attach an adapter (task inputs, safety topics, /diagnostics) to the node, after configure();
+   * it is closed when the link closes.
+   * @throws StriderError LOOP_STATE before configure() or after close()
    */
-  readonly stampClock = {
-    nowSec: (): number => {
-      const node = this.#node;
-      if (node === null) return Number.NaN;
-      const ns = node.getClock().now().nanoseconds;
-      return ns === 0n ? Number.NaN : Number(ns) / 1e9;
-    },
-  };
-
-  /** Where stop / release / re-arm requests go. */
-  bindSafety(controls: SafetyControls): void {
-    this.#safety = controls;
-  }
-
-  setTaskHandlers(handlers: TaskHandlers): void {
-    this.#task = handlers;
-  }
-
-  /** The source of the /diagnostics figures (called at diagnostics_rate_hz). */
-  setDiagnosticsSource(source: () => ControllerDiagnostics): void {
-    this.#diagSource = source;
+  attach(adapter: Ros2NodeAdapter): void {
+    if (this.#state === 'finalized') throw this.#finalizedError('attach');
+    const node = this.#node;
+    const desc = this.#desc;
+    if (node === null || desc === null) {
+      throw new StriderError('LOOP_STATE', 'Ros2Link.attach() called before configure()');
+    }
+    const rcl = this.#rcl!;
+    const context: Ros2NodeContext = {
+      node,
+      config: this.#cfg,
+      qos: (profile) => qosOptions(rcl.QoS, profile),
+      timers: this.#o.timers ?? nodeTimers,
+      robotName: desc.name,
+      link: this,
+      logger: this.#log,
+    };
+    adapter.attach(context);
+    this.#adapters.push(adapter);
   }
 
   configure(): Promise<RobotDescription> {
@@ -289,7 +181,7 @@ export class Ros2Link implements RobotLink {
     if (this.#state === 'active') return Promise.resolve();
     const node = this.#node;
     const t = this.#cfg.topics;
-    const qos = this.#qos(this.#cfg.qos.state);
+    const qos = qosOptions(this.#rcl!.QoS, this.#cfg.qos.state);
     this.#handlers = handlers;
     this.#stateSubs.push(
       node.createSubscription(ROS2_TYPES.jointState, t.joint_states, qos, (m) => {
@@ -322,35 +214,32 @@ export class Ros2Link implements RobotLink {
    */
   sendCommand(cmd: Readonly<Float64MultiArray>): void {
     const pub = this.#cmdPub;
-    const msg = this.#cmdMsg;
-    if (this.#state !== 'active' || pub === null || msg === null) {
+    const plan = this.#cmd;
+    if (this.#state !== 'active' || pub === null || plan === null) {
       this.#dropped++;
       return;
     }
-    const n = this.#cmdOrder.length;
+    const n = plan.order.length;
     const offset = cmd.layout.data_offset;
     if (cmd.data.length - offset !== n) {
       throw new StriderError(
         'COMMAND_INVALID',
         `command has ${cmd.data.length - offset} values, the robot has ${n} actuators`,
-        {
-          context: { expected: n, got: cmd.data.length - offset },
-        },
+        { context: { expected: n, got: cmd.data.length - offset } },
       );
     }
     for (let c = 0; c < n; c++) {
-      const v = cmd.data[offset + this.#cmdOrder[c]!] ?? Number.NaN;
+      const v = cmd.data[offset + plan.order[c]!] ?? Number.NaN;
       if (!Number.isFinite(v)) {
         throw new StriderError(
           'COMMAND_INVALID',
           `command for joint slot ${c} is ${v}; expected a finite value`,
-          {
-            context: { index: c },
-          },
+          { context: { index: c } },
         );
       }
-      this.#cmdData[c] = v;
+      plan.data[c] = v;
     }
+    const msg = plan.msg;
     if ('joint_names' in msg) {
       timeFromNanoseconds(this.#node!.getClock().now().nanoseconds, msg.header.stamp);
     }
@@ -369,7 +258,7 @@ export class Ros2Link implements RobotLink {
     return Promise.resolve();
   }
 
-  /** Clear timers, destroy the node, shut rclnodejs down (when this link initialised it). Idempotent. */
+  /** Close the adapters, destroy the node, shut rclnodejs down (when this link initialised it). Idempotent. */
   close(): Promise<void> {
     if (this.#state === 'finalized') return Promise.resolve();
     this.#state = 'finalized';
@@ -377,78 +266,10 @@ export class Ros2Link implements RobotLink {
     return Promise.resolve();
   }
 
-  /** Publish /diagnostics now (the timer calls this). */
-  publishDiagnostics(): void {
-    const pub = this.#diagPub;
-    const node = this.#node;
-    if (pub === null || node === null) return;
-    const values: KeyValue[] = [
-      { key: 'link_state', value: this.#state },
-      { key: 'use_sim_time', value: String(this.#useSimTime) },
-      { key: 'published_commands', value: String(this.#published) },
-      { key: 'dropped_commands', value: String(this.#dropped) },
-    ];
-    let level: number = DIAGNOSTIC_LEVEL.OK;
-    let message = `link ${this.#state}`;
-    const src = this.#diagSource;
-    if (src !== null) {
-      let d: ControllerDiagnostics | null = null;
-      try {
-        d = src();
-      } catch (err) {
-        this.#log.warn({ err }, 'diagnostics source failed');
-      }
-      if (d !== null) {
-        values.push(
-          { key: 'ticks', value: String(d.ticks) },
-          { key: 'tick_misses', value: String(d.misses) },
-          { key: 'tick_budget_ms', value: d.budgetMs.toFixed(3) },
-          { key: 'tick_p50_ms', value: d.p50Ms.toFixed(3) },
-          { key: 'tick_p99_ms', value: d.p99Ms.toFixed(3) },
-          { key: 'tick_max_ms', value: d.maxMs.toFixed(3) },
-          {
-            key: 'model_version',
-            value: d.modelVersion === null ? 'none' : String(d.modelVersion),
-          },
-          { key: 'safety_mode', value: d.safety.mode },
-          { key: 'safety_latch', value: d.safety.latch ?? 'none' },
-          { key: 'stop_requested', value: String(d.safety.stopRequested) },
-        );
-        if (d.task !== undefined) {
-          values.push(
-            { key: 'task_mode', value: d.task.mode },
-            { key: 'target_linear_x', value: d.task.linearX.toFixed(3) },
-            { key: 'target_linear_y', value: d.task.linearY.toFixed(3) },
-            { key: 'target_angular_z', value: d.task.angularZ.toFixed(3) },
-          );
-        }
-        message = `safety ${d.safety.mode}${d.safety.latch === null ? '' : ` (${d.safety.latch})`}, ${d.misses} misses in ${d.ticks} ticks`;
-        if (d.safety.latch !== null || d.safety.stopRequested) level = DIAGNOSTIC_LEVEL.ERROR;
-        else if (d.safety.mode !== 'running' || d.misses > 0) level = DIAGNOSTIC_LEVEL.WARN;
-      }
-    }
-    const msg: DiagnosticArray = {
-      header: {
-        stamp: timeFromNanoseconds(node.getClock().now().nanoseconds, { sec: 0, nanosec: 0 }),
-        frame_id: '',
-      },
-      status: [
-        {
-          level,
-          name: `${this.#cfg.node_name}: controller`,
-          message,
-          hardware_id: this.#desc?.name ?? '',
-          values,
-        },
-      ],
-    };
-    pub.publish(msg);
-  }
-
   async #doConfigure(): Promise<RobotDescription> {
     const cfg = this.#cfg;
     const desc = urdfDescription(this.#o.modelPath, cfg.base);
-    this.#planCommand(desc);
+    this.#cmd = planCommand(desc, cfg, this.#o.controlPeriodSec);
     const rcl = this.#o.rclnodejs ?? (await loadRclnodejs());
     this.#rcl = rcl;
     // rclnodejs shuts every context down on SIGINT by default, before strider's own handler could
@@ -459,9 +280,15 @@ export class Ros2Link implements RobotLink {
       this.#initialised = true;
       const node = rcl.createNode(cfg.node_name, cfg.namespace);
       this.#node = node;
-      this.#setUpParameters(node, rcl);
-      this.#setUpPublishers(node, desc);
-      this.#setUpTaskSubscriptions(node);
+      this.#useSimTime = declareParameters(node, rcl, cfg.use_sim_time, this.#o.parameters ?? []);
+      if (cfg.actuation === 'command') {
+        const type =
+          cfg.command_type === 'float64_multi_array'
+            ? ROS2_TYPES.float64MultiArray
+            : ROS2_TYPES.jointTrajectory;
+        const qos = qosOptions(rcl.QoS, cfg.qos.command);
+        this.#cmdPub = node.createPublisher(type, cfg.topics.command, qos);
+      }
       node.spin();
     } catch (cause) {
       this.#release();
@@ -469,12 +296,9 @@ export class Ros2Link implements RobotLink {
       throw new StriderError(
         'ROS2_UNAVAILABLE',
         `ROS 2 node "${cfg.node_name}" could not be set up: ${String(cause)}`,
-        {
-          cause,
-        },
+        { cause },
       );
     }
-    this.#scheduleDiagnostics();
     this.#desc = desc;
     this.#state = 'inactive';
     this.#log.info(
@@ -489,244 +313,26 @@ export class Ros2Link implements RobotLink {
     return desc;
   }
 
-  /** Command order and the reused command message. */
-  #planCommand(desc: RobotDescription): void {
-    const cfg = this.#cfg;
-    const byJoint = desc.actuators.map((a) => a.joint);
-    const joints = cfg.command_joints ?? byJoint;
-    if (joints.length !== byJoint.length || new Set(joints).size !== joints.length) {
-      throw new StriderError(
-        'CONFIG_INVALID',
-        `robot.ros2.command_joints must name each commanded joint once (${byJoint.join(', ')}); got ${joints.join(', ')}`,
-      );
-    }
-    this.#cmdOrder = new Int32Array(joints.length);
-    for (let c = 0; c < joints.length; c++) {
-      const k = byJoint.indexOf(joints[c]!);
-      if (k < 0) {
-        throw new StriderError(
-          'MODEL_MAPPING',
-          `robot.ros2.command_joints: joint "${joints[c]!}" has no ros2_control command interface in ${desc.modelPath}; those are: ${byJoint.join(', ')}`,
-        );
-      }
-      this.#cmdOrder[c] = k;
-    }
-    this.#cmdData = new Float64Array(joints.length);
-    if (cfg.command_type === 'float64_multi_array') {
-      this.#cmdMsg = { layout: { dim: [], data_offset: 0 }, data: this.#cmdData };
-      return;
-    }
-    const iface = desc.actuators[0]!.interface;
-    if (desc.actuators.some((a) => a.interface !== iface)) {
-      throw new StriderError(
-        'MODEL_UNSUPPORTED',
-        `command_type joint_trajectory needs one command interface for all joints; ${desc.modelPath} mixes ${[...new Set(desc.actuators.map((a) => a.interface))].join(', ')}`,
-      );
-    }
-    const ms =
-      cfg.trajectory_time_from_start_ms > 0
-        ? cfg.trajectory_time_from_start_ms
-        : this.#o.controlPeriodSec * 1000;
-    const empty: number[] = [];
-    this.#cmdMsg = {
-      header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
-      joint_names: [...joints],
-      points: [
-        {
-          positions: iface === 'position' ? this.#cmdData : empty,
-          velocities: iface === 'velocity' ? this.#cmdData : empty,
-          accelerations: empty,
-          effort: iface === 'effort' ? this.#cmdData : empty,
-          time_from_start: timeFromSec(ms / 1000),
-        },
-      ],
-    };
+  #nodeTimeSec(): number {
+    const node = this.#node;
+    if (node === null) return Number.NaN;
+    const ns = node.getClock().now().nanoseconds;
+    return ns === 0n ? Number.NaN : Number(ns) / 1e9;
   }
 
-  #setUpParameters(node: RclNode, rcl: RclnodejsApi): void {
-    const T = rcl.ParameterType;
-    const simTime = this.#cfg.use_sim_time;
-    if (simTime !== 'auto') {
-      const p = new rcl.Parameter('use_sim_time', T.PARAMETER_BOOL, simTime);
-      if (node.hasParameter('use_sim_time')) {
-        const r = node.setParameter(p);
-        if (!r.successful) {
-          throw new StriderError(
-            'CONFIG_INVALID',
-            `robot.ros2.use_sim_time: the node refused it: ${r.reason}`,
-          );
-        }
-      } else {
-        node.declareParameter(p);
-      }
-    }
-    this.#useSimTime =
-      node.hasParameter('use_sim_time') && node.getParameter('use_sim_time').value === true;
-    for (const spec of this.#o.parameters ?? []) {
-      const type =
-        typeof spec.value === 'boolean'
-          ? T.PARAMETER_BOOL
-          : typeof spec.value === 'number'
-            ? T.PARAMETER_DOUBLE
-            : T.PARAMETER_STRING;
-      // Read-only mirrors of the config: --ros-args overrides are ignored (the YAML is the truth).
-      node.declareParameter(
-        new rcl.Parameter(spec.name, type, spec.value),
-        new rcl.ParameterDescriptor(spec.name, type, spec.description, true),
-        true,
-      );
-    }
-  }
-
-  #setUpPublishers(node: RclNode, desc: RobotDescription): void {
-    const cfg = this.#cfg;
-    if (cfg.actuation === 'command') {
-      const type =
-        cfg.command_type === 'float64_multi_array'
-          ? ROS2_TYPES.float64MultiArray
-          : ROS2_TYPES.jointTrajectory;
-      this.#cmdPub = node.createPublisher(type, cfg.topics.command, this.#qos(cfg.qos.command));
-    }
-    this.#diagPub = node.createPublisher(
-      ROS2_TYPES.diagnosticArray,
-      cfg.topics.diagnostics,
-      this.#qos(cfg.qos.diagnostics),
-    );
-    this.#log.debug({ actuators: desc.actuators.length }, 'publishers created');
-  }
-
-  #setUpTaskSubscriptions(node: RclNode): void {
-    const t = this.#cfg.topics;
-    const qos = this.#qos(this.#cfg.qos.task);
-    if (t.cmd_vel !== null)
-      node.createSubscription(ROS2_TYPES.twist, t.cmd_vel, qos, (m) => {
-        this.#onTwist(m);
-      });
-    if (t.path !== null)
-      node.createSubscription(ROS2_TYPES.path, t.path, qos, (m) => {
-        this.#onPath(m);
-      });
-    node.createSubscription(ROS2_TYPES.bool, t.stop, qos, (m) => {
-      this.#onStop(m);
-    });
-    node.createSubscription(ROS2_TYPES.empty, t.rearm, qos, () => {
-      this.#onRearm();
-    });
-  }
-
-  #onTwist(m: unknown): void {
-    const msg = m as Partial<Twist> | null;
-    if (msg === null || !isFiniteVec(msg.linear) || !isFiniteVec(msg.angular)) {
-      this.#rejectedTaskMsgs++;
-      return;
-    }
-    const tw = this.#twist;
-    tw.linear.x = msg.linear!.x;
-    tw.linear.y = msg.linear!.y;
-    tw.linear.z = msg.linear!.z;
-    tw.angular.x = msg.angular!.x;
-    tw.angular.y = msg.angular!.y;
-    tw.angular.z = msg.angular!.z;
-    this.#haveTwist = true;
-    this.#task.cmdVel?.(tw);
-  }
-
-  #onPath(m: unknown): void {
-    const msg = m as Partial<Path> | null;
-    const poses = msg?.poses;
-    if (
-      msg === null ||
-      !Array.isArray(poses) ||
-      !poses.every((p) => isFiniteVec(p.pose.position))
-    ) {
-      this.#rejectedTaskMsgs++;
-      return;
-    }
-    this.#waypoints = Object.freeze(
-      poses.map((p) =>
-        Object.freeze({ x: p.pose.position.x, y: p.pose.position.y, z: p.pose.position.z }),
-      ),
-    );
-    this.#pathFrame = msg.header?.frame_id ?? '';
-    this.#task.path?.(this.#waypoints, this.#pathFrame);
-  }
-
-  #onStop(m: unknown): void {
-    const data = (m as { data?: unknown } | null)?.data;
-    if (typeof data !== 'boolean') {
-      this.#rejectedTaskMsgs++;
-      return;
-    }
-    if (this.#safety === null) {
-      this.#log.error('stop topic: no safety gate bound; the request is ignored');
-      return;
-    }
-    if (data) {
-      this.#safety.stop();
-      this.#log.warn('software stop requested (latched until released and re-armed)');
-    } else {
-      this.#safety.release();
-      this.#log.info('software stop released; motion resumes only after a re-arm');
-    }
-  }
-
-  #onRearm(): void {
-    if (this.#safety === null) return;
-    const ok = this.#safety.rearm();
-    if (ok) this.#log.info('re-armed');
-    else this.#log.warn('re-arm refused (stop still requested, or inactive)');
-  }
-
-  #qos(q: QosConfig): RclOptions {
-    const Q = this.#rcl!.QoS;
-    const history =
-      q.history === 'keep_last'
-        ? Q.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST
-        : q.history === 'keep_all'
-          ? Q.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_ALL
-          : Q.HistoryPolicy.RMW_QOS_POLICY_HISTORY_SYSTEM_DEFAULT;
-    const reliability =
-      q.reliability === 'reliable'
-        ? Q.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE
-        : q.reliability === 'best_effort'
-          ? Q.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT
-          : Q.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_SYSTEM_DEFAULT;
-    const durability =
-      q.durability === 'volatile'
-        ? Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE
-        : q.durability === 'transient_local'
-          ? Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL
-          : Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_SYSTEM_DEFAULT;
-    return { qos: new Q(history, q.depth, reliability, durability) };
-  }
-
-  #scheduleDiagnostics(): void {
-    const hz = this.#cfg.diagnostics_rate_hz;
-    if (!(hz > 0)) return;
-    const periodMs = 1000 / hz;
-    const tick = (): void => {
-      this.#diagTimer = null;
-      if (this.#state === 'finalized') return;
-      try {
-        this.publishDiagnostics();
-      } catch (err) {
-        this.#log.warn({ err }, 'publishing /diagnostics failed');
-      }
-      this.#diagTimer = this.#timers.setTimeout(tick, periodMs);
-    };
-    this.#diagTimer = this.#timers.setTimeout(tick, periodMs);
-  }
-
-  /** Free everything: timer, node (and its entities), the rclnodejs context. */
+  /** Free everything: the adapters, the node (and its entities), the rclnodejs context. */
   #release(): void {
-    if (this.#diagTimer !== null) {
-      this.#timers.clearTimeout(this.#diagTimer);
-      this.#diagTimer = null;
+    for (const adapter of this.#adapters) {
+      try {
+        adapter.close();
+      } catch (err) {
+        this.#log.warn({ err }, 'closing a ROS 2 node adapter failed');
+      }
     }
+    this.#adapters = [];
     this.#handlers = null;
     this.#stateSubs = [];
     this.#cmdPub = null;
-    this.#diagPub = null;
     const node = this.#node;
     this.#node = null;
     try {

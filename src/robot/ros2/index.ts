@@ -1,12 +1,19 @@
-export { Ros2Link, flattenParameters } from './Ros2Link.js';
+export { Ros2Link } from './Ros2Link.js';
+export type { Ros2LinkOptions, Ros2LinkState } from './Ros2Link.js';
 export type {
-  ControllerDiagnostics,
-  Ros2LinkOptions,
-  Ros2LinkState,
-  Ros2ParameterSpec,
-  SafetyControls,
-  TaskHandlers,
-} from './Ros2Link.js';
+  Ros2LinkStatus,
+  Ros2NodeAdapter,
+  Ros2NodeContext,
+  Ros2NodeHost,
+} from './Ros2NodeAdapter.js';
+export { TaskInputs } from './TaskInputs.js';
+export type { TaskHandlers } from './TaskInputs.js';
+export { SafetyTopics } from './SafetyTopics.js';
+export type { SafetyControls } from './SafetyTopics.js';
+export { Diagnostics } from './Diagnostics.js';
+export type { ControllerDiagnostics } from './Diagnostics.js';
+export { flattenParameters } from './ros2Parameters.js';
+export type { Ros2ParameterSpec } from './ros2Parameters.js';
 export { loadRclnodejs } from './loadRclnodejs.js';
 export type { ModuleImporter } from './loadRclnodejs.js';
 export { ros2Schema } from './ros2Config.js';

@@ -18,19 +18,10 @@ const TOPIC_RULE =
   'single slashes, optionally starting with / or ~/, no trailing slash';
 
 const topic = (def: string, what: string) =>
-  z
-    .string()
-    .regex(TOPIC, TOPIC_RULE)
-    .default(def)
-    .describe(what);
+  z.string().regex(TOPIC, TOPIC_RULE).default(def).describe(what);
 
 const optionalTopic = (def: string | null, what: string) =>
-  z
-    .string()
-    .regex(TOPIC, TOPIC_RULE)
-    .nullable()
-    .default(def)
-    .describe(`${what}; null: not used`);
+  z.string().regex(TOPIC, TOPIC_RULE).nullable().default(def).describe(`${what}; null: not used`);
 
 function qosSchema(defaults: { reliability: 'reliable' | 'best_effort'; depth: number }) {
   return z
@@ -104,7 +95,10 @@ export const ros2Schema = z
       .describe('ROS node name'),
     namespace: z
       .string()
-      .regex(/^(\/[A-Za-z_][A-Za-z0-9_]*)*$|^\/$/, 'empty, / or an absolute ROS namespace like /robot1 (no trailing slash)')
+      .regex(
+        /^(\/[A-Za-z_][A-Za-z0-9_]*)*$|^\/$/,
+        'empty, / or an absolute ROS namespace like /robot1 (no trailing slash)',
+      )
       .default('')
       .describe('ROS namespace of the node (empty: root)'),
     use_sim_time: z

@@ -7,14 +7,18 @@ import { defaultSafetyConfig } from '../../../../src/safety/safetyConfig.js';
 import { StateWatchdog } from '../../../../src/safety/StateWatchdog.js';
 import type { JointState } from '../../../../src/msgs/types.js';
 import {
+  Diagnostics,
   flattenParameters,
   loadRclnodejs,
   Ros2Link,
   ros2Schema,
+  SafetyTopics,
+  TaskInputs,
   type ControllerDiagnostics,
   type Ros2Config,
 } from '../../../../src/robot/ros2/index.js';
 import type { DiagnosticArray, JointTrajectory } from '../../../../src/robot/ros2/ros2Msgs.js';
+import type { RobotDescription } from '../../../../src/robot/types.js';
 import { StateAssembler } from '../../../../src/state/StateAssembler.js';
 import type { Timers } from '../../../../src/util/clock.js';
 import { isStriderError } from '../../../../src/util/StriderError.js';
@@ -68,6 +72,16 @@ function makeLink(
   return { link, rcl, clock };
 }
 
+/** What the wiring attaches to the node (RunSession): task inputs and the gate's safety topics. */
+function attachInputs(link: Ros2Link, desc: RobotDescription): void {
+  const layout = new StateAssembler(desc, { base: [] }).layout;
+  const gate = new SafetyGate(link, desc.actuators, desc.actuators.map((a) => a.name), layout, {
+    config: defaultSafetyConfig(),
+  });
+  link.attach(new TaskInputs());
+  link.attach(new SafetyTopics(gate));
+}
+
 function jointState(names: string[], t: number, q = 0): JointState {
   return {
     header: { stamp: { sec: Math.floor(t), nanosec: Math.round((t % 1) * 1e9) }, frame_id: '' },
@@ -93,6 +107,8 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
   it('configures: the URDF description, one node, init with argv, spin, publishers and task topics as configured', async () => {
     s = makeLink({ node_name: 'ctrl', namespace: '/robot1' });
     const desc = await s.link.configure();
+    attachInputs(s.link, desc);
+    s.link.attach(new Diagnostics());
     assert.equal(s.link.state, 'inactive');
     assertQuadrupedJointsAndActuators(desc);
     assert.deepEqual(desc.actuators[2]!.commandLimits, [-35.5, 35.5]);
@@ -128,7 +144,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
       topics: { joint_states: 'joint_states', odometry: '/odometry/filtered', imu: '/imu/data' },
       qos: { state: { reliability: 'reliable', durability: 'transient_local', depth: 3 } },
     });
-    await s.link.configure();
+    attachInputs(s.link, await s.link.configure());
     const node = s.rcl.node();
     const got: string[] = [];
     await s.link.activate({
@@ -283,7 +299,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
       safety: { mode: 'running', latch: null, stopRequested: false },
     };
     let current = diag;
-    s.link.setDiagnosticsSource(() => current);
+    s.link.attach(new Diagnostics(() => current));
     const pub = s.rcl.node().publisher('/diagnostics');
     s.clock.tick(499);
     assert.equal(pub.messages.length, 0);
@@ -333,7 +349,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
         clock: { nowMs: () => performance.now() },
       },
     );
-    s.link.bindSafety(gate);
+    s.link.attach(new SafetyTopics(gate));
     await s.link.activate(watchdog);
     const node = s.rcl.node();
     const pub = node.publisher('/effort_controller/commands');
@@ -370,15 +386,24 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     await s.link.activate(assembler);
     const node = s.rcl.node();
     node.deliver('/joint_states', jointState(JOINTS, 1, -0.5));
-    assert.equal(gate.send(assembler.state, new Float32Array(12).fill(3), new Float32Array(12)), 'ok');
+    assert.equal(
+      gate.send(assembler.state, new Float32Array(12).fill(3), new Float32Array(12)),
+      'ok',
+    );
     s.rcl.sigint(); // Ctrl-C, or ros2 launch stopping strider: strider's own handler takes over
     assert.equal(s.rcl.shutdown.callCount, 0);
     gate.deactivate();
     const pub = node.publisher('/effort_controller/commands');
     assert.equal(pub.messages.length, 2, 'the policy command, then the final safe command');
     type Trajectory = { points: { effort: number[] }[] };
-    assert.deepEqual((pub.snapshots[0] as Trajectory).points[0]!.effort, new Array<number>(12).fill(3));
-    assert.deepEqual((pub.snapshots[1] as Trajectory).points[0]!.effort, new Array<number>(12).fill(0));
+    assert.deepEqual(
+      (pub.snapshots[0] as Trajectory).points[0]!.effort,
+      new Array<number>(12).fill(3),
+    );
+    assert.deepEqual(
+      (pub.snapshots[1] as Trajectory).points[0]!.effort,
+      new Array<number>(12).fill(0),
+    );
     await s.link.deactivate();
     await s.link.close();
     assert.equal(s.rcl.shutdown.callCount, 1);
@@ -390,20 +415,21 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     await s.link.configure();
     const twists: number[] = [];
     const paths: number[] = [];
-    s.link.setTaskHandlers({
+    const inputs = new TaskInputs({
       cmdVel: (t) => twists.push(t.linear.x),
       path: (w) => paths.push(w.length),
     });
+    s.link.attach(inputs);
     const node = s.rcl.node();
-    assert.equal(s.link.cmdVel, null);
+    assert.equal(inputs.cmdVel, null);
     node.deliver('/cmd_vel', { linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.1 } });
     node.deliver('/cmd_vel', {
       linear: { x: Number.NaN, y: 0, z: 0 },
       angular: { x: 0, y: 0, z: 0 },
     });
-    const latest = (link: Ros2Link) => link.cmdVel;
-    assert.equal(latest(s.link)?.linear.x, 0.4);
-    assert.equal(latest(s.link)?.angular.z, 0.1);
+    const latest = (task: TaskInputs) => task.cmdVel;
+    assert.equal(latest(inputs)?.linear.x, 0.4);
+    assert.equal(latest(inputs)?.angular.z, 0.1);
     const pose = (x: number) => ({
       header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'map' },
       pose: { position: { x, y: 1, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
@@ -412,19 +438,20 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
       header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'map' },
       poses: [pose(1), pose(2)],
     });
-    assert.deepEqual(s.link.waypoints, [
+    assert.deepEqual(inputs.waypoints, [
       { x: 1, y: 1, z: 0 },
       { x: 2, y: 1, z: 0 },
     ]);
-    assert.equal(s.link.pathFrameId, 'map');
+    assert.equal(inputs.pathFrameId, 'map');
     assert.deepEqual(twists, [0.4]);
     assert.deepEqual(paths, [2]);
-    assert.equal(s.link.rejectedTaskMessages, 1);
+    assert.equal(inputs.rejectedMessages, 1);
   });
 
   it('observe-only: no command publisher, and the gate never sends to it', async () => {
     s = makeLink({ actuation: 'observe' });
     const desc = await s.link.configure();
+    s.link.attach(new Diagnostics());
     const node = s.rcl.node();
     assert.deepEqual(
       node.publishers.map((p) => p.topic),
@@ -456,6 +483,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
   it('close() releases everything: timer cleared, node destroyed, rclnodejs shut down; idempotent', async () => {
     s = makeLink({ diagnostics_rate_hz: 10 });
     await s.link.configure();
+    s.link.attach(new Diagnostics());
     await s.link.activate({
       jointState: () => undefined,
       odometry: () => undefined,
@@ -472,6 +500,20 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     s.link.sendCommand(command(JOINTS.map(() => 0)));
     assert.equal(s.link.publishedCommands, 0);
     await assert.rejects(s.link.configure(), (e: unknown) => isStriderError(e, 'LOOP_STATE'));
+  });
+
+  it('attaches adapters only between configure() and close()', async () => {
+    s = makeLink();
+    const isLoopState = (e: unknown): boolean => isStriderError(e, 'LOOP_STATE');
+    assert.throws(() => {
+      s!.link.attach(new Diagnostics());
+    }, isLoopState);
+    await s.link.configure();
+    s.link.attach(new Diagnostics());
+    await s.link.close();
+    assert.throws(() => {
+      s!.link.attach(new Diagnostics());
+    }, isLoopState);
   });
 
   it('releases the node and context when configure fails half way', async () => {
@@ -544,13 +586,22 @@ describe('robot/ros2/ros2Config', () => {
     assert.equal(ros2Schema.safeParse({ topics: { joint_states: 'joint states' } }).success, false);
     // rcl's topic and namespace rules, so a name it would refuse is a config error, not a ROS one
     for (const bad of ['~foo', 'foo/', 'a//b', 'a/1b', '1a', '/']) {
-      assert.equal(ros2Schema.safeParse({ topics: { command: bad } }).success, false, `topic ${bad}`);
+      assert.equal(
+        ros2Schema.safeParse({ topics: { command: bad } }).success,
+        false,
+        `topic ${bad}`,
+      );
     }
     for (const good of ['~/commands', 'commands', '/robot1/effort_controller/commands', '/_a/b2']) {
-      assert.equal(ros2Schema.safeParse({ topics: { command: good } }).success, true, `topic ${good}`);
+      assert.equal(
+        ros2Schema.safeParse({ topics: { command: good } }).success,
+        true,
+        `topic ${good}`,
+      );
     }
     assert.equal(ros2Schema.safeParse({ namespace: '/robot1/' }).success, false);
-    for (const ns of ['', '/', '/robot1', '/fleet/robot_2']) assert.equal(ros2Schema.safeParse({ namespace: ns }).success, true, `namespace ${ns}`);
+    for (const ns of ['', '/', '/robot1', '/fleet/robot_2'])
+      assert.equal(ros2Schema.safeParse({ namespace: ns }).success, true, `namespace ${ns}`);
     assert.equal(ros2Schema.safeParse({ qos: { state: { depth: 0 } } }).success, false);
     assert.equal(ros2Schema.safeParse({ node_name: '9lives' }).success, false);
     assert.equal(ros2Schema.safeParse({ diagnostics_rate_hz: 1000 }).success, false);

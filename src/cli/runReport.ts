@@ -1,0 +1,142 @@
+import type { StriderConfig } from '../config/index.js';
+import type { EpisodeRecord } from '../control/index.js';
+import type { LearningSummary, RemoteTrainingReport, SwapDecision } from '../learning/index.js';
+import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
+import type { RunReport } from '../telemetry/index.js';
+import type { RunSession } from './RunSession.js';
+
+/** What a run's episodes produced beyond the session's own records. */
+export interface RunOutcome {
+  /** The learning loop's summary; null for a run of random episodes. */
+  readonly learned: LearningSummary | null;
+  readonly swaps: readonly SwapDecision[];
+  /** Transport figures of a trainer process; null otherwise. */
+  readonly transport: RemoteTrainingReport | null;
+  readonly plannerStats: MpcPolicyStats;
+}
+
+/** How the run was started and ended, for the report's header. */
+export interface RunFacts {
+  readonly version: string;
+  readonly startedAt: Date;
+  readonly configPath: string;
+  readonly config: StriderConfig;
+  readonly interrupted: boolean;
+  readonly artifacts: Record<string, string>;
+}
+
+/** The report of `strider run` (docs/report.md) from the opened session and the outcome. */
+export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFacts): RunReport {
+  const { loop, scheduler, description, assembler, actuators, runner } = session.parts;
+  const { config } = facts;
+  const { learned, swaps, plannerStats } = outcome;
+  return {
+    strider: facts.version,
+    command: 'run',
+    status: facts.interrupted ? 'interrupted' : 'completed',
+    started_at: facts.startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    config: facts.configPath,
+    seed: config.run.seed,
+    robot: {
+      name: description.name,
+      model: description.modelPath,
+      joints: description.joints.map((j) => j.name),
+      actuators: actuators.map((a) => a.name),
+      base: description.base.kind,
+    },
+    state: { dim: assembler.layout.dim, names: [...assembler.layout.names] },
+    episodes: runner.records.map(episodeReport),
+    ticks: {
+      count: loop.stats.ticks,
+      budget_ms: session.budgetMs,
+      p50_ms: session.latency.quantileMs(0.5),
+      p99_ms: session.latency.quantileMs(0.99),
+      max_ms: session.latency.maxMs,
+      misses: loop.stats.misses,
+      fallbacks: loop.stats.fallbacks + plannerStats.missed,
+      rate_hz: config.control.rate_hz,
+      pacing: session.pacing,
+      overruns: scheduler.overruns,
+      held: loop.stats.held,
+    },
+    model: servingModel(learned, swaps),
+    models: learned?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],
+    swaps: [...swaps],
+    planner: learned === null ? null : plannerReport(plannerStats, config),
+    trainer: learned === null ? null : { mode: config.trainer.mode, transport: outcome.transport },
+    artifacts: facts.artifacts,
+  };
+}
+
+/** The last version that was accepted and not rolled back. */
+function servingModel(
+  s: LearningSummary | null,
+  swaps: readonly SwapDecision[],
+): RunReport['model'] {
+  let serving: number | null = null;
+  for (const d of swaps) {
+    if (d.decision === 'accepted') serving = d.version;
+    else if (d.decision === 'rolled_back' && serving === d.version) serving = null;
+  }
+  const m = s?.models.find((x) => x.version === serving);
+  if (m === undefined) return null;
+  return {
+    version: m.version,
+    train_loss: m.metrics.train_loss,
+    val_loss: m.metrics.val_loss,
+    h_step_error: m.metrics.h_step_error,
+  };
+}
+
+function plannerReport(p: MpcPolicyStats, config: StriderConfig): RunReport['planner'] {
+  return {
+    optimizer: config.planner.optimizer,
+    horizon: config.planner.horizon,
+    population: config.planner.population,
+    plans: p.plans,
+    missed: p.missed,
+    overrun: p.overrun,
+    mean_iterations: p.plans > 0 ? p.iterations / p.plans : 0,
+  };
+}
+
+function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {
+  const e: RunReport['episodes'][number] = {
+    index: r.index,
+    steps: r.steps,
+    return: r.return,
+    source: r.source,
+  };
+  if (r.terminated !== null) e.terminated = r.terminated;
+  return e;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
+}
+
+/** The lines `strider run` prints at the end. */
+export function summary(report: RunReport, outDir: string): string {
+  const t = report.ticks;
+  const bySource = new Map<string, number[]>();
+  for (const e of report.episodes)
+    bySource.set(e.source, [...(bySource.get(e.source) ?? []), e.return]);
+  const lines = [
+    `strider run ${report.status}: ${report.episodes.length} episodes on ${report.robot.name} (${report.robot.actuators.length} actuators, state dim ${report.state.dim})`,
+    `  return per episode: ${report.episodes.map((e) => e.return.toFixed(1)).join(', ')}`,
+    `  mean return by source: ${[...bySource].map(([s, r]) => `${s} ${mean(r).toFixed(1)} (${r.length})`).join(', ')}`,
+    `  ticks: ${t.count} at ${t.rate_hz} Hz ${t.pacing}; latency p50 ${t.p50_ms.toFixed(3)} ms, p99 ${t.p99_ms.toFixed(3)} ms, max ${t.max_ms.toFixed(3)} ms; budget ${t.budget_ms.toFixed(1)} ms; misses ${t.misses}; fallbacks ${t.fallbacks}`,
+  ];
+  if (report.model !== null) {
+    const m = report.model;
+    lines.push(
+      `  model v${m.version}: train loss ${m.train_loss.toFixed(3)}, val loss ${m.val_loss.toFixed(3)}, H-step error ${m.h_step_error.toFixed(3)}`,
+    );
+  }
+  lines.push(
+    `  output: ${outDir}`,
+    ...Object.entries(report.artifacts).map(([k, v]) => `    ${k}: ${v}`),
+  );
+  return `${lines.join('\n')}\n`;
+}

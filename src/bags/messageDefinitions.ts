@@ -93,3 +93,40 @@ function builtinDefinitions(name: string): MessageDefinition[] | null {
   }
   return out;
 }
+
+/** The parsed built-in definitions of `type` (`pkg/msg/Type`), root first, or null. */
+export function builtinDefinitionsOf(type: string): MessageDefinition[] | null {
+  return builtinDefinitions(shortType(normaliseType(type)));
+}
+
+const SEPARATOR = '='.repeat(80);
+const TIME_TYPES: Readonly<Record<string, string>> = {
+  time: 'builtin_interfaces/Time',
+  duration: 'builtin_interfaces/Duration',
+};
+const TIME_SECTIONS: Readonly<Record<string, string>> = {
+  'builtin_interfaces/Time': 'int32 sec\nuint32 nanosec',
+  'builtin_interfaces/Duration': 'int32 sec\nuint32 nanosec',
+};
+
+/**
+ * The ros2msg text of built-in definitions (root first), as rosbag2 embeds it in MCAP schemas:
+ * the root's fields, then one `MSG: pkg/Type` section per nested type (the form its fields name it by), separated by a line of
+ * 80 '='. time and duration are written as builtin_interfaces/Time and /Duration.
+ */
+export function ros2msgText(definitions: readonly MessageDefinition[]): string {
+  const sections: string[] = [];
+  const timeUsed = new Set<string>();
+  definitions.forEach((def, i) => {
+    const lines = def.definitions.map((f) => {
+      const base = TIME_TYPES[f.type] ?? f.type;
+      if (base !== f.type) timeUsed.add(base);
+      const type = f.isArray === true ? `${base}[${f.arrayLength ?? ''}]` : base;
+      if (f.isConstant === true) return `${type} ${f.name}=${f.valueText ?? String(f.value)}`;
+      return `${type} ${f.name}`;
+    });
+    sections.push(i === 0 ? lines.join('\n') : `MSG: ${def.name ?? ''}\n${lines.join('\n')}`);
+  });
+  for (const t of timeUsed) sections.push(`MSG: ${t}\n${TIME_SECTIONS[t] ?? ''}`);
+  return sections.join(`\n${SEPARATOR}\n`);
+}

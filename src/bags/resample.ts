@@ -9,6 +9,9 @@ export interface TimeSeries {
   readonly dim: number;
 }
 
+/** Times this close are the same instant (the grid t0 + k * period drifts by float rounding). */
+const EPS_SEC = 1e-9;
+
 export interface ResampleOptions {
   /** The control period: the grid step, seconds. */
   readonly periodSec: number;
@@ -87,14 +90,17 @@ export function resample(
   let j = -1;
   for (let k = 0; ; k++) {
     const t = t0 + k * o.periodSec;
-    if (t > tEnd) break;
-    while (i + 2 < ns && state.timesSec[i + 1]! <= t) i++;
-    while (j + 1 < na && action.timesSec[j + 1]! <= t) j++;
+    if (t > tEnd + EPS_SEC) break;
+    while (i + 2 < ns && state.timesSec[i + 1]! <= t + EPS_SEC) i++;
+    while (j + 1 < na && action.timesSec[j + 1]! <= t + EPS_SEC) j++;
     const ta = state.timesSec[i]!;
     const tb = state.timesSec[i + 1]!;
-    const stateOk = ta <= t && t <= tb && tb - ta <= o.maxGapSec;
+    // on a sample (within EPS_SEC) a point needs no neighbour; between two it needs them close
+    const onSample = Math.abs(t - ta) <= EPS_SEC || Math.abs(t - tb) <= EPS_SEC;
+    const stateOk = ta <= t + EPS_SEC && t - EPS_SEC <= tb && (onSample || tb - ta <= o.maxGapSec);
     const actionOk =
-      j >= 0 && (o.actionTimeoutSec === 0 || t - action.timesSec[j]! <= o.actionTimeoutSec);
+      j >= 0 &&
+      (o.actionTimeoutSec === 0 || t - action.timesSec[j]! <= o.actionTimeoutSec + EPS_SEC);
     if (!stateOk || !actionOk) {
       gapSteps++;
       if (runStates.length > 0) gaps++;
@@ -121,7 +127,7 @@ function interpolate(
   const S = series.dim;
   const ta = series.timesSec[i]!;
   const tb = series.timesSec[i + 1]!;
-  const w = tb > ta ? (t - ta) / (tb - ta) : 0;
+  const w = tb > ta ? Math.min(1, Math.max(0, (t - ta) / (tb - ta))) : 0;
   const a = i * S;
   const b = (i + 1) * S;
   const v = series.values;

@@ -159,6 +159,74 @@ describe('strider replay', function () {
     );
   });
 
+  it('replay.robot model: JointState names matched to the robot model, a Float64MultiArray action', async () => {
+    const joints = ['bthigh', 'bshin', 'bfoot', 'fthigh', 'fshin', 'ffoot'];
+    const dir = join(tmp.dir, 'runner');
+    const rec = await BagRecorder.open(dir, [
+      { name: '/joint_states', type: 'sensor_msgs/msg/JointState' },
+      { name: '/cmd', type: 'std_msgs/msg/Float64MultiArray' },
+    ]);
+    const rng = new Rng(3);
+    const pos = new Float64Array(6);
+    const vel = new Float64Array(6);
+    const cmd = new Float64Array(6);
+    for (let k = 0; k < 400; k++) {
+      const t = T0 + BigInt(k) * 50_000_000n;
+      if (k % 10 === 0) {
+        for (let d = 0; d < 6; d++) cmd[d] = 2 * rng.next() - 1;
+        rec.write('/cmd', t, { layout: { dim: [], data_offset: 0 }, data: cmd.slice() });
+      }
+      // the bag lists the joints in another order than the model, plus one the model lacks
+      rec.write('/joint_states', t + 1000n, {
+        header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
+        name: ['camera_pan', ...[...joints].reverse()],
+        position: Float64Array.from([9, ...[...pos].reverse()]),
+        velocity: Float64Array.from([0, ...[...vel].reverse()]),
+        effort: new Float64Array(),
+      });
+      for (let d = 0; d < 6; d++) {
+        vel[d] = 0.9 * vel[d]! + 0.1 * cmd[d]!;
+        pos[d] = pos[d]! + 0.05 * vel[d]!;
+      }
+      if (k % 100 === 99) await new Promise((r) => setTimeout(r, 0));
+    }
+    await rec.close();
+    const set = [
+      'log.level=warn',
+      'model.hidden=[32,32]',
+      'model.epochs_first=30',
+      'model.ensemble_size=2',
+      'state.base=[]',
+      'replay.robot=model',
+      'replay.odometry=null',
+      'replay.joint_states=/joint_states',
+      'replay.action.kind=float64_multi_array',
+      'replay.action.topic=/cmd',
+      'replay.episode_s=4',
+    ];
+    const out = join(tmp.dir, 'runner_out');
+    const base = {
+      command: 'replay',
+      config: 'config/planar_runner.yaml',
+      out,
+      report: undefined,
+      help: false,
+      bag: dir,
+    } as const;
+    assert.equal(await replayCommand({ ...base, set }, 'test'), 0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ReplayReport;
+    assert.deepEqual(report.state_names, [
+      ...joints.map((j) => `joint.${j}.pos`),
+      ...joints.map((j) => `joint.${j}.vel`),
+    ]);
+    assert.deepEqual(report.action_names, ['cmd.0', 'cmd.1', 'cmd.2', 'cmd.3', 'cmd.4', 'cmd.5']);
+    assert.ok(report.transitions >= 350, `${report.transitions}`);
+    await assert.rejects(
+      replayCommand({ ...base, set: [...set, 'state.joints=[bthigh,camera_pan]'] }, 'test'),
+      (e: unknown) => isStriderError(e, 'MODEL_MAPPING') && /camera_pan/.test(e.message),
+    );
+  });
+
   it('the CLI exits non-zero naming the file when --bag is not a bag', () => {
     const text = tmp.write('notes.txt', 'hello\n');
     const r = spawnSync(

@@ -12,6 +12,8 @@ export interface CommonArgs {
   readonly out: string | undefined;
   readonly report: string | undefined;
   readonly help: boolean;
+  /** replay: the bag (folder, .mcap or .db3). */
+  readonly bag?: string | undefined;
 }
 
 export type ParsedArgs =
@@ -25,6 +27,7 @@ const OPTIONS = {
   out: { type: 'string', short: 'o' },
   report: { type: 'string', short: 'r' },
   help: { type: 'boolean', short: 'h' },
+  bag: { type: 'string', short: 'b' },
   version: { type: 'boolean', short: 'V' },
 } as const;
 
@@ -62,6 +65,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       out: values.out,
       report: values.report,
       help: values.help === true,
+      bag: values.bag,
     },
   };
 }
@@ -84,7 +88,8 @@ Commands:
             planar runner), write a report and plots
   train     the online trainer: learns the dynamics model from the transitions robots
             publish over MQTT and publishes model versions back
-  replay    (not yet available) replay rosbag2 bags into a dataset
+  replay    train the dynamics model from a rosbag2 bag (--bag PATH) and report its
+            errors against zero-delta and constant-velocity baselines
   bench     planner, inference, tick and training benchmarks (figures, JSON with --report)
 
 ${COMMON_HELP}
@@ -153,11 +158,33 @@ Examples:
   STRIDER_MQTT_PASSWORD=... strider train --config robot.yaml \\
     --set transport.broker=mqtts://broker:8883 --set transport.username=trainer \\
     --set transport.robot_id=+ --set trainer.share_group=gpu`,
-  replay: `Usage: strider replay [options]
+  replay: `Usage: strider replay --bag PATH [options]
 
-Not yet available: rosbag2 replay lands with the bags issue.
+Trains the dynamics ensemble from a rosbag2 bag (a bag folder, a .mcap or a .db3; MCAP or
+sqlite3, any rosbag2 era) and reports how well it predicts held-out episodes.
+The config's replay: section maps topics to the state (state:, through the same state
+assembler as live control) and the action: by default nav_msgs/Odometry on /odom and the
+geometry_msgs/Twist on /cmd_vel (linear.x, angular.z). Topics are aligned on one clock
+(replay.time) and resampled to the control period (control.rate_hz): states are
+interpolated linearly between the samples around each tick, the command is the last one at
+or before it; state samples more than replay.max_gap_s apart split episodes, and episodes
+are cut to replay.episode_s; every k-th episode (k = 1 / replay.holdout_fraction) is held out.
+The model: section sets the ensemble and training (as for \`strider run\`).
 
-${COMMON_HELP}`,
+Writes OUT/model (manifest.json + weights.bin, the trainer's model format), OUT/report.json
+(transitions, episodes, one_step_error, h_step_error and baselines.zero_delta /
+constant_velocity on the same held-out episodes and H = model.h_step_horizon; errors are mean
+squared, in units of the state's std) and OUT/replay.log. A progress line on a terminal.
+Bad input (a missing topic, a type that differs from the config, a file that is not a bag,
+an empty bag) exits 1 with a BAG_* message naming the topic or file. Docs: docs/bags.md.
+
+  -b, --bag PATH          the bag to replay (required)
+${COMMON_HELP}
+                          (replay's default config: config/diffdrive_replay.yaml)
+
+Examples:
+  strider replay --bag ../shared/testdata/bags/robots/neato_real_fsc --out runs/neato
+  strider replay --bag robot.mcap --config my_robot.yaml --set control.rate_hz=50`,
   bench: `Usage: strider bench [options]
 
 Prints figures (not pass/fail) and writes them as JSON (--report FILE, default OUT/bench.json):

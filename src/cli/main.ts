@@ -30,9 +30,10 @@ async function dispatch(args: CommonArgs): Promise<number> {
       const { trainCommand } = await import('./trainCommand.js');
       return trainCommand(args, version());
     }
-    case 'replay':
-      process.stderr.write(`strider ${args.command}: not yet available in this version; see strider --help\n`);
-      return 2;
+    case 'replay': {
+      const { replayCommand } = await import('./replayCommand.js');
+      return replayCommand(args, version());
+    }
   }
 }
 

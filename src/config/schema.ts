@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { safetySchema } from '../safety/safetyConfig.js';
 import { ros2Schema } from '../robot/ros2/ros2Config.js';
+import { replaySchema } from '../bags/replayConfig.js';
 
 /**
  * The configuration schema: one strict object per section (unknown keys are errors), every field
@@ -366,6 +367,7 @@ export const configSchema = z.strictObject({
   safety: safetySchema,
   run: runSchema,
   log: logSchema,
+  replay: replaySchema,
 });
 
 export type StriderConfig = z.infer<typeof configSchema>;

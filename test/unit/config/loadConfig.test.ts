@@ -41,7 +41,7 @@ describe('config/loadConfig', () => {
 
   it('loads the shipped configs', () => {
     const shipped = readdirSync('config').filter((f) => f.endsWith('.yaml') && f !== 'ros2_controllers.yaml');
-    assert.deepEqual(shipped.sort(), ['planar_runner.yaml', 'quadruped.yaml', 'quadruped_ros2.yaml']);
+    assert.deepEqual(shipped.sort(), ['diffdrive_replay.yaml', 'planar_runner.yaml', 'quadruped.yaml', 'quadruped_ros2.yaml']);
     for (const name of shipped) {
       const { config } = loadConfig(join('config', name));
       assert.ok(existsSync(config.robot.model), `${name}: robot.model ${config.robot.model}`);

@@ -1,7 +1,7 @@
 import type { StriderConfig } from '../config/schema.js';
 import { countTransitions, type Trajectory } from '../dynamics/Trajectory.js';
-import { ModelTrainer } from '../learning/ModelTrainer.js';
-import type { ModelVersion } from '../learning/types.js';
+import { ModelTrainer } from '../trainer/ModelTrainer.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { RobotDescription } from '../robot/types.js';
 import { StateAssembler } from '../state/StateAssembler.js';
 import type { Logger } from '../util/logger.js';

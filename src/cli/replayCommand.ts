@@ -6,7 +6,7 @@ import { urdfDescription } from '../robot/ros2/urdfDescription.js';
 import { MujocoLink } from '../robot/mujoco/MujocoLink.js';
 import type { RobotDescription } from '../robot/types.js';
 import { Progress } from '../telemetry/Progress.js';
-import { writeModelArtifactDir } from '../transport/ModelArtifactCodec.js';
+import { writeModelArtifactDir } from '../transport/ModelArtifactDir.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { createRunLogger, prepareOutDir } from './runCommand.js';

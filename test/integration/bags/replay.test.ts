@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { BagRecorder } from '../../../src/bags/BagRecorder.js';
 import type { CommonArgs } from '../../../src/cli/args.js';
 import { replayCommand, type ReplayReport } from '../../../src/cli/replayCommand.js';
-import { readModelArtifactDir } from '../../../src/transport/ModelArtifactCodec.js';
+import { readModelArtifactDir } from '../../../src/transport/ModelArtifactDir.js';
 import { Rng } from '../../../src/util/rng.js';
 import { isStriderError } from '../../../src/util/StriderError.js';
 import { tempDir } from '../../helpers/tmp.js';

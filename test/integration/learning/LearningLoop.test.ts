@@ -122,7 +122,7 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
       );
       assert.ok(
         plannerMs.every((ms) => Number.isFinite(ms) && ms > 0),
-        `${plannerMs}`,
+        plannerMs.join(', '),
       );
       for (const r of parts.runner.records) assert.ok(Number.isFinite(r.return));
     } finally {

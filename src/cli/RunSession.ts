@@ -129,6 +129,8 @@ export class RunSession {
       // the IMU is judged only where the tilt rule reads it: a frozen IMU must not read as upright
       required: { jointState: true, odometry: config.state.base.length > 0, imu: tiltFromImu },
       stampClock: caps.stampClock,
+      // lockstep: the simulator waits for the controller, so a slow tick cannot make state stale
+      arrivalClock: this.pacing === 'lockstep' ? 'stamp' : 'monotonic',
     });
     // auto: a robot moves only on a learned model's policy; a simulator explores at random
     const requireModel =

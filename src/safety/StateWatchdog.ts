@@ -21,8 +21,16 @@ export interface RequiredTopics {
 export interface StateWatchdogOptions {
   /** Where accepted messages go (the StateAssembler). */
   readonly downstream: StateHandlers;
-  /** The monotonic clock arrival times are taken on, ms. */
+  /** The monotonic clock arrival times are taken on, ms (with `arrivalClock: 'monotonic'`). */
   readonly clock: Clock;
+  /**
+   * The clock arrival age is judged on. monotonic: `clock` (the default; a robot, or a simulator
+   * in realtime pacing, whose state arrives on the wall clock whether the controller keeps up or
+   * not); stamp: `stampClock` (a simulator in lockstep pacing: it steps only when the controller
+   * answers, so a slow tick is no sign of stale state, while a topic that stops arriving as
+   * simulated time goes on still is). With stamp, check()'s and ageMs()'s `nowMs` is ignored.
+   */
+  readonly arrivalClock?: 'monotonic' | 'stamp';
   /** State older than this is stale, ms (safety.state_timeout_ms). */
   readonly timeoutMs: number;
   /**
@@ -35,6 +43,8 @@ export interface StateWatchdogOptions {
   /** The stamps' clock; without it only arrival times are judged. */
   readonly stampClock?: StampClock;
 }
+
+const NO_STAMP_CLOCK: StampClock = Object.freeze({ nowSec: (): number => Number.NaN });
 
 /** Why the state is not fresh. */
 export type StaleReason = 'fresh' | 'never_received' | 'arrival_timeout' | 'stamp_too_old';
@@ -95,9 +105,13 @@ export class StateWatchdog implements StateHandlers {
   #staleTopic = -1;
   /** The stamp clock when a message was last judged, s (NaN: not yet). */
   #stampClockSec = Number.NaN;
+  /** Arrival times on the stamp clock (lockstep), ms; null: on `clock`. */
+  readonly #simClock: StampClock | null;
 
   constructor(options: StateWatchdogOptions) {
     this.#o = options;
+    this.#simClock =
+      options.arrivalClock === 'stamp' ? (options.stampClock ?? NO_STAMP_CLOCK) : null;
     this.#need[JOINT] = options.required.jointState ? 1 : 0;
     this.#need[ODOM] = options.required.odometry ? 1 : 0;
     this.#need[IMU] = options.required.imu ? 1 : 0;
@@ -131,6 +145,7 @@ export class StateWatchdog implements StateHandlers {
    * arrived once). For diagnostics.
    */
   ageMs(nowMs: number): number {
+    if (this.#simClock !== null) nowMs = this.#simClock.nowSec() * 1000;
     let age = 0;
     for (let t = 0; t < TOPICS; t++) {
       if (this.#need[t] === 0) continue;
@@ -141,9 +156,13 @@ export class StateWatchdog implements StateHandlers {
     return age;
   }
 
-  /** Is every required topic fresh at `nowMs` (monotonic clock)? Allocation-free. */
+  /**
+   * Is every required topic fresh at `nowMs` (monotonic clock; with `arrivalClock: 'stamp'` the
+   * stamp clock's time instead)? Allocation-free.
+   */
   check(nowMs: number): StaleReason {
     const o = this.#o;
+    if (this.#simClock !== null) nowMs = this.#simClock.nowSec() * 1000;
     const stampNow =
       o.stamps === 'strict' && o.stampClock !== undefined ? o.stampClock.nowSec() : Number.NaN;
     const timeoutSec = o.timeoutMs / 1000;
@@ -219,7 +238,8 @@ export class StateWatchdog implements StateHandlers {
     } else if (Number.isFinite(stamp)) {
       this.#stampSec[topic] = stamp;
     }
-    this.#arrivalMs[topic] = this.#o.clock.nowMs();
+    this.#arrivalMs[topic] =
+      this.#simClock !== null ? this.#simClock.nowSec() * 1000 : this.#o.clock.nowMs();
     this.#accepted++;
     return true;
   }

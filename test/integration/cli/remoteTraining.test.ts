@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
 import type { ModelVersion } from '../../../src/dynamics/ModelVersion.js';
-import { HotSwap, LearningLoop, RemoteTraining } from '../../../src/learning/index.js';
+import {
+  HotSwap,
+  LearningLoop,
+  RemoteTraining,
+  type ModelSource,
+} from '../../../src/learning/index.js';
 import type { MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
 import { encodeModelArtifact } from '../../../src/transport/ModelArtifactCodec.js';
 import { Topics } from '../../../src/transport/topics.js';
@@ -34,7 +39,8 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
       'learning.random_episodes=2',
       'learning.iterations=3',
       'trainer.mode=child',
-      'trainer.model_timeout_s=3',
+      // how long each wait for the next model lasts; v1's wait is repeated until it comes (below)
+      'trainer.model_timeout_s=1',
       'hotswap.max_disagreement=1000000',
     ];
     const configPath = join('config', 'planar_runner.yaml');
@@ -50,6 +56,7 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
     const S = parts.assembler.layout.dim;
     const A = parts.actuators.length;
     const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+    const plannerMs: number[] = [];
     const swap = new HotSwap({
       policy: parts.policy,
       makeMpcPolicy: session.mpcPolicyFactory(stats),
@@ -58,14 +65,33 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
       recent: () => null,
       nowMs: () => session.clock.nowMs(),
       logger,
+      // the budget rule is tested with fixed figures (test/unit/learning/HotSwap.test.ts); here the
+      // planner's wall-clock time on a loaded machine must not decide which versions serve
+      timePlanner: (p) => {
+        plannerMs.push(p.iterationMsEstimate);
+        return 0;
+      },
     });
     let intruder: Transport | null = null;
     try {
-      remote = await RemoteTraining.start({ config, configPath, overrides, outDir: tmp.dir, stateDim: S, actionDim: A, logger });
+      remote = await RemoteTraining.start({
+        config,
+        configPath,
+        overrides,
+        outDir: tmp.dir,
+        stateDim: S,
+        actionDim: A,
+        logger,
+      });
       const r = remote;
       const attack = async (model: ModelVersion): Promise<void> => {
         process.kill(r.trainerPid!, 'SIGKILL');
-        intruder = new Transport({ url: r.brokerUrl, clientId: 'intruder', protocolVersion: 4, session: 'clean' });
+        intruder = new Transport({
+          url: r.brokerUrl,
+          clientId: 'intruder',
+          protocolVersion: 4,
+          session: 'clean',
+        });
         intruder.start();
         await intruder.waitConnected({ timeoutMs: 5000 });
         const topic = new Topics(config.transport.prefix).topic(config.transport.robot_id, 'model');
@@ -75,10 +101,29 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
         corrupt[corrupt.length - 1] = (corrupt[corrupt.length - 1] ?? 0) ^ 0xff; // checksum mismatch
         const weights = model.snapshot.weights.map((w) => w.slice());
         weights[0]![0] = Number.NaN;
-        const nan = encodeModelArtifact({ ...model, version: 51, snapshot: { ...model.snapshot, weights } });
+        const nan = encodeModelArtifact({
+          ...model,
+          version: 51,
+          snapshot: { ...model.snapshot, weights },
+        });
         for (const payload of [truncated, corrupt, nan, Buffer.from('not a model')]) {
           await intruder.publishAsync(topic, payload, { qos: 1, retain: false });
         }
+      };
+      // The child trainer's start and first fit take seconds, more on a loaded machine: wait for v1
+      // as long as it takes (mocha's timeout bounds a hang). After it the trainer is killed, so
+      // each later wait ends empty after model_timeout_s, whatever the load.
+      let first = true;
+      const models: ModelSource = {
+        episodesDone: () => {
+          r.models.episodesDone(); // transitions were streamed as they happened
+        },
+        next: async () => {
+          let m = await r.models.next();
+          while (first && m === null) m = await r.models.next();
+          first = false;
+          return m;
+        },
       };
       const accepted: number[] = [];
       let attacked: Promise<void> | null = null;
@@ -86,7 +131,7 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
         runner: parts.runner,
         policy: parts.policy,
         random: parts.random,
-        models: r.models,
+        models,
         swap,
         randomEpisodes: config.learning.random_episodes,
         iterations: config.learning.iterations,
@@ -101,13 +146,19 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
       // the attack ran once v1 was accepted, before the MPC episodes
       assert.deepEqual(accepted, [1]);
       const sources = parts.runner.records.map((x) => x.source);
-      assert.deepEqual(sources, ['random', 'random', 'mpc', 'mpc', 'mpc'], 'control continued with v1 after the trainer died');
+      assert.deepEqual(
+        sources,
+        ['random', 'random', 'mpc', 'mpc', 'mpc'],
+        'control continued with v1 after the trainer died',
+      );
       assert.ok(parts.runner.records.every((x) => x.steps === 30));
       assert.equal(swap.serving?.version, 1);
       const report = r.report();
       assert.ok((report.models['rejected'] ?? 0) >= 4, `rejected ${JSON.stringify(report.models)}`);
       assert.equal(report.outbox['dropped'], 0);
       assert.equal(stats.plans, 90);
+      assert.equal(plannerMs.length, 1, 'v1\u2019s planner was built, warmed up and timed');
+      assert.ok(Number.isFinite(plannerMs[0]) && plannerMs[0]! > 0, plannerMs.join(', '));
     } finally {
       parts.policy.use(parts.random);
       await swap.close();

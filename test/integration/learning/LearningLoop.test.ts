@@ -57,6 +57,7 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
     );
     const served: number[] = [];
     const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+    const plannerMs: number[] = [];
     const swap = new HotSwap({
       policy: parts.policy,
       makeMpcPolicy: session.mpcPolicyFactory(stats),
@@ -65,6 +66,12 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
       recent: () => null,
       nowMs: () => session.clock.nowMs(),
       logger,
+      // the budget rule is tested with fixed figures (test/unit/learning/HotSwap.test.ts); here the
+      // planner's wall-clock time on a loaded machine must not decide which versions serve
+      timePlanner: (p) => {
+        plannerMs.push(p.iterationMsEstimate);
+        return 0;
+      },
     });
     try {
       const summary = await new LearningLoop({
@@ -108,6 +115,15 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
         ['accepted', 'accepted'],
       );
       assert.equal(swap.serving?.version, 2);
+      assert.equal(
+        plannerMs.length,
+        2,
+        'each candidate\u2019s planner was built, warmed up and timed',
+      );
+      assert.ok(
+        plannerMs.every((ms) => Number.isFinite(ms) && ms > 0),
+        plannerMs.join(', '),
+      );
       for (const r of parts.runner.records) assert.ok(Number.isFinite(r.return));
     } finally {
       parts.policy.use(parts.random);

@@ -35,7 +35,15 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** A mosquitto on 127.0.0.1 with persistence in `dir`, started and stopped by the test. */
+/**
+ * What mosquitto keeps on disk (in `dir`): off: nothing; on_shutdown: `persistence true` with the
+ * default autosave_interval (1800 s), so the database is written at a clean shutdown (SIGTERM);
+ * every_change: also written after every change to sessions and queued messages
+ * (`autosave_on_changes true`, `autosave_interval 1`).
+ */
+export type MosquittoPersistence = 'off' | 'on_shutdown' | 'every_change';
+
+/** A mosquitto on 127.0.0.1 (persistence in `dir`), started and stopped by the test. */
 export class Mosquitto {
   readonly port: number;
   readonly #conf: string;
@@ -54,12 +62,16 @@ export class Mosquitto {
   static async start(
     dir: string,
     auth?: { username: string; password: string },
+    persistence: MosquittoPersistence = 'on_shutdown',
   ): Promise<Mosquitto> {
     const port = await freePort();
     const lines = [
       `listener ${port} 127.0.0.1`,
-      'persistence true',
+      `persistence ${persistence === 'off' ? 'false' : 'true'}`,
       `persistence_location ${dir}/`,
+      ...(persistence === 'every_change'
+        ? ['autosave_on_changes true', 'autosave_interval 1']
+        : []),
       'max_queued_messages 100000',
       'max_inflight_messages 20',
       'log_dest none',
@@ -110,6 +122,20 @@ export class Mosquitto {
     }, 3000);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** kill -9: no chance to save anything; waits for the exit. */
+  async kill(): Promise<void> {
+    const proc = this.#proc;
+    this.#proc = undefined;
+    if (proc === undefined || proc.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => {
+      proc.once('exit', () => {
+        resolve();
+      });
+    });
+    proc.kill('SIGKILL');
+    await exited;
   }
 
   close(): Promise<void> {

@@ -124,6 +124,35 @@ describe('learning/HotSwap', () => {
     );
   });
 
+  it('judges the planner on an injected timing (timePlanner) instead of its own measurement', async () => {
+    const random = new RandomPolicy(
+      [{ name: 'm', joint: 'j', interface: 'effort', commandLimits: [-1, 1] }],
+      { scale: 1, seed: 1 },
+    );
+    const timed: number[] = [];
+    const swap = new HotSwap({
+      policy: new PolicySwitch(random),
+      // measured 500 ms (a loaded machine): the injected figure decides
+      makeMpcPolicy: (m) => Promise.resolve(fakePolicy(500, [], m.version, false)),
+      config: { h_step_margin: 0.5, max_disagreement: 5, canary_ticks: 4 },
+      budgetMs: 40,
+      recent: () => null,
+      nowMs: () => 0,
+      logger: silentLogger(),
+      timePlanner: (p) => {
+        timed.push(p.iterationMsEstimate);
+        return timed.length === 1 ? 12 : 41;
+      },
+    });
+    const fits = await swap.consider(version(1, 0.2));
+    assert.equal(fits.decision, 'accepted');
+    assert.match(fits.reason, /planner iteration 12\.0 ms/);
+    const over = await swap.consider(version(2, 0.2));
+    assert.equal(over.decision, 'rejected');
+    assert.match(over.reason, /one planner iteration takes 41\.0 ms, over the 40 ms tick budget/);
+    assert.deepEqual(timed, [500, 500], 'the policy it was given is the one timed');
+  });
+
   it('records a canary rollback as a decision and restores the serving version', async () => {
     const { swap, policy } = setup(() => 10, [2]);
     const out = new Float32Array(1);

@@ -39,15 +39,12 @@ interface Setup {
   clock: sinon.SinonFakeTimers;
 }
 
-function makeLink(
-  partial: unknown = {},
-  extra: { overrides?: Record<string, unknown> } = {},
-): Setup {
+function makeLink(partial: unknown = {}, extra: { rosArgs?: string[] } = {}): Setup {
   const clock = sinon.useFakeTimers({
     now: 0,
     toFake: ['setTimeout', 'clearTimeout', 'performance'],
   });
-  const rcl = fakeRclnodejs(extra.overrides);
+  const rcl = fakeRclnodejs();
   const timers: Timers = {
     setTimeout: (cb, ms) => setTimeout(cb, ms),
     clearTimeout: (h) => {
@@ -60,7 +57,11 @@ function makeLink(
     controlPeriodSec: 0.02,
     rclnodejs: rcl.api,
     timers,
-    argv: ['node', 'strider', '--ros-args', '-p', 'use_sim_time:=true'],
+    argv: [
+      'node',
+      'strider',
+      ...(extra.rosArgs === undefined ? [] : ['--ros-args', ...extra.rosArgs]),
+    ],
     parameters: [
       ...flattenParameters('control', { rate_hz: 50, budget_ms: 16, actuators: ['x'] }),
       ...flattenParameters('safety', {
@@ -75,9 +76,15 @@ function makeLink(
 /** What the wiring attaches to the node (RunSession): task inputs and the gate's safety topics. */
 function attachInputs(link: Ros2Link, desc: RobotDescription): void {
   const layout = new StateAssembler(desc, { base: [] }).layout;
-  const gate = new SafetyGate(link, desc.actuators, desc.actuators.map((a) => a.name), layout, {
-    config: defaultSafetyConfig(),
-  });
+  const gate = new SafetyGate(
+    link,
+    desc.actuators,
+    desc.actuators.map((a) => a.name),
+    layout,
+    {
+      config: defaultSafetyConfig(),
+    },
+  );
   link.attach(new TaskInputs());
   link.attach(new SafetyTopics(gate));
 }
@@ -105,7 +112,10 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
   });
 
   it('configures: the URDF description, one node, init with argv, spin, publishers and task topics as configured', async () => {
-    s = makeLink({ node_name: 'ctrl', namespace: '/robot1' });
+    s = makeLink(
+      { node_name: 'ctrl', namespace: '/robot1' },
+      { rosArgs: ['-p', 'use_sim_time:=true'] },
+    );
     const desc = await s.link.configure();
     attachInputs(s.link, desc);
     s.link.attach(new Diagnostics());
@@ -163,14 +173,18 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
       ],
     );
     for (const x of state) assert.deepEqual(x.options.qos, new FakeQoS(1, 3, 1, 1));
-    node.deliver('joint_states', jointState(JOINTS, 1));
-    node.deliver('/odometry/filtered', {});
-    node.deliver('/imu/data', {});
+    // the robot's publishers offer what the subscriptions request (transient_local)
+    const offered = { durability: 'transient_local' } as const;
+    node.deliver('joint_states', jointState(JOINTS, 1), offered);
+    node.deliver('/odometry/filtered', {}, offered);
+    node.deliver('/imu/data', {}, offered);
+    assert.deepEqual(got, [], 'callbacks run from the executor, not inside publish');
+    await s.rcl.settle();
     assert.deepEqual(got, ['js', 'odom', 'imu']);
     await s.link.deactivate();
     assert.equal(s.link.state, 'inactive');
     assert.equal(node.destroySubscription.callCount, 3);
-    assert.equal(node.deliver('joint_states', jointState(JOINTS, 2)), 0);
+    assert.equal(node.deliver('joint_states', jointState(JOINTS, 2), offered), 0);
   });
 
   it('publishes Float64MultiArray commands in command_joints order, only while active', async () => {
@@ -273,14 +287,14 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     await s.link.close();
     s.clock.restore();
 
-    s = makeLink({}, { overrides: { use_sim_time: true } });
+    s = makeLink({}, { rosArgs: ['-p', 'use_sim_time:=true'] });
     await s.link.configure();
     assert.equal(s.rcl.node().setParameter.callCount, 0);
     assert.equal(s.link.useSimTime, true);
     await s.link.close();
     s.clock.restore();
 
-    s = makeLink({ use_sim_time: false }, { overrides: { use_sim_time: true } });
+    s = makeLink({ use_sim_time: false }, { rosArgs: ['-p', 'use_sim_time:=true'] });
     await s.link.configure();
     assert.equal(s.link.useSimTime, false);
   });
@@ -356,22 +370,29 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     const exec = new Float32Array(12);
     const action = new Float32Array(12).fill(5);
     node.deliver('/joint_states', jointState(JOINTS, 1, -0.5));
+    await s.rcl.settle();
     assert.equal(gate.send(assembler.state, action, exec), 'ok');
     assert.equal(pub.messages.length, 1);
     node.deliver('/strider/stop', { data: true });
+    await s.rcl.settle();
     assert.equal(pub.messages.length, 2, 'the safe command went out inside the stop callback');
     assert.deepEqual((pub.snapshots[1] as { data: number[] }).data, new Array<number>(12).fill(0));
     node.deliver('/joint_states', jointState(JOINTS, 1.02, -0.5));
+    await s.rcl.settle();
     assert.equal(gate.send(assembler.state, action, exec), 'stopped');
     node.deliver('/strider/stop', { data: false });
+    await s.rcl.settle();
     node.deliver('/joint_states', jointState(JOINTS, 1.04, -0.5));
+    await s.rcl.settle();
     assert.equal(
       gate.send(assembler.state, action, exec),
       'stopped',
       'release alone does not restart',
     );
     node.deliver('/strider/rearm', {});
+    await s.rcl.settle();
     node.deliver('/joint_states', jointState(JOINTS, 1.06, -0.5));
+    await s.rcl.settle();
     assert.equal(gate.send(assembler.state, action, exec), 'ok');
   });
 
@@ -380,12 +401,19 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     const desc = await s.link.configure();
     assert.ok(s.rcl.removeSignalHandlers.calledBefore(s.rcl.init), 'before the context exists');
     const assembler = new StateAssembler(desc, { base: [] });
-    const gate = new SafetyGate(s.link, desc.actuators, desc.actuators.map((a) => a.name), assembler.layout, {
-      config: { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } },
-    });
+    const gate = new SafetyGate(
+      s.link,
+      desc.actuators,
+      desc.actuators.map((a) => a.name),
+      assembler.layout,
+      {
+        config: { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } },
+      },
+    );
     await s.link.activate(assembler);
     const node = s.rcl.node();
     node.deliver('/joint_states', jointState(JOINTS, 1, -0.5));
+    await s.rcl.settle();
     assert.equal(
       gate.send(assembler.state, new Float32Array(12).fill(3), new Float32Array(12)),
       'ok',
@@ -423,10 +451,12 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     const node = s.rcl.node();
     assert.equal(inputs.cmdVel, null);
     node.deliver('/cmd_vel', { linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.1 } });
+    await s.rcl.settle();
     node.deliver('/cmd_vel', {
       linear: { x: Number.NaN, y: 0, z: 0 },
       angular: { x: 0, y: 0, z: 0 },
     });
+    await s.rcl.settle();
     const latest = (task: TaskInputs) => task.cmdVel;
     assert.equal(latest(inputs)?.linear.x, 0.4);
     assert.equal(latest(inputs)?.angular.z, 0.1);
@@ -438,6 +468,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
       header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'map' },
       poses: [pose(1), pose(2)],
     });
+    await s.rcl.settle();
     assert.deepEqual(inputs.waypoints, [
       { x: 1, y: 1, z: 0 },
       { x: 2, y: 1, z: 0 },
@@ -472,6 +503,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     );
     await s.link.activate(assembler);
     node.deliver('/joint_states', jointState(JOINTS, 1));
+    await s.rcl.settle();
     const exec = new Float32Array(12);
     assert.equal(gate.send(assembler.state, new Float32Array(12).fill(3), exec), 'replay');
     gate.sendSafe(assembler.state, exec);

@@ -52,7 +52,10 @@ interface Setup {
   clock: sinon.SinonFakeTimers;
 }
 
-function makeLink(partial: unknown = {}, extra: { rosArgs?: string[]; modelPath?: string } = {}): Setup {
+function makeLink(
+  partial: unknown = {},
+  extra: { rosArgs?: string[]; modelPath?: string } = {},
+): Setup {
   const clock = sinon.useFakeTimers({
     now: 0,
     toFake: ['setTimeout', 'clearTimeout', 'performance'],
@@ -652,7 +655,9 @@ describe('robot/ros2/loadRclnodejs', () => {
         await link.configure();
         assert.equal(link.state, 'inactive');
       } else {
-        await assert.rejects(link.configure(), (e: unknown) => isStriderError(e, 'ROS2_UNAVAILABLE'));
+        await assert.rejects(link.configure(), (e: unknown) =>
+          isStriderError(e, 'ROS2_UNAVAILABLE'),
+        );
       }
     } finally {
       await link.close();

@@ -17,7 +17,8 @@ async function node(
 ): Promise<{ node: FakeNode; settle: () => Promise<void> }> {
   const rcl = fakeRclnodejs();
   await rcl.api.init(undefined, argv);
-  return { node: rcl.api.createNode(name) as FakeNode, settle: rcl.settle };
+  rcl.api.createNode(name);
+  return { node: rcl.node(), settle: () => rcl.settle() };
 }
 
 const qos = (
@@ -80,7 +81,8 @@ describe('robot/ros2/fakeRclnodejs: strict where rclnodejs and rcl are', () => {
     assert.throws(() => rcl.api.createNode('my-node'), /Invalid node name/);
     assert.throws(() => rcl.api.createNode('ok', 'robot1'), /Invalid namespace/);
     // a relative name resolves under the namespace, ~ under the node
-    const m = rcl.api.createNode('ctrl', '/robot1') as FakeNode;
+    rcl.api.createNode('ctrl', '/robot1');
+    const m = rcl.node();
     assert.equal(m.resolve('joint_states'), '/robot1/joint_states');
     assert.equal(m.resolve('~/status'), '/robot1/ctrl/status');
   });

@@ -471,7 +471,7 @@ export function fakeRclnodejs(): FakeRclnodejs {
     try {
       overrides = parseRosArgs(argv);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     initialised = true;
     return Promise.resolve();

@@ -9,7 +9,7 @@ import { loadRclnodejs } from './loadRclnodejs.js';
 import type { RclNode, RclnodejsApi, RclPublisher, RclSubscription } from './rclnodejsApi.js';
 import type { Ros2NodeAdapter, Ros2NodeContext } from './Ros2NodeAdapter.js';
 import type { Ros2Config } from './ros2Config.js';
-import { ROS2_TYPES, timeFromNanoseconds } from './ros2Msgs.js';
+import { ROS2_TYPES } from './ros2Msgs.js';
 import { declareParameters, type Ros2ParameterSpec } from './ros2Parameters.js';
 import { qosOptions } from './ros2Qos.js';
 import { urdfDescription } from './urdfDescription.js';
@@ -43,8 +43,9 @@ export interface Ros2LinkOptions {
  *   sensor_msgs/Imu where configured, with the configured QoS; messages go to the handlers
  *   given to activate() as they arrive (put a StateWatchdog in front of the assembler).
  * - Command out: std_msgs/Float64MultiArray for a forward_command_controller (effort_controller
- *   by default), or trajectory_msgs/JointTrajectory with one point for a
- *   joint_trajectory_controller; values reordered to `command_joints`. Only the safety gate
+ *   by default), or trajectory_msgs/JointTrajectory with one point of positions (zero stamp:
+ *   start on arrival) for a joint_trajectory_controller on position interfaces; values
+ *   reordered to `command_joints`. Only the safety gate
  *   calls sendCommand(). With actuation: observe no command publisher exists at all.
  * - Adapters: the wiring attaches the node's other parts (attach(), the capabilities' ros2Node):
  *   TaskInputs (cmd_vel, nav_msgs/Path), SafetyTopics (stop / re-arm, to the gate) and
@@ -239,11 +240,7 @@ export class Ros2Link implements RobotLink {
       }
       plan.data[c] = v;
     }
-    const msg = plan.msg;
-    if ('joint_names' in msg) {
-      timeFromNanoseconds(this.#node!.getClock().now().nanoseconds, msg.header.stamp);
-    }
-    pub.publish(msg);
+    pub.publish(plan.msg);
     this.#published++;
   }
 

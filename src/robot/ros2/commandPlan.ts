@@ -15,8 +15,10 @@ export interface CommandPlan {
 
 /**
  * The command order (robot.ros2.command_joints, default the description's) and the reused
- * message: a Float64MultiArray, or a one-point JointTrajectory on the joints' one interface.
- * @throws StriderError CONFIG_INVALID, MODEL_MAPPING or MODEL_UNSUPPORTED naming the joints
+ * message: a Float64MultiArray, or a one-point JointTrajectory of positions (zero stamp: start on
+ * arrival) for a joint_trajectory_controller on position interfaces.
+ * @throws StriderError CONFIG_INVALID (joint_trajectory without position interfaces, or a bad
+ *   command_joints) or MODEL_MAPPING naming the joints
  */
 export function planCommand(
   desc: RobotDescription,
@@ -46,11 +48,17 @@ export function planCommand(
   if (cfg.command_type === 'float64_multi_array') {
     return { order, data, msg: { layout: { dim: [], data_offset: 0 }, data } };
   }
-  const iface = desc.actuators[0]!.interface;
-  if (desc.actuators.some((a) => a.interface !== iface)) {
+  // Jazzy's joint_trajectory_controller (validate_trajectory_msg) rejects a point without
+  // positions unless allow_integration_in_goal_trajectories is set, and on an effort or velocity
+  // command interface it tracks the points' positions with its own PID: the points' effort is not
+  // what reaches the joints. strider's commands are efforts or velocities, not positions, so only
+  // a position interface carries them as they are.
+  const ifaces = [...new Set(desc.actuators.map((a) => a.interface))];
+  if (ifaces.length !== 1 || ifaces[0] !== 'position') {
     throw new StriderError(
-      'MODEL_UNSUPPORTED',
-      `command_type joint_trajectory needs one command interface for all joints; ${desc.modelPath} mixes ${[...new Set(desc.actuators.map((a) => a.interface))].join(', ')}`,
+      'CONFIG_INVALID',
+      `robot.ros2.command_type: joint_trajectory needs a position command interface on every joint (joint_trajectory_controller requires positions in each point and tracks them itself); ${desc.modelPath} declares ${ifaces.join(', ')}. Use command_type: float64_multi_array with a forward_command_controller for ${ifaces.join(', ')} commands`,
+      { context: { key: 'robot.ros2.command_type', interfaces: ifaces } },
     );
   }
   const ms =
@@ -58,15 +66,17 @@ export function planCommand(
       ? cfg.trajectory_time_from_start_ms
       : controlPeriodSec * 1000;
   const empty: number[] = [];
+  // A zero stamp means "start on arrival" to the controller; a stamp of "now" with a one-period
+  // time_from_start would end in the past after one period of delay and be rejected.
   const msg: JointTrajectory = {
     header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
     joint_names: [...joints],
     points: [
       {
-        positions: iface === 'position' ? data : empty,
-        velocities: iface === 'velocity' ? data : empty,
+        positions: data,
+        velocities: empty,
         accelerations: empty,
-        effort: iface === 'effort' ? data : empty,
+        effort: empty,
         time_from_start: timeFromSec(ms / 1000),
       },
     ],

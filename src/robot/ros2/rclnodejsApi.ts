@@ -54,10 +54,12 @@ export interface RclQoSClass {
   readonly DurabilityPolicy: RclDurabilityPolicy;
 }
 
-/** Options of createPublisher / createSubscription (rclnodejs `Options`). */
+/** Options of createPublisher / createSubscription (rclnodejs `Options`, lib/node.js _validateOptions). */
 export interface RclOptions {
   qos?: RclQoS;
   enableTypedArray?: boolean;
+  /** Publishers: check each message against its type before serialising (rclnodejs 2.2 lib/publisher.js:30). */
+  validateMessages?: boolean;
 }
 
 /** rclnodejs.ParameterType values used here. */

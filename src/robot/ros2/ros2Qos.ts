@@ -1,7 +1,13 @@
 import type { RclOptions, RclQoSClass } from './rclnodejsApi.js';
 import type { QosConfig } from './ros2Config.js';
 
-/** rclnodejs options for a configured QoS profile (`new QoS(history, depth, reliability, durability)`). */
+/**
+ * rclnodejs options for a configured QoS profile (`new QoS(history, depth, reliability,
+ * durability)`), with `validateMessages`: a publisher then checks each message against its type
+ * (rclnodejs 2.2 lib/publisher.js:30-67, strict: unknown fields and wrong JS types throw) instead
+ * of letting the native serialiser coerce them (a string in a float64 would go out as NaN).
+ * Subscriptions ignore the flag.
+ */
 export function qosOptions(Q: RclQoSClass, q: QosConfig): RclOptions {
   const history =
     q.history === 'keep_last'
@@ -21,5 +27,5 @@ export function qosOptions(Q: RclQoSClass, q: QosConfig): RclOptions {
       : q.durability === 'transient_local'
         ? Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL
         : Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_SYSTEM_DEFAULT;
-  return { qos: new Q(history, q.depth, reliability, durability) };
+  return { qos: new Q(history, q.depth, reliability, durability), validateMessages: true };
 }

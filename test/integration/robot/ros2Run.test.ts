@@ -64,6 +64,8 @@ async function striderRun(
     modelPath: MODEL,
     periodMs: 1000 / config.control.rate_hz,
     topics: { joint_states: t.joint_states, odometry: t.odometry, imu: t.imu, command: t.command },
+    // the robot's stamps run 4 ms behind /clock, with 1 ms of jitter
+    clock: { offsetMs: -4, jitterMs: 1, seed: 7 },
   });
   const write = sinon.stub(process.stdout, 'write').returns(true);
   try {

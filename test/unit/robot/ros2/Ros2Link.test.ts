@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sinon from 'sinon';
@@ -25,6 +28,16 @@ import { isStriderError } from '../../../../src/util/StriderError.js';
 import { fakeRclnodejs, FakeQoS, ParameterType, type FakeRclnodejs } from './fakeRclnodejs.js';
 import { assertQuadrupedJointsAndActuators, QUADRUPED_JOINTS } from '../../../helpers/quadruped.js';
 
+/** Whether this machine has rclnodejs (a ROS 2 machine); the tests below hold either way. */
+const RCLNODEJS_INSTALLED = ((): boolean => {
+  try {
+    createRequire(import.meta.url).resolve('rclnodejs');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const QUADRUPED = path.join(ROOT, 'urdf/quadruped.urdf');
 const JOINTS = QUADRUPED_JOINTS;
@@ -41,13 +54,13 @@ interface Setup {
 
 function makeLink(
   partial: unknown = {},
-  extra: { overrides?: Record<string, unknown> } = {},
+  extra: { rosArgs?: string[]; modelPath?: string } = {},
 ): Setup {
   const clock = sinon.useFakeTimers({
     now: 0,
     toFake: ['setTimeout', 'clearTimeout', 'performance'],
   });
-  const rcl = fakeRclnodejs(extra.overrides);
+  const rcl = fakeRclnodejs();
   const timers: Timers = {
     setTimeout: (cb, ms) => setTimeout(cb, ms),
     clearTimeout: (h) => {
@@ -56,11 +69,15 @@ function makeLink(
   };
   const link = new Ros2Link({
     config: config(partial),
-    modelPath: QUADRUPED,
+    modelPath: extra.modelPath ?? QUADRUPED,
     controlPeriodSec: 0.02,
     rclnodejs: rcl.api,
     timers,
-    argv: ['node', 'strider', '--ros-args', '-p', 'use_sim_time:=true'],
+    argv: [
+      'node',
+      'strider',
+      ...(extra.rosArgs === undefined ? [] : ['--ros-args', ...extra.rosArgs]),
+    ],
     parameters: [
       ...flattenParameters('control', { rate_hz: 50, budget_ms: 16, actuators: ['x'] }),
       ...flattenParameters('safety', {
@@ -75,9 +92,15 @@ function makeLink(
 /** What the wiring attaches to the node (RunSession): task inputs and the gate's safety topics. */
 function attachInputs(link: Ros2Link, desc: RobotDescription): void {
   const layout = new StateAssembler(desc, { base: [] }).layout;
-  const gate = new SafetyGate(link, desc.actuators, desc.actuators.map((a) => a.name), layout, {
-    config: defaultSafetyConfig(),
-  });
+  const gate = new SafetyGate(
+    link,
+    desc.actuators,
+    desc.actuators.map((a) => a.name),
+    layout,
+    {
+      config: defaultSafetyConfig(),
+    },
+  );
   link.attach(new TaskInputs());
   link.attach(new SafetyTopics(gate));
 }
@@ -105,7 +128,10 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
   });
 
   it('configures: the URDF description, one node, init with argv, spin, publishers and task topics as configured', async () => {
-    s = makeLink({ node_name: 'ctrl', namespace: '/robot1' });
+    s = makeLink(
+      { node_name: 'ctrl', namespace: '/robot1' },
+      { rosArgs: ['-p', 'use_sim_time:=true'] },
+    );
     const desc = await s.link.configure();
     attachInputs(s.link, desc);
     s.link.attach(new Diagnostics());
@@ -163,14 +189,18 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
       ],
     );
     for (const x of state) assert.deepEqual(x.options.qos, new FakeQoS(1, 3, 1, 1));
-    node.deliver('joint_states', jointState(JOINTS, 1));
-    node.deliver('/odometry/filtered', {});
-    node.deliver('/imu/data', {});
+    // the robot's publishers offer what the subscriptions request (transient_local)
+    const offered = { durability: 'transient_local' } as const;
+    node.deliver('joint_states', jointState(JOINTS, 1), offered);
+    node.deliver('/odometry/filtered', {}, offered);
+    node.deliver('/imu/data', {}, offered);
+    assert.deepEqual(got, [], 'callbacks run from the executor, not inside publish');
+    await s.rcl.settle();
     assert.deepEqual(got, ['js', 'odom', 'imu']);
     await s.link.deactivate();
     assert.equal(s.link.state, 'inactive');
     assert.equal(node.destroySubscription.callCount, 3);
-    assert.equal(node.deliver('joint_states', jointState(JOINTS, 2)), 0);
+    assert.equal(node.deliver('joint_states', jointState(JOINTS, 2), offered), 0);
   });
 
   it('publishes Float64MultiArray commands in command_joints order, only while active', async () => {
@@ -213,11 +243,20 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     assert.equal(s.link.publishedCommands, 2);
   });
 
-  it('publishes a one-point JointTrajectory stamped on the node clock when configured', async () => {
-    s = makeLink({
-      command_type: 'joint_trajectory',
-      topics: { command: '/jtc/joint_trajectory' },
-    });
+  it('publishes a one-point JointTrajectory of positions, zero-stamped (start on arrival), on position interfaces', async () => {
+    // the quadruped with position command interfaces, as a joint_trajectory_controller expects
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strider-jtc-'));
+    const urdf = path.join(dir, 'quadruped_position.urdf');
+    fs.writeFileSync(
+      urdf,
+      fs
+        .readFileSync(QUADRUPED, 'utf8')
+        .replaceAll('command_interface name="effort"', 'command_interface name="position"'),
+    );
+    s = makeLink(
+      { command_type: 'joint_trajectory', topics: { command: '/jtc/joint_trajectory' } },
+      { modelPath: urdf },
+    );
     await s.link.configure();
     await s.link.activate({
       jointState: () => undefined,
@@ -226,19 +265,39 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     });
     const node = s.rcl.node();
     node.clockNs = 12_500_000_000n;
-    s.link.sendCommand(command(JOINTS.map(() => 1.5)));
+    s.link.sendCommand(command(JOINTS.map(() => 0.25)));
     const pub = node.publisher('/jtc/joint_trajectory');
     assert.equal(pub.typeClass, 'trajectory_msgs/msg/JointTrajectory');
     const msg = pub.snapshots[0] as JointTrajectory;
-    assert.deepEqual(msg.header.stamp, { sec: 12, nanosec: 500_000_000 });
+    assert.deepEqual(
+      msg.header.stamp,
+      { sec: 0, nanosec: 0 },
+      'zero: the controller starts it now',
+    );
     assert.deepEqual(msg.joint_names, JOINTS);
     assert.equal(msg.points.length, 1);
     assert.deepEqual(
-      msg.points[0]!.effort,
-      JOINTS.map(() => 1.5),
+      msg.points[0]!.positions,
+      JOINTS.map(() => 0.25),
     );
-    assert.deepEqual(msg.points[0]!.positions, []);
+    assert.deepEqual(msg.points[0]!.effort, []);
+    assert.deepEqual(msg.points[0]!.velocities, []);
     assert.deepEqual(msg.points[0]!.time_from_start, { sec: 0, nanosec: 20_000_000 });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses joint_trajectory on effort interfaces at configure, naming the key and what it needs', async () => {
+    s = makeLink({ command_type: 'joint_trajectory' });
+    await assert.rejects(
+      s.link.configure(),
+      (e: unknown) =>
+        isStriderError(e, 'CONFIG_INVALID') &&
+        /robot\.ros2\.command_type: joint_trajectory needs a position command interface/.test(
+          e.message,
+        ) &&
+        /declares effort/.test(e.message),
+    );
+    assert.equal(s.rcl.createNode.callCount, 0, 'before ROS is touched');
   });
 
   it('declares the tunables as read-only parameters, readable through the node', async () => {
@@ -273,14 +332,14 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     await s.link.close();
     s.clock.restore();
 
-    s = makeLink({}, { overrides: { use_sim_time: true } });
+    s = makeLink({}, { rosArgs: ['-p', 'use_sim_time:=true'] });
     await s.link.configure();
     assert.equal(s.rcl.node().setParameter.callCount, 0);
     assert.equal(s.link.useSimTime, true);
     await s.link.close();
     s.clock.restore();
 
-    s = makeLink({ use_sim_time: false }, { overrides: { use_sim_time: true } });
+    s = makeLink({ use_sim_time: false }, { rosArgs: ['-p', 'use_sim_time:=true'] });
     await s.link.configure();
     assert.equal(s.link.useSimTime, false);
   });
@@ -356,36 +415,50 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     const exec = new Float32Array(12);
     const action = new Float32Array(12).fill(5);
     node.deliver('/joint_states', jointState(JOINTS, 1, -0.5));
+    await s.rcl.settle();
     assert.equal(gate.send(assembler.state, action, exec), 'ok');
     assert.equal(pub.messages.length, 1);
     node.deliver('/strider/stop', { data: true });
+    await s.rcl.settle();
     assert.equal(pub.messages.length, 2, 'the safe command went out inside the stop callback');
     assert.deepEqual((pub.snapshots[1] as { data: number[] }).data, new Array<number>(12).fill(0));
     node.deliver('/joint_states', jointState(JOINTS, 1.02, -0.5));
+    await s.rcl.settle();
     assert.equal(gate.send(assembler.state, action, exec), 'stopped');
     node.deliver('/strider/stop', { data: false });
+    await s.rcl.settle();
     node.deliver('/joint_states', jointState(JOINTS, 1.04, -0.5));
+    await s.rcl.settle();
     assert.equal(
       gate.send(assembler.state, action, exec),
       'stopped',
       'release alone does not restart',
     );
     node.deliver('/strider/rearm', {});
+    await s.rcl.settle();
     node.deliver('/joint_states', jointState(JOINTS, 1.06, -0.5));
+    await s.rcl.settle();
     assert.equal(gate.send(assembler.state, action, exec), 'ok');
   });
 
   it('takes SIGINT from rclnodejs: after Ctrl-C the gate\u2019s final safe command still goes out, then close() shuts ROS down', async () => {
-    s = makeLink({ command_type: 'joint_trajectory' });
+    s = makeLink();
     const desc = await s.link.configure();
     assert.ok(s.rcl.removeSignalHandlers.calledBefore(s.rcl.init), 'before the context exists');
     const assembler = new StateAssembler(desc, { base: [] });
-    const gate = new SafetyGate(s.link, desc.actuators, desc.actuators.map((a) => a.name), assembler.layout, {
-      config: { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } },
-    });
+    const gate = new SafetyGate(
+      s.link,
+      desc.actuators,
+      desc.actuators.map((a) => a.name),
+      assembler.layout,
+      {
+        config: { ...defaultSafetyConfig(), soft_start: { duration_s: 0 } },
+      },
+    );
     await s.link.activate(assembler);
     const node = s.rcl.node();
     node.deliver('/joint_states', jointState(JOINTS, 1, -0.5));
+    await s.rcl.settle();
     assert.equal(
       gate.send(assembler.state, new Float32Array(12).fill(3), new Float32Array(12)),
       'ok',
@@ -395,15 +468,8 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     gate.deactivate();
     const pub = node.publisher('/effort_controller/commands');
     assert.equal(pub.messages.length, 2, 'the policy command, then the final safe command');
-    type Trajectory = { points: { effort: number[] }[] };
-    assert.deepEqual(
-      (pub.snapshots[0] as Trajectory).points[0]!.effort,
-      new Array<number>(12).fill(3),
-    );
-    assert.deepEqual(
-      (pub.snapshots[1] as Trajectory).points[0]!.effort,
-      new Array<number>(12).fill(0),
-    );
+    assert.deepEqual((pub.snapshots[0] as { data: number[] }).data, new Array<number>(12).fill(3));
+    assert.deepEqual((pub.snapshots[1] as { data: number[] }).data, new Array<number>(12).fill(0));
     await s.link.deactivate();
     await s.link.close();
     assert.equal(s.rcl.shutdown.callCount, 1);
@@ -423,10 +489,12 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     const node = s.rcl.node();
     assert.equal(inputs.cmdVel, null);
     node.deliver('/cmd_vel', { linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.1 } });
+    await s.rcl.settle();
     node.deliver('/cmd_vel', {
       linear: { x: Number.NaN, y: 0, z: 0 },
       angular: { x: 0, y: 0, z: 0 },
     });
+    await s.rcl.settle();
     const latest = (task: TaskInputs) => task.cmdVel;
     assert.equal(latest(inputs)?.linear.x, 0.4);
     assert.equal(latest(inputs)?.angular.z, 0.1);
@@ -438,6 +506,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
       header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'map' },
       poses: [pose(1), pose(2)],
     });
+    await s.rcl.settle();
     assert.deepEqual(inputs.waypoints, [
       { x: 1, y: 1, z: 0 },
       { x: 2, y: 1, z: 0 },
@@ -472,6 +541,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     );
     await s.link.activate(assembler);
     node.deliver('/joint_states', jointState(JOINTS, 1));
+    await s.rcl.settle();
     const exec = new Float32Array(12);
     assert.equal(gate.send(assembler.state, new Float32Array(12).fill(3), exec), 'replay');
     gate.sendSafe(assembler.state, exec);
@@ -543,14 +613,24 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
 });
 
 describe('robot/ros2/loadRclnodejs', () => {
-  it('names the missing dependency and where to get it (rclnodejs is not installed here)', async () => {
+  it('names the missing dependency and where to get it; loads rclnodejs where it is installed', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'rclnodejs'"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
     await assert.rejects(
-      loadRclnodejs(),
+      loadRclnodejs(() => Promise.reject(missing)),
       (e: unknown) =>
         isStriderError(e, 'ROS2_UNAVAILABLE') &&
         e.message ===
           'rclnodejs is not installed: it needs a sourced ROS 2 Jazzy; see docs/ros2.md / the Dockerfile',
     );
+    // the real import: either outcome is checked, so this holds with and without ROS 2
+    if (RCLNODEJS_INSTALLED) {
+      const rcl = await loadRclnodejs();
+      assert.equal(typeof rcl.createNode, 'function');
+    } else {
+      await assert.rejects(loadRclnodejs(), (e: unknown) => isStriderError(e, 'ROS2_UNAVAILABLE'));
+    }
   });
 
   it('takes the CommonJS default export and checks its shape', async () => {
@@ -563,10 +643,25 @@ describe('robot/ros2/loadRclnodejs', () => {
     );
   });
 
-  it('a link without an injected rclnodejs fails configure with ROS2_UNAVAILABLE', async () => {
-    const link = new Ros2Link({ config: config(), modelPath: QUADRUPED, controlPeriodSec: 0.02 });
-    await assert.rejects(link.configure(), (e: unknown) => isStriderError(e, 'ROS2_UNAVAILABLE'));
-    await link.close();
+  it('a link without an injected rclnodejs loads the real one: ROS2_UNAVAILABLE where it is missing', async () => {
+    const link = new Ros2Link({
+      config: config({ node_name: 'strider_load_test' }),
+      modelPath: QUADRUPED,
+      controlPeriodSec: 0.02,
+      argv: ['node', 'strider'],
+    });
+    try {
+      if (RCLNODEJS_INSTALLED) {
+        await link.configure();
+        assert.equal(link.state, 'inactive');
+      } else {
+        await assert.rejects(link.configure(), (e: unknown) =>
+          isStriderError(e, 'ROS2_UNAVAILABLE'),
+        );
+      }
+    } finally {
+      await link.close();
+    }
   });
 });
 

@@ -1,4 +1,14 @@
 import sinon from 'sinon';
+import { rosMessageType, type RosMessageType } from '../../../helpers/ros2/rosMessages.js';
+import {
+  expandTopicName,
+  parseRosArgs,
+  qosCompatible,
+  validateNamespace,
+  validateNodeName,
+  type EndpointQos,
+  type RosParameterOverride,
+} from '../../../helpers/ros2/rosGraph.js';
 import type {
   RclClock,
   RclnodejsApi,
@@ -12,12 +22,31 @@ import type {
 } from '../../../../src/robot/ros2/rclnodejsApi.js';
 
 /**
- * A sinon fake of the rclnodejs 2.x surface strider uses (src/robot/ros2/rclnodejsApi.ts).
- * It records what the link creates and lets a test deliver messages. Like the real library:
- * - a new node declares use_sim_time (false unless a --ros-args style override says otherwise);
+ * A sinon fake of the rclnodejs 2.2 surface strider uses (src/robot/ros2/rclnodejsApi.ts), strict
+ * where rclnodejs and rcl are (checked against the npm rclnodejs 2.2.0 sources). It records what
+ * the link creates and lets a test inject messages as another node on the graph would. Like the
+ * real library:
+ * - message types are the ROS 2 Jazzy definitions: an unknown type throws at createPublisher /
+ *   createSubscription ("The message required does not exist"); every published message is
+ *   checked as rclnodejs's publisher does with `validateMessages` (strict: unknown fields and
+ *   wrong JS types throw) and every message, published or injected, is serialised to CDR and read
+ *   back, so a subscriber gets a fresh plain object with float64[] as Float64Array
+ *   (test/helpers/ros2/rosMessages.ts);
+ * - node names, namespaces and topic names follow rcl's rules (a refused name throws), and topics
+ *   are matched on their expanded names (relative names under the node's namespace);
+ * - delivery is asynchronous and only while the node spins (node.spin()): messages wait in each
+ *   subscription's history (keep_last depth) until then; `settle()` lets pending callbacks run;
+ * - a publisher reaches a subscription only when their QoS match as DDS decides (reliable
+ *   subscription vs best-effort publisher, transient_local vs volatile: nothing arrives);
+ * - parameter overrides come from `--ros-args -p [node:]name:=value` in init's argv, typed as rcl
+ *   parses them (true -> bool, 1 -> integer, 1.0 -> double), and replace the declared parameter
+ *   (a type that differs from the declared one throws, as rclnodejs's declareParameter does);
+ * - a new node declares use_sim_time (false unless overridden);
  * - a destroyed node's publishers throw and its getClock() is null;
  * - the module comes with a SIGINT handler that shuts every context down (`sigint()` plays the
  *   signal) until removeSignalHandlers() is called.
+ * What it cannot show: DDS discovery and timing, rmw's own buffers, messages generated from a
+ * sourced ROS install, and the native serialiser's handling of out-of-range numbers.
  */
 
 export const ParameterType = {
@@ -92,27 +121,89 @@ export class FakeParameterDescriptor implements RclParameterDescriptor {
   ) {}
 }
 
+/** rclnodejs's QoS.profileDefault (rmw_qos_profile_default): reliable, volatile, keep last 10. */
+const PROFILE_DEFAULT: EndpointQos = {
+  reliability: 'reliable',
+  durability: 'volatile',
+  depth: 10,
+  keepAll: false,
+};
+
+/** The policies a QoS option carries (system default: reliable, volatile, as rmw_fastrtps). */
+function endpointQos(options: RclOptions | undefined): EndpointQos {
+  const q = options?.qos;
+  if (q === undefined) return PROFILE_DEFAULT;
+  if (!(q instanceof FakeQoS)) throw new TypeError('options.qos must be a QoS instance');
+  const R = FakeQoS.ReliabilityPolicy;
+  const D = FakeQoS.DurabilityPolicy;
+  return {
+    reliability:
+      q.reliability === R.RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT ? 'best_effort' : 'reliable',
+    durability:
+      q.durability === D.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL ? 'transient_local' : 'volatile',
+    depth: Math.max(1, q.depth),
+    keepAll: q.history === FakeQoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_ALL,
+  };
+}
+
 export interface FakePublisher extends RclPublisher {
   readonly typeClass: string;
   readonly options: RclOptions | undefined;
+  readonly qos: EndpointQos;
+  /** The expanded topic name. */
+  readonly fullTopic: string;
+  /** The objects given to publish() (the link reuses one). */
   readonly messages: unknown[];
-  /** JSON copies at publish time (messages are reused by the link). */
+  /** What went over the wire: each message read back from its CDR bytes (typed arrays kept). */
+  readonly decoded: unknown[];
+  /** The decoded messages with typed arrays as plain arrays (for deepEqual). */
   readonly snapshots: unknown[];
 }
 
 export interface FakeSubscription extends RclSubscription {
   readonly typeClass: string;
   readonly options: RclOptions;
+  readonly qos: EndpointQos;
+  readonly fullTopic: string;
   readonly callback: (message: unknown) => void;
+  /** Messages received and not yet handed to the callback (the reader's history). */
+  readonly queue: unknown[];
   destroyed: boolean;
 }
 
-function snapshot(msg: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(msg, (_k, v: unknown) =>
-      ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v,
-    ),
-  ) as unknown;
+function plain(msg: unknown): unknown {
+  if (ArrayBuffer.isView(msg)) return Array.from(msg as Float64Array);
+  if (Array.isArray(msg)) return msg.map(plain);
+  if (typeof msg === 'object' && msg !== null) {
+    return Object.fromEntries(Object.entries(msg).map(([k, v]) => [k, plain(v)]));
+  }
+  return msg;
+}
+
+/** The ROS graph of one fake: every endpoint of every node, matched by topic, type and QoS. */
+class FakeGraph {
+  readonly nodes: FakeNode[] = [];
+
+  /**
+   * Hand `msg` (already checked) from a publisher with `qos` to each live, matching subscription:
+   * serialised and read back once per subscription. Returns how many took it.
+   */
+  transmit(fullTopic: string, type: RosMessageType, qos: EndpointQos, msg: unknown): number {
+    let n = 0;
+    for (const node of this.nodes) {
+      if (node.destroyed) continue;
+      for (const s of node.subscriptions) {
+        if (s.destroyed || s.fullTopic !== fullTopic) continue;
+        if (s.typeClass !== type.name) continue; // DDS matches on the type too
+        if (qosCompatible(qos, s.qos) !== null) continue;
+        s.queue.push(type.roundTrip(msg));
+        if (!s.qos.keepAll && s.queue.length > s.qos.depth) s.queue.shift();
+        n++;
+        node.wake();
+      }
+    }
+    return n;
+  }
 }
 
 export class FakeNode implements RclNode {
@@ -120,37 +211,69 @@ export class FakeNode implements RclNode {
   readonly subscriptions: FakeSubscription[] = [];
   readonly params = new Map<string, RclParameter>();
   readonly descriptors = new Map<string, RclParameterDescriptor>();
+  readonly #overrides = new Map<string, RclParameter>();
+  readonly #graph: FakeGraph;
   clockNs = 0n;
   destroyed = false;
+  spinning = false;
+  #draining = false;
 
   constructor(
     readonly name: string,
     readonly namespace: string,
-    readonly overrides: ReadonlyMap<string, unknown>,
+    graph: FakeGraph,
+    overrides: readonly RosParameterOverride[],
   ) {
-    // The real node's TimeSource declares use_sim_time, taking a --ros-args override.
-    const sim = overrides.get('use_sim_time');
-    this.params.set(
-      'use_sim_time',
-      new FakeParameter('use_sim_time', ParameterType.PARAMETER_BOOL, sim === true),
-    );
+    validateNodeName(name);
+    validateNamespace(namespace);
+    this.#graph = graph;
+    // lib/node.js _getNativeParameterOverrides: global rules, then this node's, typed by rcl
+    for (const scope of ['/**', name]) {
+      for (const o of overrides.filter((x) => x.node === scope)) {
+        this.#overrides.set(o.name, overrideParameter(o));
+      }
+    }
+    // The real node's TimeSource declares use_sim_time (false), taking an override.
+    this.declareParameter(new FakeParameter('use_sim_time', ParameterType.PARAMETER_BOOL, false));
+    this.declareParameter.resetHistory();
+  }
+
+  /** The namespace as rcl holds it ('' is '/'). */
+  get fullNamespace(): string {
+    return this.namespace === '' ? '/' : this.namespace;
+  }
+
+  resolve(topic: string): string {
+    return expandTopicName(topic, this.name, this.fullNamespace);
   }
 
   readonly createPublisher = sinon.spy(
     (typeClass: string, topic: string, options?: RclOptions): RclPublisher => {
+      const type = rosMessageType(typeClass);
+      const fullTopic = this.resolve(topic);
+      const qos = endpointQos(options);
       const messages: unknown[] = [];
+      const decoded: unknown[] = [];
       const snapshots: unknown[] = [];
       const pub: FakePublisher = {
         topic,
+        fullTopic,
         typeClass,
         options,
+        qos,
         messages,
+        decoded,
         snapshots,
         publish: sinon.spy((m: object) => {
           // the real publisher's handle is released with its node: rcl_publish fails
-          if (this.destroyed) throw new Error(`Failed to publish on ${topic}: the node was destroyed`);
+          if (this.destroyed)
+            throw new Error(`Failed to publish on ${topic}: the node was destroyed`);
+          type.check(m);
+          const wire = type.roundTrip(m);
           messages.push(m);
-          snapshots.push(snapshot(m));
+          decoded.push(wire);
+          snapshots.push(plain(wire));
+          this.#graph.transmit(fullTopic, type, qos, m);
         }),
       };
       this.publishers.push(pub);
@@ -165,7 +288,17 @@ export class FakeNode implements RclNode {
       options: RclOptions,
       callback: (m: unknown) => void,
     ): RclSubscription => {
-      const sub: FakeSubscription = { topic, typeClass, options, callback, destroyed: false };
+      rosMessageType(typeClass);
+      const sub: FakeSubscription = {
+        topic,
+        fullTopic: this.resolve(topic),
+        typeClass,
+        options,
+        qos: endpointQos(options),
+        callback,
+        queue: [],
+        destroyed: false,
+      };
       this.subscriptions.push(sub);
       return sub;
     },
@@ -179,12 +312,20 @@ export class FakeNode implements RclNode {
 
   readonly declareParameter = sinon.spy(
     (p: RclParameter, d?: RclParameterDescriptor, ignoreOverride = false): RclParameter => {
-      if (this.params.has(p.name)) throw new Error(`Parameter ${p.name} already declared`);
-      const value =
-        !ignoreOverride && this.overrides.has(p.name) ? this.overrides.get(p.name) : p.value;
-      const declared = new FakeParameter(p.name, p.type, value);
-      this.params.set(p.name, declared);
-      this.descriptors.set(p.name, d ?? new FakeParameterDescriptor(p.name, p.type));
+      const o = this.#overrides.get(p.name);
+      // lib/node.js declareParameters: the override replaces the parameter as rcl typed it
+      const declared = !ignoreOverride && o !== undefined ? o : p;
+      if (this.params.has(declared.name)) {
+        throw new Error(`Parameter(${declared.name}) already declared.`);
+      }
+      const descriptor = d ?? new FakeParameterDescriptor(p.name, p.type);
+      if (declared.type !== descriptor.type) {
+        throw new Error(
+          `Parameter ${p.name}: type ${declared.type} does not match its descriptor's ${descriptor.type}`,
+        );
+      }
+      this.params.set(declared.name, declared);
+      this.descriptors.set(declared.name, descriptor);
       return declared;
     },
   );
@@ -213,22 +354,60 @@ export class FakeNode implements RclNode {
     return { now: () => ({ nanoseconds: this.clockNs }) };
   }
 
-  readonly spin = sinon.spy((): void => undefined);
-
-  readonly destroy = sinon.spy(() => {
-    this.destroyed = true;
+  /** lib/node.js spin(): throws when already spinning; callbacks run from then on. */
+  readonly spin = sinon.spy((): void => {
+    if (this.spinning) throw new Error('The node is already spinning.');
+    this.spinning = true;
+    this.wake();
   });
 
-  /** Deliver `msg` to every live subscription of `topic`. Returns how many got it. */
-  deliver(topic: string, msg: unknown): number {
-    let n = 0;
+  readonly destroy = sinon.spy(() => {
+    this.release();
+  });
+
+  /** What destroy() and rclnodejs.shutdown() do to the node. */
+  release(): void {
+    this.destroyed = true;
+    this.spinning = false;
+  }
+
+  /** Schedule the callbacks of queued messages (rclnodejs's executor runs on the event loop). */
+  wake(): void {
+    if (!this.spinning || this.#draining) return;
+    this.#draining = true;
+    setImmediate(() => {
+      this.#draining = false;
+      this.#drain();
+    });
+  }
+
+  #drain(): void {
     for (const s of this.subscriptions) {
-      if (s.topic === topic && !s.destroyed) {
-        s.callback(msg);
-        n++;
-      }
+      while (this.spinning && !s.destroyed && s.queue.length > 0) s.callback(s.queue.shift());
     }
-    return n;
+  }
+
+  /** Whether messages wait for a callback. */
+  get pending(): boolean {
+    return this.subscriptions.some((s) => !s.destroyed && s.queue.length > 0);
+  }
+
+  /**
+   * Inject `msg` on `topic` (resolved in this node's namespace) as another node's publisher of
+   * the subscribed type with `qos` (default: reliable, volatile, as `ros2 topic pub` and the
+   * ros2_control broadcasters offer). Checked and serialised like a published message; the
+   * callbacks run later, while the node spins (await settle()). Returns how many subscriptions
+   * of the graph matched.
+   */
+  deliver(topic: string, msg: unknown, qos: Partial<EndpointQos> = {}): number {
+    const fullTopic = this.resolve(topic);
+    const sub = this.#graph.nodes
+      .flatMap((n) => n.subscriptions)
+      .find((s) => s.fullTopic === fullTopic && !s.destroyed);
+    if (sub === undefined) return 0;
+    const type = rosMessageType(sub.typeClass);
+    type.check(msg);
+    return this.#graph.transmit(fullTopic, type, { ...PROFILE_DEFAULT, ...qos }, msg);
   }
 
   publisher(topic: string): FakePublisher {
@@ -244,6 +423,28 @@ export class FakeNode implements RclNode {
   }
 }
 
+/** An rcl override as rclnodejs turns it into a Parameter (integers as bigint). */
+function overrideParameter(o: RosParameterOverride): RclParameter {
+  const T = ParameterType;
+  const type =
+    typeof o.value === 'boolean'
+      ? T.PARAMETER_BOOL
+      : typeof o.value === 'bigint'
+        ? T.PARAMETER_INTEGER
+        : typeof o.value === 'number'
+          ? T.PARAMETER_DOUBLE
+          : T.PARAMETER_STRING;
+  return new FakeParameter(o.name, type, o.value);
+}
+
+/** Let every pending callback of `nodes` run (a few turns of the event loop). */
+export async function settle(nodes: readonly FakeNode[]): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    await new Promise<void>((r) => setImmediate(r));
+    if (!nodes.some((n) => n.spinning && n.pending)) return;
+  }
+}
+
 export interface FakeRclnodejs {
   readonly api: RclnodejsApi;
   readonly nodes: FakeNode[];
@@ -255,27 +456,37 @@ export interface FakeRclnodejs {
   sigint(): void;
   /** The one node created (throws if none). */
   node(): FakeNode;
+  /** Let pending callbacks run (on spinning nodes). */
+  settle(): Promise<void>;
 }
 
-/** A fresh fake; `overrides` play the part of --ros-args -p name:=value. */
-export function fakeRclnodejs(overrides: Record<string, unknown> = {}): FakeRclnodejs {
-  const nodes: FakeNode[] = [];
+/** A fresh fake: one ROS graph; parameter overrides come from init's argv (--ros-args -p). */
+export function fakeRclnodejs(): FakeRclnodejs {
+  const graph = new FakeGraph();
+  const nodes = graph.nodes;
   let initialised = false;
-  const init = sinon.spy((): Promise<void> => {
+  let overrides: RosParameterOverride[] = [];
+  const init = sinon.spy((_context?: unknown, argv: string[] = []): Promise<void> => {
     if (initialised) return Promise.reject(new Error('The context has already been initialized.'));
+    try {
+      overrides = parseRosArgs(argv);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     initialised = true;
     return Promise.resolve();
   });
   const shutdown = sinon.spy(() => {
     initialised = false;
-    for (const n of nodes) n.destroyed = true;
+    for (const n of nodes) n.release();
   });
   let signalHandler = true;
   const removeSignalHandlers = sinon.spy(() => {
     signalHandler = false;
   });
   const createNode = sinon.spy((name: string, namespace?: string): FakeNode => {
-    const n = new FakeNode(name, namespace ?? '', new Map(Object.entries(overrides)));
+    if (!initialised) throw new Error('The context is not initialized.');
+    const n = new FakeNode(name, namespace ?? '', graph, overrides);
     nodes.push(n);
     return n;
   });
@@ -305,5 +516,6 @@ export function fakeRclnodejs(overrides: Record<string, unknown> = {}): FakeRcln
       if (n === undefined) throw new Error('no node created');
       return n;
     },
+    settle: () => settle(nodes),
   };
 }

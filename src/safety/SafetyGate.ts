@@ -17,6 +17,8 @@ import {
   finiteState,
   type ImuSource,
   plausibleState,
+  baseRateIndex,
+  type BaseRateIndex,
 } from './stateChecks.js';
 import type { StaleReason } from './StateWatchdog.js';
 import type {
@@ -72,6 +74,7 @@ export class SafetyGate {
   readonly #periodMs: number;
   readonly #t: ActuatorTable;
   readonly #quatIndex: number;
+  readonly #baseRates: BaseRateIndex;
   readonly #cosMaxTilt: number;
 
   /** The command message, the last command sent and the measured pose memory. */
@@ -137,6 +140,7 @@ export class SafetyGate {
     this.#out = new CommandOutput(link, this.#t, this.#cfg, this.#log);
     this.#q0 = new Float64Array(n);
     this.#quatIndex = baseQuatIndex(layout);
+    this.#baseRates = baseRateIndex(layout);
     this.#cosMaxTilt = Math.cos(this.#cfg.tilt.max_rad);
   }
 
@@ -313,7 +317,7 @@ export class SafetyGate {
     this.#latchIfStale(fresh);
     let stateVerdict: GateVerdict = 'ok';
     if (!finiteState(state, this.#quatIndex, this.#imu)) stateVerdict = 'state_not_finite';
-    else if (!plausibleState(this.#t, this.#cfg.limits, state)) stateVerdict = 'state_implausible';
+    else if (!plausibleState(this.#t, this.#cfg.limits, state, this.#baseRates)) stateVerdict = 'state_implausible';
     else if (this.#cfg.tilt.enabled && fresh === 'fresh') {
       const tilt = baseTilt(state, this.#quatIndex, this.#imu, this.#cosMaxTilt);
       if (tilt < 0) stateVerdict = 'state_implausible';
@@ -364,7 +368,7 @@ export class SafetyGate {
   #trusted(state: Float32Array): boolean {
     return (
       finiteState(state, this.#quatIndex, this.#imu) &&
-      plausibleState(this.#t, this.#cfg.limits, state)
+      plausibleState(this.#t, this.#cfg.limits, state, this.#baseRates)
     );
   }
 

@@ -20,7 +20,10 @@ export interface RequiredTopics {
 
 export interface StateWatchdogOptions {
   /** Where accepted messages go (the StateAssembler). */
-  readonly downstream: StateHandlers;
+  readonly downstream: StateHandlers & {
+    /** Optional: whether a JointState covers every joint the state needs (StateAssembler). */
+    coversJoints?(msg: Readonly<JointState>): boolean;
+  };
   /** The monotonic clock arrival times are taken on, ms (with `arrivalClock: 'monotonic'`). */
   readonly clock: Clock;
   /**
@@ -53,7 +56,7 @@ function isObject(v: unknown): v is object {
   return typeof v === 'object' && v !== null;
 }
 
-function isArrayLike(v: unknown): boolean {
+function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return isObject(v) && typeof (v as { length?: unknown }).length === 'number';
 }
 
@@ -61,7 +64,14 @@ function isArrayLike(v: unknown): boolean {
 function wellFormedJointState(m: unknown): boolean {
   if (!isObject(m)) return false;
   const j = m as Partial<Record<keyof JointState, unknown>>;
-  return Array.isArray(j.name) && isArrayLike(j.position) && isArrayLike(j.velocity);
+  // sensor_msgs/JointState: position (and velocity, where given) one per name
+  return (
+    Array.isArray(j.name) &&
+    isArrayLike(j.position) &&
+    isArrayLike(j.velocity) &&
+    j.position.length === j.name.length &&
+    (j.velocity.length === j.name.length || j.velocity.length === 0)
+  );
 }
 
 function wellFormedOdometry(m: unknown): boolean {
@@ -197,7 +207,8 @@ export class StateWatchdog implements StateHandlers {
   }
 
   jointState(msg: Readonly<JointState>): void {
-    if (!wellFormedJointState(msg)) this.#malformed++;
+    if (!wellFormedJointState(msg) || this.#o.downstream.coversJoints?.(msg) === false)
+      this.#malformed++;
     else if (this.#accept(JOINT, msg.header)) this.#o.downstream.jointState(msg);
   }
 

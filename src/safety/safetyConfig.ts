@@ -38,6 +38,30 @@ const limitsSchema = z
       .describe(
         'a measured joint position further than this outside its limits (rad or m) is implausible: the state is rejected (garbage detection, not a limit)',
       ),
+    state_base_height: z
+      .number()
+      .gt(0)
+      .max(1e9)
+      .default(1000)
+      .describe(
+        'a measured base height (|base.pos.z|) above this, m, is implausible: the state is rejected (garbage detection, not a limit)',
+      ),
+    state_base_speed: z
+      .number()
+      .gt(0)
+      .max(1e6)
+      .default(50)
+      .describe(
+        'a measured base linear velocity component above this, m/s, is implausible: the state is rejected (garbage detection, not a limit)',
+      ),
+    state_base_rate: z
+      .number()
+      .gt(0)
+      .max(1e6)
+      .default(100)
+      .describe(
+        'a measured base angular velocity component above this, rad/s, is implausible: the state is rejected (garbage detection, not a limit)',
+      ),
     state_velocity_factor: z
       .number()
       .min(1)

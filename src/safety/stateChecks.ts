@@ -34,15 +34,38 @@ export function finiteState(
   return true;
 }
 
+/** Where the base's height and linear and angular velocity (x, y, z) sit in the state; -1 where absent. */
+export interface BaseRateIndex {
+  readonly posZ: number;
+  readonly linvel: Int32Array;
+  readonly angvel: Int32Array;
+}
+
+/** The base velocity indices of `layout` (state.base without linvel or angvel: -1s). */
+export function baseRateIndex(layout: StateLayout): BaseRateIndex {
+  const at = (q: string): Int32Array =>
+    Int32Array.from(['x', 'y', 'z'], (c) => stateIndex(layout, `base.${q}.${c}`));
+  return { posZ: stateIndex(layout, 'base.pos.z'), linvel: at('linvel'), angvel: at('angvel') };
+}
+
 /**
- * Measured joint positions and speeds of actuated joints within tolerance of their limits
+ * Measured base height and velocities within limits.state_base_height / _speed / _rate, and measured joint
+ * positions and speeds of actuated joints within tolerance of their limits
  * (garbage detection, not a limit: limits.state_position_tolerance, limits.state_velocity_factor).
  */
 export function plausibleState(
   t: ActuatorTable,
   limits: SafetyConfig['limits'],
   state: Float32Array,
+  base: BaseRateIndex,
 ): boolean {
+  if (base.posZ >= 0 && Math.abs(state[base.posZ]!) > limits.state_base_height) return false;
+  for (let i = 0; i < 3; i++) {
+    const l = base.linvel[i]!;
+    if (l >= 0 && Math.abs(state[l]!) > limits.state_base_speed) return false;
+    const a = base.angvel[i]!;
+    if (a >= 0 && Math.abs(state[a]!) > limits.state_base_rate) return false;
+  }
   const tol = limits.state_position_tolerance;
   const factor = limits.state_velocity_factor;
   for (let k = 0; k < t.posIndex.length; k++) {

@@ -103,15 +103,28 @@ export class StateAssembler implements StateHandlers {
     this.#stampSec = Number.NaN;
   }
 
-  jointState(msg: Readonly<JointState>): void {
+  /**
+   * Whether `msg` gives a position and a velocity for every joint of the state (a JointState may
+   * name a subset; such a message updates nothing). The StateWatchdog asks before it counts the
+   * message as fresh. Allocation-free once a name array has been seen.
+   */
+  coversJoints(msg: Readonly<JointState>): boolean {
     if (msg.name !== this.#jointNamesSeen) this.#mapJoints(msg.name);
+    for (let i = 0; i < this.#jointNames.length; i++) {
+      const k = this.#jointIndex[i]!;
+      if (k < 0 || k >= msg.position.length || k >= msg.velocity.length) return false;
+    }
+    return true;
+  }
+
+  jointState(msg: Readonly<JointState>): void {
+    if (!this.coversJoints(msg)) return; // not a complete joint state: nothing is half-updated
     const s = this.#state;
     const n = this.#jointNames.length;
     for (let i = 0; i < n; i++) {
       const k = this.#jointIndex[i]!;
-      if (k < 0) return; // a message without one of our joints: not a complete joint state
-      s[this.#posOffset + i] = msg.position[k] ?? Number.NaN;
-      s[this.#velOffset + i] = msg.velocity[k] ?? Number.NaN;
+      s[this.#posOffset + i] = msg.position[k]!;
+      s[this.#velOffset + i] = msg.velocity[k]!;
     }
     this.#haveJoints = true;
     this.#stampSec = timeToSec(msg.header.stamp);

@@ -108,3 +108,51 @@ describe('safety/StateWatchdog: which clock arrival age is judged on', () => {
     assert.notEqual(w.check(clock.nowMs()), 'fresh');
   });
 });
+
+describe('safety/StateWatchdog: which JointState counts as a joint state', () => {
+  /** A watchdog in front of a downstream that needs joints a and b; returns it and what passed. */
+  function watch() {
+    const passed: JointState[] = [];
+    const { stampClock, clock } = clocks();
+    const needs = ['a', 'b'];
+    const w = new StateWatchdog({
+      downstream: {
+        ...downstream,
+        jointState: (m) => passed.push(m),
+        coversJoints: (m) => needs.every((n) => m.name.includes(n)),
+      },
+      clock,
+      timeoutMs: TIMEOUT_MS,
+      stamps: 'strict',
+      stampClock,
+      required,
+    });
+    return { w, passed };
+  }
+  const msg = (name: string[], position: number[], velocity: number[], t: number): JointState => ({
+    header: { stamp: timeFromSec(t), frame_id: '' },
+    name,
+    position,
+    velocity,
+    effort: [],
+  });
+
+  it('refuses arrays longer or shorter than the names, and a message missing a needed joint', () => {
+    const { w, passed } = watch();
+    w.jointState(msg(['a', 'b'], [0, 0, 0], [0, 0], 0.01));
+    w.jointState(msg(['a', 'b'], [0], [0, 0], 0.02));
+    w.jointState(msg(['a', 'b'], [0, 0], [0], 0.03));
+    w.jointState(msg(['a'], [0], [0], 0.04));
+    assert.equal(passed.length, 0);
+    assert.equal(w.malformed, 4);
+    assert.equal(w.check(1000), 'never_received');
+  });
+
+  it('takes a complete message, and one without velocities (ROS allows empty arrays)', () => {
+    const { w, passed } = watch();
+    w.jointState(msg(['b', 'a', 'c'], [0, 0, 0], [0, 0, 0], 0.01));
+    w.jointState(msg(['a', 'b'], [0, 0], [], 0.02));
+    assert.equal(passed.length, 2);
+    assert.equal(w.malformed, 0);
+  });
+});

@@ -3,7 +3,7 @@ import { identityNormalisers } from '../dynamics/Normaliser.js';
 import { initWeights } from '../dynamics/architecture.js';
 import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
 import { MpcPlanner } from '../planning/MpcPlanner.js';
-import type { BatchReward } from '../planning/types.js';
+import type { BatchReward, OptimizerKind } from '../planning/types.js';
 import { monotonicClock } from '../util/clock.js';
 import { Rng } from '../util/rng.js';
 
@@ -17,7 +17,7 @@ export interface PlannerShape {
   readonly population: number;
   readonly particles: number;
   readonly horizon: number;
-  readonly optimizer: 'random' | 'cem' | 'mppi';
+  readonly optimizer: OptimizerKind;
 }
 
 export interface PlannerFigures {

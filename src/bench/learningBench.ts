@@ -57,7 +57,8 @@ function lastOverride(overrides: readonly string[], key: string): string | undef
 
 /**
  * The `--set` list of one seed's run: the gym protocol (1000-step episodes at 20 Hz, r = v_x -
- * 0.1|a|^2, lockstep, a 40 ms tick budget, the trainer as a child process, the MPC learning loop),
+ * 0.1|a|^2, lockstep, a 40 ms tick budget, the trainer as a child process, the MPC learning loop,
+ * a state watchdog of 2 s),
  * episode counts from `steps` (one random episode of D_rand, then one MPC episode per aggregation
  * iteration), the seed, then the user's overrides (last, so they win). A user override of
  * run.steps_per_episode or learning.random_episodes is honoured in the episode counts.
@@ -92,6 +93,10 @@ export function gymProtocolOverrides(options: {
     'task.ctrl_cost_weight=0.1',
     'robot.mujoco.pacing=lockstep',
     'trainer.mode=child',
+    // lockstep: simulated time stands still while the controller plans, so a loaded machine
+    // must not end a 1000-step episode through the wall-clock state watchdog (ticks over
+    // budget are counted apart)
+    'safety.state_timeout_ms=2000',
     'learning.random_episodes=1',
     `learning.iterations=${episodes - randomEpisodes}`,
     'learning.episodes_per_iteration=1',

@@ -85,6 +85,7 @@ describe('strider bench --learning', () => {
         'task.ctrl_cost_weight=0.1',
         'robot.mujoco.pacing=lockstep',
         'trainer.mode=child',
+        'safety.state_timeout_ms=2000',
         'learning.random_episodes=1',
         'learning.iterations=9',
         'learning.episodes_per_iteration=1',

@@ -183,7 +183,7 @@ export async function runLearningBench(o: RunLearningBenchOptions): Promise<Lear
       cause,
     });
   }
-  const title = `learning curve: ${o.seeds} seed(s), gym protocol (1000-step episodes, 20 Hz, 40 ms budget)`;
+  const title = `learning curve: ${o.seeds} seed(s) x ${o.steps} env steps (strider bench --learning)`;
   await writeChart(
     lineChartSvg(learningCurveSpec(seeds, title)),
     join(o.outDir, 'learning_curve'),

@@ -3,7 +3,7 @@ import { identityNormalisers } from '../dynamics/Normaliser.js';
 import { initWeights } from '../dynamics/architecture.js';
 import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
 import { MpcPlanner } from '../planning/MpcPlanner.js';
-import type { BatchReward } from '../planning/types.js';
+import type { BatchReward, OptimizerKind } from '../planning/types.js';
 import { monotonicClock } from '../util/clock.js';
 import { Rng } from '../util/rng.js';
 
@@ -17,7 +17,7 @@ export interface PlannerShape {
   readonly population: number;
   readonly particles: number;
   readonly horizon: number;
-  readonly optimizer: 'random' | 'cem' | 'mppi';
+  readonly optimizer: OptimizerKind;
 }
 
 export interface PlannerFigures {
@@ -64,7 +64,10 @@ function benchReward(S: number, A: number): BatchReward {
  * One optimiser iteration of the MPC planner over a random-weight ONNX ensemble (the cost does
  * not depend on the weights), against the same H model calls chained bare, measured in one run.
  */
-export async function benchPlanner(shape: PlannerShape, options: { repeats: number }): Promise<PlannerFigures> {
+export async function benchPlanner(
+  shape: PlannerShape,
+  options: { repeats: number },
+): Promise<PlannerFigures> {
   const arch = makeArchitecture({
     stateDim: shape.stateDim,
     actionDim: shape.actionDim,
@@ -74,7 +77,11 @@ export async function benchPlanner(shape: PlannerShape, options: { repeats: numb
   const E = arch.ensembleSize;
   const B = (shape.population * shape.particles) / E;
   const stepper = await OnnxEnsemble.create(
-    { architecture: arch, normalisers: identityNormalisers(shape.stateDim, shape.actionDim), weights: initWeights(arch, 7) },
+    {
+      architecture: arch,
+      normalisers: identityNormalisers(shape.stateDim, shape.actionDim),
+      weights: initWeights(arch, 7),
+    },
     { maxBatchPerMember: B, intraOpNumThreads: 2 },
   );
   try {

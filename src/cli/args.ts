@@ -14,6 +14,10 @@ export interface CommonArgs {
   readonly help: boolean;
   /** replay: the bag (folder, .mcap or .db3). */
   readonly bag?: string | undefined;
+  /** bench only: the learning benchmark, its seeds and environment steps (as given). */
+  readonly learning?: boolean;
+  readonly seeds?: string | undefined;
+  readonly steps?: string | undefined;
 }
 
 export type ParsedArgs =
@@ -29,6 +33,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   bag: { type: 'string', short: 'b' },
   version: { type: 'boolean', short: 'V' },
+  learning: { type: 'boolean' },
+  seeds: { type: 'string' },
+  steps: { type: 'string' },
 } as const;
 
 function isCommand(s: string): s is CommandName {
@@ -53,6 +60,15 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   if (!isCommand(first)) {
     throw new StriderError('CLI_USAGE', `unknown command "${first}"; commands are: ${COMMANDS.join(', ')}`);
   }
+  if (
+    first !== 'bench' &&
+    (values.learning === true || values.seeds !== undefined || values.steps !== undefined)
+  ) {
+    throw new StriderError(
+      'CLI_USAGE',
+      `--learning, --seeds and --steps are options of strider bench, not of ${first}`,
+    );
+  }
   if (positionals.length > 1) {
     throw new StriderError('CLI_USAGE', `unexpected argument "${positionals[1] ?? ''}" after "${first}"; see strider ${first} --help`);
   }
@@ -66,6 +82,9 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       report: values.report,
       help: values.help === true,
       bag: values.bag,
+      learning: values.learning === true,
+      seeds: values.seeds,
+      steps: values.steps,
     },
   };
 }
@@ -198,5 +217,24 @@ Prints figures (not pass/fail) and writes them as JSON (--report FILE, default O
   training  ensemble training throughput in sample-passes/s
 The config (default config/planar_runner.yaml) sets the robot and shapes; --set overrides it.
 
-${COMMON_HELP}`,
+strider bench --learning [--seeds N] [--steps S]: the learning benchmark (docs/learning.md).
+For each seed 0..N-1 (default 3) it runs \`strider run\` in the gym protocol up to S environment
+steps (default 50000; 10k allowed): 1000-step episodes at 20 Hz, r = v_x - 0.1|a|^2, lockstep,
+a 40 ms tick budget, the trainer as a child process, 1 random episode then MPC episodes with a
+refit after each. --set overrides go after the protocol's (e.g. --set robot.model=/abs/cheetah.xml
+for any half-cheetah-class MJCF). Prints a line per episode (seed, env steps, return) and per
+seed; writes OUT/seed-<i>/ (each run's report, log, plots), OUT/learning_curve.{svg,png} (mean
+and min-max over seeds against env steps, random and MPC apart) and the JSON (--report FILE,
+default OUT/learning.json): learning.seeds[i].episodes[j] {steps, return, source}, and per seed
+env_steps, wall_time_s, ticks_over_budget, model_versions_accepted, last3_mean.
+  --learning              run the learning benchmark instead of the figures above
+  --seeds N               seeds 0..N-1 (default 3)
+  --steps S               environment steps per seed (default 50000)
+
+${COMMON_HELP}
+
+Examples:
+  strider bench
+  strider bench --learning --seeds 1 --steps 10k --out runs/learn
+  strider bench --learning --set robot.model=/abs/path/half_cheetah.xml`,
 };

@@ -14,6 +14,8 @@ import {
   type DisturbanceFigures,
   type TrainingFigures,
 } from '../bench/index.js';
+import { gymProtocolOverrides, parseLearningBenchOptions } from '../bench/learningBench.js';
+import { runLearningBench } from '../bench/runLearningBench.js';
 import { loadConfig } from '../config/index.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
@@ -75,7 +77,38 @@ function startTrainingLoad(args: CommonArgs, seconds: number, dims: { S: number;
   });
 }
 
+/** `strider bench --learning`: the learning benchmark (src/bench/runLearningBench.ts). */
+async function learningBenchCommand(args: CommonArgs): Promise<number> {
+  const options = parseLearningBenchOptions({ seeds: args.seeds, steps: args.steps });
+  // fail on a bad config or override before any seed runs
+  const { config } = loadConfig(args.config ?? DEFAULT_CONFIG, {
+    overrides: gymProtocolOverrides({ steps: options.steps, seed: 0, user: args.set }),
+  });
+  plannerShape(config);
+  const outDir = prepareOutDir(args.out, new Date());
+  const logger = createRunLogger({ ...config, log: { level: 'warn' } }, outDir, { file: 'bench.log' });
+  const reportPath = resolve(args.report ?? join(outDir, 'learning.json'));
+  process.stdout.write(`strider bench --learning: ${options.seeds} seed(s) x ${options.steps} env steps, gym protocol; runs in ${outDir}/seed-<i>\n`);
+  const report = await runLearningBench({
+    ...options,
+    bin: BIN,
+    config: args.config,
+    overrides: args.set,
+    outDir,
+    reportPath,
+    logger,
+    print: (line) => process.stdout.write(`${line}\n`),
+  });
+  const l = report.learning;
+  process.stdout.write(
+    `  last-3 mean over seeds ${l.last3_mean.toFixed(1)} (min ${l.last3_min.toFixed(1)}), ticks over budget ${(100 * l.ticks_over_budget_fraction).toFixed(2)}%\n` +
+      `  report: ${reportPath}\n  learning curve: ${join(outDir, 'learning_curve.svg')}\n`,
+  );
+  return l.seeds.every((s) => s.status === 'completed') ? 0 : 1;
+}
+
 export async function benchCommand(args: CommonArgs): Promise<number> {
+  if (args.learning === true) return learningBenchCommand(args);
   if (process.env['STRIDER_BENCH_ROLE'] === LOAD_ROLE) {
     const { config } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: args.set });
     const [S, A] = (process.env['STRIDER_BENCH_LOAD_DIMS'] ?? '23,6').split(',').map(Number);

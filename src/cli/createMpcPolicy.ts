@@ -37,6 +37,8 @@ function plannerOptions(p: PlannerConfig, particles: number, actuators: readonly
     noiseBeta: p.noise_beta,
     // leave a tenth of the budget for the gate, the command and the bookkeeping after planning
     timeMarginMs: budgetMs * 0.1,
+    propagation: p.propagation,
+    icem: { populationDecay: p.population_decay },
     cem: { alpha: p.alpha, keepEliteFraction: p.keep_elite_fraction, ...(p.elites !== undefined ? { elites: p.elites } : {}) },
     mppi: { temperature: p.temperature },
   };
@@ -62,7 +64,12 @@ export function mpcPolicyFactory(o: MpcPolicyFactoryOptions): (model: ModelVersi
   const { particles, batchPerMember } = plannerShape(o.config);
   const options = plannerOptions(o.config.planner, particles, o.actuators, o.budgetMs);
   return async (model) => {
-    const stepper = await OnnxEnsemble.create(model.snapshot, { maxBatchPerMember: batchPerMember, intraOpNumThreads: 2 });
+    const stepper = await OnnxEnsemble.create(model.snapshot, {
+      maxBatchPerMember: batchPerMember,
+      intraOpNumThreads: 2,
+      prediction: o.config.planner.prediction,
+      rng: new Rng(o.config.run.seed + model.version + 0x9e37),
+    });
     try {
       const planner = new MpcPlanner(
         { stepper, reward: o.reward, clock: o.clock, rng: new Rng(o.config.run.seed + model.version) },

@@ -200,7 +200,10 @@ const modelSchema = z
 
 const plannerSchema = z
   .strictObject({
-    optimizer: z.enum(['random', 'cem', 'mppi']).default('cem').describe('random shooting, CEM or MPPI'),
+    optimizer: z
+      .enum(['random', 'cem', 'mppi', 'icem'])
+      .default('cem')
+      .describe('random shooting, CEM, MPPI or iCEM (CEM with a shrinking population, coloured noise, elite reuse)'),
     horizon: z.number().int().min(1).max(200).default(15).describe('H, planning horizon in control steps'),
     population: z.number().int().min(2).max(100000).default(100).describe('K, action sequences per iteration'),
     particles: z
@@ -217,6 +220,20 @@ const plannerSchema = z
     noise_beta: z.number().min(0).max(5).default(0).describe('coloured noise exponent along the horizon (iCEM: 2)'),
     keep_elite_fraction: z.number().min(0).max(1).default(0).describe('iCEM: elites carried to the next iteration and tick'),
     discount: z.number().gt(0).max(1).default(1).describe('reward discount per step'),
+    population_decay: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(1.25)
+      .describe('iCEM: iteration i samples population / population_decay^i sequences'),
+    propagation: z
+      .enum(['ts_inf', 'ts1'])
+      .default('ts_inf')
+      .describe('particles keep their ensemble member for the horizon (ts_inf) or redraw it every step (ts1)'),
+    prediction: z
+      .enum(['mean', 'sample'])
+      .default('mean')
+      .describe("particles step by each member's mean, or sample its predicted Gaussian (PETS; gaussian models)"),
   })
   .prefault({});
 

@@ -2,7 +2,14 @@ import * as ort from 'onnxruntime-node';
 import { importSnapshot, type EnsembleSnapshot } from './EnsembleSnapshot.js';
 import { buildInferenceGraph, INFERENCE_IO } from './onnx/buildInferenceGraph.js';
 import type { EnsembleStepper } from './types.js';
+import { Rng } from '../util/rng.js';
 import { StriderError } from '../util/StriderError.js';
+
+/**
+ * What step() predicts: `mean`, each member's mean next state; `sample`, a draw from each
+ * member's predicted Gaussian (PETS's TS propagation: particles beyond one per member differ).
+ */
+export type EnsemblePrediction = 'mean' | 'sample';
 
 /** Options of {@link OnnxEnsemble.create}. */
 export interface OnnxEnsembleOptions {
@@ -16,12 +23,17 @@ export interface OnnxEnsembleOptions {
    * validation and evaluation sessions pass false.
    */
   readonly spin?: boolean;
+  /** Default 'mean'. 'sample' needs a gaussian model to differ from 'mean'. */
+  readonly prediction?: EnsemblePrediction;
+  /** The noise of 'sample'. Default: a fixed seed. */
+  readonly rng?: Rng;
 }
 
 interface BatchTensors {
   readonly states: ort.Tensor;
   readonly actions: ort.Tensor;
   readonly next: ort.Tensor;
+  readonly noise: ort.Tensor | null;
   readonly feeds: Record<string, ort.Tensor>;
   readonly fetches: Record<string, ort.Tensor>;
 }
@@ -41,11 +53,19 @@ export class OnnxEnsemble implements EnsembleStepper {
   readonly #statesBuf: Float32Array;
   readonly #actionsBuf: Float32Array;
   readonly #nextBuf: Float32Array;
+  /** E x maxB x S standard-normal draws; empty when predicting the mean. */
+  readonly #noiseBuf: Float32Array;
+  readonly #rng: Rng;
   readonly #byBatch = new Map<number, BatchTensors>();
   #busy = false;
   #closed = false;
 
-  private constructor(snapshot: EnsembleSnapshot, session: ort.InferenceSession, maxB: number) {
+  private constructor(
+    snapshot: EnsembleSnapshot,
+    session: ort.InferenceSession,
+    maxB: number,
+    options: OnnxEnsembleOptions,
+  ) {
     const a = snapshot.architecture;
     this.stateDim = a.stateDim;
     this.actionDim = a.actionDim;
@@ -55,6 +75,9 @@ export class OnnxEnsemble implements EnsembleStepper {
     this.#statesBuf = new Float32Array(a.ensembleSize * maxB * a.stateDim);
     this.#actionsBuf = new Float32Array(a.ensembleSize * maxB * a.actionDim);
     this.#nextBuf = new Float32Array(a.ensembleSize * maxB * a.stateDim);
+    const sample = options.prediction === 'sample';
+    this.#noiseBuf = new Float32Array(sample ? a.ensembleSize * maxB * a.stateDim : 0);
+    this.#rng = options.rng ?? new Rng(0x5a3b1e);
   }
 
   /**
@@ -73,7 +96,12 @@ export class OnnxEnsemble implements EnsembleStepper {
         `maxBatchPerMember must be a positive integer, got ${maxB}`,
       );
     }
-    const model = buildInferenceGraph(snap.architecture, snap.normalisers, snap.weights);
+    const model = buildInferenceGraph(
+      snap.architecture,
+      snap.normalisers,
+      snap.weights,
+      options.prediction ?? 'mean',
+    );
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model, {
@@ -93,7 +121,7 @@ export class OnnxEnsemble implements EnsembleStepper {
         },
       );
     }
-    const ens = new OnnxEnsemble(snap, session, maxB);
+    const ens = new OnnxEnsemble(snap, session, maxB, options);
     ens.#tensorsFor(maxB);
     return ens;
   }
@@ -107,11 +135,20 @@ export class OnnxEnsemble implements EnsembleStepper {
     const states = new ort.Tensor('float32', this.#statesBuf.subarray(0, E * B * S), [E, B, S]);
     const actions = new ort.Tensor('float32', this.#actionsBuf.subarray(0, E * B * A), [E, B, A]);
     const next = new ort.Tensor('float32', this.#nextBuf.subarray(0, E * B * S), [E, B, S]);
+    const noise =
+      this.#noiseBuf.length > 0
+        ? new ort.Tensor('float32', this.#noiseBuf.subarray(0, E * B * S), [E, B, S])
+        : null;
     const entry: BatchTensors = {
       states,
       actions,
       next,
-      feeds: { [INFERENCE_IO.states]: states, [INFERENCE_IO.actions]: actions },
+      noise,
+      feeds: {
+        [INFERENCE_IO.states]: states,
+        [INFERENCE_IO.actions]: actions,
+        ...(noise !== null ? { [INFERENCE_IO.noise]: noise } : {}),
+      },
       fetches: { [INFERENCE_IO.next]: next },
     };
     this.#byBatch.set(B, entry);
@@ -150,6 +187,11 @@ export class OnnxEnsemble implements EnsembleStepper {
     const t = this.#tensorsFor(B);
     this.#statesBuf.set(states.length === nS ? states : states.subarray(0, nS));
     this.#actionsBuf.set(actions.length === nA ? actions : actions.subarray(0, nA));
+    if (t.noise !== null) {
+      const noise = this.#noiseBuf;
+      const rng = this.#rng;
+      for (let i = 0; i < nS; i++) noise[i] = rng.normal();
+    }
     this.#busy = true;
     try {
       await this.#session.run(t.feeds, t.fetches);

@@ -31,7 +31,7 @@ export type { Normalisers } from './Normaliser.js';
 export { exportSnapshot, importSnapshot } from './EnsembleSnapshot.js';
 export type { EnsembleSnapshot } from './EnsembleSnapshot.js';
 export { OnnxEnsemble } from './OnnxEnsemble.js';
-export type { OnnxEnsembleOptions } from './OnnxEnsemble.js';
+export type { EnsemblePrediction, OnnxEnsembleOptions } from './OnnxEnsemble.js';
 export { EnsembleTrainer, bootstrapIndices } from './EnsembleTrainer.js';
 export type { EnsembleTrainerOptions, TrainRoundReport } from './EnsembleTrainer.js';
 export { DEFAULT_OPTIMISER } from './TrainingBackend.js';

@@ -3,6 +3,7 @@ import { Rng } from '../util/rng.js';
 import { StriderError } from '../util/StriderError.js';
 import { ColouredNoise } from './ColouredNoise.js';
 import { Cem } from './optimisers/Cem.js';
+import { Icem } from './optimisers/Icem.js';
 import { Mppi } from './optimisers/Mppi.js';
 import { RandomShooting } from './optimisers/RandomShooting.js';
 import type { SequenceOptimiser } from './optimisers/SequenceOptimiser.js';
@@ -40,6 +41,8 @@ function createOptimiser(o: ResolvedPlannerOptions, rng: Rng): SequenceOptimiser
       return new Cem(o, rng, new ColouredNoise({ horizon: o.horizon, beta: o.noiseBeta }));
     case 'mppi':
       return new Mppi(o, rng, new ColouredNoise({ horizon: o.horizon, beta: o.noiseBeta }));
+    case 'icem':
+      return new Icem(o, rng, new ColouredNoise({ horizon: o.horizon, beta: o.noiseBeta }));
   }
 }
 
@@ -49,7 +52,7 @@ function createOptimiser(o: ResolvedPlannerOptions, rng: Rng): SequenceOptimiser
  * Each plan() call, from the control tick:
  * 1. warm start: shifts the previous plan one step in place and fills the last step with the
  *    nominal action (zero clipped to the bounds, or the previous last action);
- * 2. runs optimiser iterations (random shooting, CEM or MPPI) while the next one is expected to
+ * 2. runs optimiser iterations (random shooting, CEM, iCEM or MPPI) while the next one is expected to
  *    finish before the deadline; one iteration = sample K sequences, roll them out with TS-inf
  *    (H stepper calls of E x B rows), score, refit;
  * 3. returns the best sequence scored in this call (the incumbent; iCEM executes the best
@@ -88,7 +91,13 @@ export class MpcPlanner {
     this.options = o;
     this.#clock = deps.clock ?? monotonicClock;
     const rng = deps.rng ?? new Rng(DEFAULT_SEED);
-    this.#rollout = new TsInfRollout(stepper, deps.reward, o);
+    // TS1's permutations draw from their own stream (TS-inf leaves the sampling stream as it was)
+    this.#rollout = new TsInfRollout(
+      stepper,
+      deps.reward,
+      o,
+      o.propagation === 'ts1' ? rng.fork() : undefined,
+    );
     this.#optimiser = createOptimiser(o, rng);
     const A = o.actionDim;
     this.#population = new Float32Array(o.population * o.horizon * A);
@@ -210,10 +219,20 @@ export class MpcPlanner {
       const iterStartMs = clock.nowMs();
       const estimate = this.#iterationMsEstimate;
       // Before the first measurement an iteration is tried whenever any time is left.
-      if (iterStartMs >= limitMs || iterStartMs + (estimate > 0 ? ESTIMATE_HEADROOM * estimate : 0) > limitMs) break;
+      if (
+        iterStartMs >= limitMs ||
+        iterStartMs + (estimate > 0 ? ESTIMATE_HEADROOM * estimate : 0) > limitMs
+      )
+        break;
 
-      this.#optimiser.sample(population, plan);
-      const completed = await this.#rollout.evaluate(this.#state, population, returns, this.#deadline);
+      const count = this.#optimiser.sample(population, plan);
+      const completed = await this.#rollout.evaluate(
+        this.#state,
+        population,
+        returns,
+        this.#deadline,
+        count,
+      );
       if (!completed) {
         // The deadline came mid-iteration (a stall: GC, a busy core): drop the partial iteration
         // and keep the plan of the iterations that finished. Its time raises the estimate.
@@ -224,7 +243,7 @@ export class MpcPlanner {
         break;
       }
       let bestK = -1;
-      for (let k = 0; k < o.population; k++) {
+      for (let k = 0; k < count; k++) {
         if (returns[k]! > bestReturn) {
           bestReturn = returns[k]!;
           bestK = k;

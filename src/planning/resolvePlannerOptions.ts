@@ -1,10 +1,11 @@
 import { StriderError } from '../util/StriderError.js';
-import type { NominalAction, OptimizerKind, PlannerOptions } from './types.js';
+import type { NominalAction, OptimizerKind, PlannerOptions, Propagation } from './types.js';
 
 /** Defaults applied by resolvePlannerOptions (documented on PlannerOptions). */
 export const PLANNER_DEFAULTS = {
   discount: 1,
-  maxIterations: { random: 1, cem: 5, mppi: 3 },
+  maxIterations: { random: 1, cem: 5, mppi: 3, icem: 5 },
+  propagation: 'ts_inf',
   nominal: 'zero',
   noiseBeta: 0,
   timeMarginMs: 0,
@@ -15,6 +16,7 @@ export const PLANNER_DEFAULTS = {
     minStdFraction: 0.01,
     keepEliteFraction: 0,
   },
+  icem: { populationDecay: 1.25 },
   mppi: { temperature: 1, noiseStdFraction: 0.25 },
 } as const;
 
@@ -44,6 +46,8 @@ export interface ResolvedPlannerOptions {
   readonly nominal: NominalAction;
   readonly noiseBeta: number;
   readonly timeMarginMs: number;
+  readonly propagation: Propagation;
+  readonly icem: { readonly populationDecay: number };
   readonly cem: {
     readonly elites: number;
     readonly alpha: number;
@@ -116,10 +120,11 @@ export function resolvePlannerOptions(
     case 'random':
     case 'cem':
     case 'mppi':
+    case 'icem':
       break;
     default: {
       const never: never = optimizer;
-      throw invalid('optimizer', "one of 'random', 'cem', 'mppi'", never);
+      throw invalid('optimizer', "one of 'random', 'cem', 'mppi', 'icem'", never);
     }
   }
   const E = dims.ensembleSize;
@@ -180,6 +185,16 @@ export function resolvePlannerOptions(
     { lo: 0, hi: 1 },
   );
   const mppi = options.mppi ?? {};
+  const propagation = options.propagation ?? PLANNER_DEFAULTS.propagation;
+  switch (propagation) {
+    case 'ts_inf':
+    case 'ts1':
+      break;
+    default: {
+      const never: never = propagation;
+      throw invalid('propagation', "'ts_inf' or 'ts1'", never);
+    }
+  }
 
   return {
     optimizer,
@@ -212,6 +227,14 @@ export function resolvePlannerOptions(
       lo: 0,
       hi: Number.MAX_VALUE,
     }),
+    propagation,
+    icem: {
+      populationDecay: numberIn(
+        'icem.populationDecay',
+        options.icem?.populationDecay ?? PLANNER_DEFAULTS.icem.populationDecay,
+        { lo: 1, hi: 100 },
+      ),
+    },
     cem: {
       elites,
       alpha: numberIn('cem.alpha', cem.alpha ?? PLANNER_DEFAULTS.cem.alpha, {

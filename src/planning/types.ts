@@ -22,13 +22,20 @@ export interface BatchReward {
 }
 
 /** Optimisers the planner can run. */
-export const OPTIMIZER_KINDS = ['random', 'cem', 'mppi'] as const;
+export const OPTIMIZER_KINDS = ['random', 'cem', 'mppi', 'icem'] as const;
 /**
  * - `random`: random shooting (Nagabandi et al. 2017): uniform sequences within the bounds.
  * - `cem`: cross-entropy method (PETS), with optional iCEM refinements (coloured noise, elites kept).
  * - `mppi`: model-predictive path integral (Williams et al. 2017): exponentially weighted mean.
+ * - `icem`: iCEM (Pinneri et al. 2020): CEM with a population shrinking per iteration, coloured
+ *   noise and elites reused across iterations and ticks (uses the `cem` settings too).
  */
 export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
+
+/** Particle propagation (Chua et al. 2018): TS-inf keeps a particle's ensemble member for the
+ * whole horizon; TS1 redraws it every step. */
+export const PROPAGATIONS = ['ts_inf', 'ts1'] as const;
+export type Propagation = (typeof PROPAGATIONS)[number];
 
 /** What fills the last step of the shifted warm start: a zero action (clipped to the bounds) or
  * a repeat of the previous plan's last action. */
@@ -62,6 +69,13 @@ export interface CemOptions {
   readonly keepEliteFraction?: number;
 }
 
+/** iCEM settings (with `cem` for elites, momentum and std). */
+export interface IcemOptions {
+  /** gamma >= 1: iteration i samples K / gamma^i sequences (at least twice the elites). Default
+   * 1.25 (the paper's). */
+  readonly populationDecay?: number;
+}
+
 /** MPPI settings. */
 export interface MppiOptions {
   /** Temperature lambda (> 0), in reward units: weights are exp((R_k - max R) / lambda).
@@ -90,7 +104,7 @@ export interface PlannerOptions {
   readonly actionHigh: ArrayLike<number>;
   /** Discount gamma in (0, 1] applied to the step-t reward as gamma^t. Default 1. */
   readonly discount?: number;
-  /** Most optimiser iterations per plan() call, >= 1. Default: random 1, cem 5, mppi 3. */
+  /** Most optimiser iterations per plan() call, >= 1. Default: random 1, cem 5, mppi 3, icem 5. */
   readonly maxIterations?: number;
   /** Warm-start tail. Default 'zero'. */
   readonly nominal?: NominalAction;
@@ -99,7 +113,10 @@ export interface PlannerOptions {
   readonly noiseBeta?: number;
   /** Time kept free before the deadline, ms, >= 0. Default 0. */
   readonly timeMarginMs?: number;
+  /** Particle propagation. Default 'ts_inf'. */
+  readonly propagation?: Propagation;
   readonly cem?: CemOptions;
+  readonly icem?: IcemOptions;
   readonly mppi?: MppiOptions;
 }
 

@@ -1,22 +1,37 @@
 import { paramSpecs, type EnsembleArchitecture } from '../architecture.js';
 import type { Normalisers } from '../Normaliser.js';
 import { OnnxGraphBuilder } from './OnnxGraphBuilder.js';
-import { addMlpForward } from './mlpGraph.js';
+import { addLogvarBounds, addMlpForward, addSplitOutput } from './mlpGraph.js';
 
 /** Graph input/output names of the inference model. */
-export const INFERENCE_IO = { states: 'states', actions: 'actions', next: 'next_states' } as const;
+export const INFERENCE_IO = {
+  states: 'states',
+  actions: 'actions',
+  noise: 'noise',
+  next: 'next_states',
+} as const;
+
+/**
+ * What the graph predicts: `mean`, the mean delta (TS-inf over the members only); `sample`, a draw
+ * from each member's predicted Gaussian, mean + exp(logvar / 2) * noise with the standard-normal
+ * noise (E x B x S) a graph input (PETS: the particles sample the aleatoric distribution). A
+ * deterministic model has no variance: `sample` gives its mean (the noise input is still there).
+ */
+export type InferenceOutput = 'mean' | 'sample';
 
 /**
  * The control-path model: the whole ensemble in one graph, weights and normalisers as
  * initializers.
  *
  * inputs  states E x B x S, actions E x B x A (raw units; B is a dynamic dimension)
- * output  next_states E x B x S = s + denormalise(mean delta)
+ * with `output` 'sample' also noise E x B x S (standard normal)
+ * output  next_states E x B x S = s + denormalise(mean delta), or of the sampled delta
  */
 export function buildInferenceGraph(
   arch: EnsembleArchitecture,
   normalisers: Normalisers,
   weights: readonly Float32Array[],
+  output: InferenceOutput = 'mean',
 ): Uint8Array {
   const E = arch.ensembleSize;
   const S = arch.stateDim;
@@ -31,19 +46,39 @@ export function buildInferenceGraph(
     g.op('Sub', [xRaw, g.initializer('in_mean', [S + A], normalisers.inputMean)]),
     g.initializer('in_std_inv', [S + A], inStdInv),
   ]);
-  // The log-variance head is not needed on the control path: keep only the mean columns of the
+  const sample = output === 'sample';
+  const noise = sample ? g.input(INFERENCE_IO.noise, [E, 'B', S]) : '';
+  const all = paramSpecs(arch);
+  // For the mean alone the log-variance head is not needed: keep only the mean columns of the
   // output layer (halves its MatMul) and drop the log-variance bounds.
-  const specs = paramSpecs(arch).filter((s) => s.kind !== 'logvarBound');
+  const variance = sample && arch.output === 'gaussian';
+  const specs = all.filter((s) => s.kind !== 'logvarBound');
   const last = specs.length - 2;
   const params = specs.map((spec, i) => {
     const data = weights[i] ?? new Float32Array(0);
-    if (arch.output === 'gaussian' && i >= last) {
+    if (arch.output === 'gaussian' && !variance && i >= last) {
       const [e, rows, cols] = [spec.shape[0] ?? 0, spec.shape[1] ?? 0, spec.shape[2] ?? 0];
       return g.initializer(`w_${spec.name}`, [e, rows, S], takeColumns(data, e * rows, cols, S));
     }
     return g.initializer(`w_${spec.name}`, spec.shape, data);
   });
-  const mean = addMlpForward(g, arch, x, params).out;
+  const out = addMlpForward(g, arch, x, params).out;
+  let mean = out;
+  if (variance) {
+    const split = addSplitOutput(g, out, S);
+    const bound = (name: string): string => {
+      const i = all.findIndex((s) => s.name === name);
+      return g.initializer(`w_${name}`, all[i]!.shape, weights[i] ?? new Float32Array(0));
+    };
+    const { logvar } = addLogvarBounds(g, split.raw, bound('maxLogvar'), bound('minLogvar'));
+    const std = g.op('Exp', [
+      g.op('Mul', [logvar, g.initializer('half', [1], Float32Array.of(0.5))]),
+    ]);
+    mean = g.op('Add', [split.mean, g.op('Mul', [std, noise])]);
+  } else if (sample) {
+    // a deterministic model: the noise input is accepted and unused (ORT needs it consumed)
+    mean = g.op('Add', [out, g.op('Mul', [noise, g.initializer('zero', [1], Float32Array.of(0))])]);
+  }
   const delta = g.op('Add', [
     g.op('Mul', [mean, g.initializer('delta_std', [S], normalisers.deltaStd)]),
     g.initializer('delta_mean', [S], normalisers.deltaMean),

@@ -67,7 +67,7 @@ export class Cem implements SequenceOptimiser {
     }
   }
 
-  sample(population: Float32Array): void {
+  sample(population: Float32Array): number {
     const o = this.#opts;
     const HA = this.#mean.length;
     copyValues(this.#mean, 0, population, 0, HA);
@@ -83,6 +83,7 @@ export class Cem implements SequenceOptimiser {
       this.#noise,
       this.#rng,
     );
+    return o.population;
   }
 
   update(population: Float32Array, returns: Float64Array): void {

@@ -44,7 +44,7 @@ export class Mppi implements SequenceOptimiser {
     copyValues(warmStart, 0, this.#mean, 0, warmStart.length);
   }
 
-  sample(population: Float32Array): void {
+  sample(population: Float32Array): number {
     const o = this.#opts;
     copyValues(this.#mean, 0, population, 0, this.#mean.length);
     sampleGaussian(
@@ -58,6 +58,7 @@ export class Mppi implements SequenceOptimiser {
       this.#noise,
       this.#rng,
     );
+    return o.population;
   }
 
   update(population: Float32Array, returns: Float64Array): void {

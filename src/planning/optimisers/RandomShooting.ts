@@ -21,10 +21,11 @@ export class RandomShooting implements SequenceOptimiser {
     // Stateless: the incumbent handed to sample() is the whole memory.
   }
 
-  sample(population: Float32Array, incumbent: Float32Array): void {
+  sample(population: Float32Array, incumbent: Float32Array): number {
     const o = this.#opts;
     copyValues(incumbent, 0, population, 0, incumbent.length);
     sampleUniform(population, 1, o.population, o.horizon, o.actionLow, o.actionHigh, this.#rng);
+    return o.population;
   }
 
   update(): void {

@@ -14,10 +14,12 @@ export interface SequenceOptimiser {
   /**
    * Fill `population` (K x H x A, row-major) with candidates within the action bounds. Row 0 is
    * always the current centre (the distribution mean, or for random shooting `incumbent`, the
-   * best plan so far, H x A), so the centre is scored every iteration.
+   * best plan so far, H x A), so the centre is scored every iteration. Returns how many
+   * sequences it filled, K_i <= K (iCEM's population shrinks over the iterations; K_i * P stays
+   * divisible by E); only those are scored.
    */
-  sample(population: Float32Array, incumbent: Float32Array): void;
-  /** Refit the distribution from the scored population; `returns` has K entries. */
+  sample(population: Float32Array, incumbent: Float32Array): number;
+  /** Refit the distribution from the scored population; `returns` has K_i valid entries. */
   update(population: Float32Array, returns: Float64Array): void;
   /** Forget everything carried across ticks (episode boundary). */
   reset(): void;

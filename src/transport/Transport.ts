@@ -83,6 +83,9 @@ export interface TransportEvents {
 /** MQTT CONNACK reason codes that may clear by themselves (server unavailable/busy/quota). */
 const TRANSIENT_CONNACK = new Set([3, 136, 137, 151]);
 
+/** Most messages held for a subscription that does not exist yet (see Transport#unclaimed). */
+const UNCLAIMED_MAX = 4096;
+
 /**
  * One MQTT connection. Lifecycle: construct, `start()` (non-blocking), use, `close()`.
  * Publishing and subscribing never block the caller; QoS 1 completion is reported via callbacks.
@@ -92,6 +95,14 @@ export class Transport {
   readonly #log: Logger;
   readonly #events = new EventEmitter();
   readonly #subs: { filter: string; handler: MessageHandler }[] = [];
+  /**
+   * Messages that arrived before any subscription matched them, oldest first, at most
+   * UNCLAIMED_MAX: a resumed persistent session delivers its queued QoS 1 messages as soon as the
+   * broker accepts the connection, before the client has called subscribe() again. subscribe()
+   * hands the ones its filter matches to its handler, in order.
+   */
+  readonly #unclaimed: { topic: string; payload: Buffer; info: MessageInfo }[] = [];
+  #unclaimedDropped = 0;
   readonly #throttle = new Throttle(5000);
   #client: MqttClient | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
@@ -299,6 +310,7 @@ export class Transport {
     }
     const entry = { filter, handler };
     this.#subs.push(entry);
+    this.#claim(entry);
     let grants;
     try {
       grants = await client.subscribeAsync(filter, { qos });
@@ -349,6 +361,7 @@ export class Transport {
       client.end(!client.connected, finish);
     });
     this.#subs.length = 0;
+    this.#unclaimed.length = 0;
     client.removeAllListeners('message');
   }
 
@@ -357,15 +370,53 @@ export class Transport {
     if (i >= 0) this.#subs.splice(i, 1);
   }
 
+  /** Messages held for a subscription that did not exist yet, oldest first (see #unclaimed). */
+  get unclaimed(): { held: number; dropped: number } {
+    return { held: this.#unclaimed.length, dropped: this.#unclaimedDropped };
+  }
+
+  /** Hands `entry` the held messages its filter matches, in arrival order. */
+  #claim(entry: { filter: string; handler: MessageHandler }): void {
+    const mine = this.#unclaimed.filter((m) => topicMatches(entry.filter, m.topic));
+    if (mine.length === 0) return;
+    const rest = this.#unclaimed.filter((m) => !topicMatches(entry.filter, m.topic));
+    this.#unclaimed.length = 0;
+    this.#unclaimed.push(...rest);
+    for (const m of mine) this.#deliver(entry, m.topic, m.payload, m.info);
+  }
+
   #dispatch(topic: string, payload: Buffer, info: MessageInfo): void {
+    let matched = false;
     for (const s of this.#subs) {
       if (!topicMatches(s.filter, topic)) continue;
-      try {
-        s.handler(topic, payload, info);
-      } catch (err) {
-        if (this.#throttle.allow('handler')) {
-          this.#log.error({ err, topic }, 'message handler threw; message skipped');
-        }
+      matched = true;
+      this.#deliver(s, topic, payload, info);
+    }
+    if (matched) return;
+    if (this.#unclaimed.length >= UNCLAIMED_MAX) {
+      this.#unclaimed.shift();
+      this.#unclaimedDropped++;
+      if (this.#throttle.allow('unclaimed')) {
+        this.#log.warn(
+          { dropped: this.#unclaimedDropped, held: UNCLAIMED_MAX },
+          'messages for no subscription: the oldest held one dropped',
+        );
+      }
+    }
+    this.#unclaimed.push({ topic, payload, info });
+  }
+
+  #deliver(
+    s: { filter: string; handler: MessageHandler },
+    topic: string,
+    payload: Buffer,
+    info: MessageInfo,
+  ): void {
+    try {
+      s.handler(topic, payload, info);
+    } catch (err) {
+      if (this.#throttle.allow('handler')) {
+        this.#log.error({ err, topic }, 'message handler threw; message skipped');
       }
     }
   }

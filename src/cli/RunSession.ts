@@ -1,5 +1,6 @@
 import { budgetMs, type StriderConfig } from '../config/index.js';
 import {
+  ActionSpace,
   ControlLoop,
   DeadlineScheduler,
   EpisodeRunner,
@@ -114,7 +115,8 @@ export class RunSession {
     const caps = linkCapabilities(link);
     const assembler = new StateAssembler(description, config.state);
     const actuators = commandedActuators(description, config);
-    const reward = createReward(config.task, assembler.layout, actuators);
+    const actionSpace = ActionSpace.fromConfig(description, actuators, config.control.action);
+    const reward = createReward(config.task, assembler.layout, actuators, actionSpace);
     // A robot with a ROS 2 node and the cmd_vel reward takes its velocity target from cmd_vel and
     // nav_msgs/Path; the pose for path following comes from the odometry the watchdog accepts.
     const task =
@@ -147,12 +149,14 @@ export class RunSession {
         imu: assembler,
         simulated: caps.simulated,
         modelReady: !requireModel,
+        actionSpace,
         logger,
       },
     );
     const random = new RandomPolicy(actuators, {
       scale: config.control.random.scale,
       seed: config.run.seed,
+      space: actionSpace,
     });
     // require_model: the gate moves the robot only while a learned model's policy is current
     const policy = new PolicySwitch(random, (current) => {
@@ -182,6 +186,7 @@ export class RunSession {
     );
     const parts: SessionParts = {
       description,
+      actionSpace,
       assembler,
       gate,
       actuators,
@@ -209,6 +214,7 @@ export class RunSession {
     return mpcPolicyFactory({
       config: this.config,
       actuators: parts.actuators,
+      actionSpace: parts.actionSpace,
       reward: parts.reward,
       clock: this.clock,
       budgetMs: this.budgetMs,
@@ -436,6 +442,8 @@ export function tiltNeedsImu(config: StriderConfig): boolean {
 /** What open() builds. */
 export interface SessionParts {
   readonly description: RobotDescription;
+  /** What an action means (control.action): bounds, nominal, half-width per commanded actuator. */
+  readonly actionSpace: ActionSpace;
   readonly assembler: StateAssembler;
   readonly gate: SafetyGate;
   /** The commanded actuators, in action order. */

@@ -30,8 +30,8 @@ export const OPTIMIZER_KINDS = ['random', 'cem', 'mppi'] as const;
  */
 export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 
-/** What fills the last step of the shifted warm start: a zero action (clipped to the bounds) or
- * a repeat of the previous plan's last action. */
+/** What fills the last step of the shifted warm start: the nominal action (`nominalAction`,
+ * default zero, clipped to the bounds) or a repeat of the previous plan's last action. */
 export type NominalAction = 'zero' | 'last';
 
 /**
@@ -94,6 +94,9 @@ export interface PlannerOptions {
   readonly maxIterations?: number;
   /** Warm-start tail. Default 'zero'. */
   readonly nominal?: NominalAction;
+  /** The nominal action, length A, raw units (the stance of a position action space): the plan
+   * at reset and, with nominal 'zero', the warm-start tail. Default: all zeros. */
+  readonly nominalAction?: ArrayLike<number>;
   /** Coloured-noise exponent beta >= 0 for CEM and MPPI samples along the horizon (power
    * spectrum 1/f^beta; iCEM uses 2 to 2.5). Default 0 (white). */
   readonly noiseBeta?: number;

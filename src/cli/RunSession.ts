@@ -13,6 +13,8 @@ import {
   type TransitionSink,
 } from '../control/index.js';
 import { CmdVelReward, createReward } from '../planning/rewards.js';
+import { FallDetector } from '../control/FallDetector.js';
+import type { PlanarVelocity } from '../control/episodeMotion.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
 import { SafetyGate, StateWatchdog } from '../safety/index.js';
@@ -165,6 +167,7 @@ export class RunSession {
     const scheduler = this.#scheduler();
     const { loop, runner } = this.#episodes({
       assembler,
+      actionSpace,
       gate,
       policy,
       reward,
@@ -254,6 +257,7 @@ export class RunSession {
   /** The control loop and the episode runner that drives it (and records its transitions). */
   #episodes(p: {
     assembler: StateAssembler;
+    actionSpace: ActionSpace;
     gate: SafetyGate;
     policy: PolicySwitch;
     reward: BatchReward;
@@ -293,6 +297,7 @@ export class RunSession {
       seed: config.run.seed,
       source: () => p.policy.source,
       logger,
+      ...episodeEnds(config, p.assembler, p.actionSpace, p.reward),
       ...(onStep !== undefined
         ? {
             onStep: (e: number, s: number, r: number) => {
@@ -369,6 +374,31 @@ class TransitionRelay {
   connect(sink: TransitionSink): void {
     this.#sink = sink;
   }
+}
+
+/** The fall detector (task.fall) and the cmd_vel target an episode records. */
+function episodeEnds(
+  config: StriderConfig,
+  assembler: StateAssembler,
+  space: ActionSpace,
+  reward: BatchReward,
+): { fall?: FallDetector; command?: () => PlanarVelocity } {
+  const fall = config.task.fall;
+  const target = reward instanceof CmdVelReward ? reward.target : null;
+  return {
+    ...(fall.enabled
+      ? {
+          fall: new FallDetector(assembler.layout, {
+            maxTiltRad: config.safety.tilt.max_rad,
+            minHeightFraction: fall.min_height_fraction,
+            stanceHeightM: space.stanceBaseHeightM,
+          }),
+        }
+      : {}),
+    ...(target !== null
+      ? { command: () => ({ x: target.linearX, y: target.linearY, yaw_rate: target.angularZ }) }
+      : {}),
+  };
 }
 
 /** State to the assembler; joint states tick the task target's timeouts, odometry its pose. */

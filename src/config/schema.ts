@@ -209,6 +209,25 @@ const pathSchema = z
   })
   .prefault({});
 
+const fallSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'end a simulated episode when the base tilts past safety.tilt.max_rad or sinks below the height limit',
+      ),
+    min_height_fraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        'fallen below this fraction of the stance height (the keyframe\u2019s base height, else the episode\u2019s first state); 0: height not judged',
+      ),
+  })
+  .prefault({});
+
 const taskSchema = z
   .strictObject({
     reward: z
@@ -232,6 +251,9 @@ const taskSchema = z
       .describe(
         'ROS 2 link: a cmd_vel stream silent this long sets the target to zero (stand still); 0: keep the last message',
       ),
+    fall: fallSchema.describe(
+      'simulation: episodes end early on a fall (the report says terminated: fall); on a robot the tilt stop latches instead',
+    ),
     path: pathSchema.describe(
       'ROS 2 link: following a nav_msgs/Path (waypoints in the odometry frame)',
     ),

@@ -12,7 +12,8 @@ import {
   type Transition,
   type TransitionSink,
 } from '../control/index.js';
-import { CmdVelReward, createReward } from '../planning/rewards.js';
+import { CmdVelReward } from '../planning/rewards.js';
+import { createReward } from '../planning/createReward.js';
 import { FallDetector } from '../control/FallDetector.js';
 import type { PlanarVelocity } from '../control/episodeMotion.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
@@ -118,7 +119,11 @@ export class RunSession {
     const assembler = new StateAssembler(description, config.state);
     const actuators = commandedActuators(description, config);
     const actionSpace = ActionSpace.fromConfig(description, actuators, config.control.action);
-    const reward = createReward(config.task, assembler.layout, actuators, actionSpace);
+    const reward = createReward(config.task, assembler.layout, actuators, actionSpace, {
+      maxTiltRad: config.safety.tilt.max_rad,
+      minHeightFraction: config.task.fall.min_height_fraction,
+      stanceBaseHeightM: actionSpace.stanceBaseHeightM,
+    });
     // A robot with a ROS 2 node and the cmd_vel reward takes its velocity target from cmd_vel and
     // nav_msgs/Path; the pose for path following comes from the odometry the watchdog accepts.
     const task =

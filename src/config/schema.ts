@@ -209,6 +209,47 @@ const pathSchema = z
   })
   .prefault({});
 
+const leggedSchema = z
+  .strictObject({
+    upright: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(1)
+      .describe(
+        'penalty weight on |g_xy|^2, the gravity direction off the body z axis (sin^2 of the tilt)',
+      ),
+    height: z
+      .number()
+      .min(0)
+      .max(10000)
+      .default(20)
+      .describe('penalty weight on (z - z*)^2, base height from its target, 1/m^2'),
+    base_height_m: z
+      .number()
+      .gt(0)
+      .max(10)
+      .optional()
+      .describe(
+        'z*, the target base height, m (default: the keyframe stance\u2019s; none: no height term)',
+      ),
+    action_rate: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0.01)
+      .describe('penalty weight on |(a_t - a_{t-1}) / halfwidth|^2, summed over actuators'),
+    fall: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(5)
+      .describe(
+        'penalty on a (predicted) fallen state: tilt past safety.tilt.max_rad or below task.fall.min_height_fraction of z*',
+      ),
+  })
+  .prefault({});
+
 const fallSchema = z
   .strictObject({
     enabled: z
@@ -231,9 +272,12 @@ const fallSchema = z
 const taskSchema = z
   .strictObject({
     reward: z
-      .enum(['forward_speed', 'cmd_vel'])
+      .enum(['forward_speed', 'cmd_vel', 'legged'])
       .default('forward_speed')
-      .describe('forward_speed: r = vx - w|a|^2 (gym style); cmd_vel: track a Twist'),
+      .describe(
+        'forward_speed: r = vx - w|a|^2 (gym style); cmd_vel: track a Twist; legged: cmd_vel plus ' +
+          'upright, height, action-rate and fall terms (task.legged)',
+      ),
     ctrl_cost_weight: z
       .number()
       .min(0)
@@ -251,6 +295,9 @@ const taskSchema = z
       .describe(
         'ROS 2 link: a cmd_vel stream silent this long sets the target to zero (stand still); 0: keep the last message',
       ),
+    legged: leggedSchema.describe(
+      'weights of the legged reward (task.reward: legged), legged_gym style',
+    ),
     fall: fallSchema.describe(
       'simulation: episodes end early on a fall (the report says terminated: fall); on a robot the tilt stop latches instead',
     ),

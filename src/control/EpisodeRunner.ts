@@ -79,6 +79,8 @@ export class EpisodeRunner {
   readonly #S: number;
   readonly #rewardOut = new Float32Array(1);
   readonly #fall: FallDetector | null;
+  /** The previous transition's action (action-rate reward terms). */
+  readonly #prevAction: Float32Array;
   #episode = 0;
   #step = 0;
   #return = 0;
@@ -103,6 +105,7 @@ export class EpisodeRunner {
   constructor(options: EpisodeRunnerOptions) {
     this.#o = options;
     this.#fall = isSteppable(options.link) ? (options.fall ?? null) : null;
+    this.#prevAction = new Float32Array(options.actionDim);
     this.#S = options.assembler.layout.dim;
     const T = options.stepsPerEpisode;
     this.#states = new Float32Array((T + 1) * this.#S);
@@ -151,7 +154,13 @@ export class EpisodeRunner {
   readonly onTransition = (t: Transition): void => {
     const i = this.#recorded;
     if (i >= this.#o.stepsPerEpisode) return;
-    this.#o.reward.evaluate(t.state, t.action, t.nextState, 1, this.#rewardOut);
+    const reward = this.#o.reward;
+    if (i > 0 && reward.usesPreviousActions === true) {
+      reward.evaluate(t.state, t.action, t.nextState, 1, this.#rewardOut, this.#prevAction);
+    } else {
+      reward.evaluate(t.state, t.action, t.nextState, 1, this.#rewardOut);
+    }
+    this.#prevAction.set(t.action);
     const r = this.#rewardOut[0]!;
     if (i === 0) {
       this.#states.set(t.state, 0);

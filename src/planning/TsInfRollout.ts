@@ -41,6 +41,8 @@ export class TsInfRollout {
   readonly #statesB: Float32Array;
   /** N x A actions for the current step (E x B x A). */
   readonly #actions: Float32Array;
+  /** N x A actions of the step before, for a reward with action-rate terms; else null. */
+  readonly #prevActions: Float32Array | null;
   /** N rewards of the current step. */
   readonly #stepRewards: Float32Array;
   /** N discounted returns, summed in double precision. */
@@ -69,6 +71,7 @@ export class TsInfRollout {
     this.#statesA = new Float32Array(N * this.#S);
     this.#statesB = new Float32Array(N * this.#S);
     this.#actions = new Float32Array(N * this.#A);
+    this.#prevActions = reward.usesPreviousActions === true ? new Float32Array(N * this.#A) : null;
     this.#stepRewards = new Float32Array(N);
     this.#rowReturns = new Float64Array(N);
     this.#weights = new Float64Array(this.#H);
@@ -140,7 +143,13 @@ export class TsInfRollout {
         for (let j = 0; j < A; j++) actions[dst + j] = population[src + j]!;
       }
       await this.#stepper.step(current, actions, this.#B, next);
-      this.#reward.evaluate(current, actions, next, N, stepRewards);
+      const prev = this.#prevActions;
+      if (prev === null || t === 0) {
+        this.#reward.evaluate(current, actions, next, N, stepRewards);
+      } else {
+        this.#reward.evaluate(current, actions, next, N, stepRewards, prev);
+      }
+      if (prev !== null) prev.set(actions);
       const w = this.#weights[t]!;
       for (let r = 0; r < N; r++) rowReturns[r] = rowReturns[r]! + w * stepRewards[r]!;
       const swap = current;

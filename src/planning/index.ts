@@ -18,6 +18,10 @@ export type {
 } from './types.js';
 export { MpcPolicy } from './MpcPolicy.js';
 export type { MpcPolicyStats } from './MpcPolicy.js';
-export { ForwardSpeedReward, CmdVelReward, createReward } from './rewards.js';
+export { ForwardSpeedReward, CmdVelReward } from './rewards.js';
+export type { ActionCostScale } from './rewards.js';
+export { LeggedReward } from './leggedReward.js';
+export type { LeggedRewardContext } from './leggedReward.js';
+export { createReward } from './createReward.js';
 export { TaskTargets } from './TaskTargets.js';
 export type { TaskTargetMode, TaskTargetsOptions, VelocityTarget } from './TaskTargets.js';

@@ -188,21 +188,3 @@ function quaternionIndex(layout: StateLayout): number {
     n[w + 1] === 'base.quat.x' && n[w + 2] === 'base.quat.y' && n[w + 3] === 'base.quat.z';
   return ordered ? w : -1;
 }
-
-/**
- * The reward the task config names, for this state layout and these actuators (the control cost
- * normalised by `costScale`, the action space, when given).
- */
-export function createReward(
-  task: TaskConfig,
-  layout: StateLayout,
-  actuators: readonly ActuatorInfo[],
-  costScale?: ActionCostScale,
-): BatchReward {
-  switch (task.reward) {
-    case 'forward_speed':
-      return new ForwardSpeedReward(layout, actuators, task.ctrl_cost_weight, costScale);
-    case 'cmd_vel':
-      return new CmdVelReward(layout, actuators, task, costScale);
-  }
-}

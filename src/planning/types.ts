@@ -10,14 +10,20 @@ import type { Rng } from '../util/rng.js';
  * @param nextStates count x S, row-major, raw units (predicted state after the step).
  * @param count      number of rows.
  * @param out        count rewards, written (not accumulated) by the implementation.
+ * @param previousActions count x A, the actions of the step before (action-rate terms); passed
+ *   only to a reward that sets `usesPreviousActions`, and absent where unknown (a plan's first
+ *   step, an episode's first transition).
  */
 export interface BatchReward {
+  /** true: the caller passes `previousActions` where it knows them. */
+  readonly usesPreviousActions?: boolean;
   evaluate(
     states: Float32Array,
     actions: Float32Array,
     nextStates: Float32Array,
     count: number,
     out: Float32Array,
+    previousActions?: Float32Array,
   ): void;
 }
 

@@ -5,25 +5,43 @@ import { loadConfig } from '../../../src/config/index.js';
 import { meanHeadingVelocity } from '../../../src/control/episodeMotion.js';
 import { learningCurveSvg } from '../../../src/telemetry/runPlots.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const SIM = resolve('config/quadruped.yaml');
+const URDF = resolve('urdf/quadruped.urdf');
 const STANCE =
   '{fl_hip_abd_joint: 0, fl_hip_joint: 0.7, fl_knee_joint: -1.4, fr_hip_abd_joint: 0, fr_hip_joint: 0.7, fr_knee_joint: -1.4, ' +
   'rl_hip_abd_joint: 0, rl_hip_joint: 0.7, rl_knee_joint: -1.4, rr_hip_abd_joint: 0, rr_hip_joint: 0.7, rr_knee_joint: -1.4}';
 
-async function oneEpisode(overrides: string[]) {
-  const { config } = loadConfig(SIM, {
-    overrides: [
-      'control.policy=random',
-      'trainer.mode=in_process',
-      'run.steps_per_episode=150',
-      'task.reward=cmd_vel',
-      'task.fall.enabled=true',
+/** The quadruped in MuJoCo, random actions, falls on, cmd_vel 0.4 m/s; `action` the action space. */
+function configFile(dir: ReturnType<typeof tempDir>, action: string): string {
+  return dir.write(
+    'legs.yaml',
+    [
+      'robot:',
+      `  model: ${URDF}`,
+      '  mujoco: { reset_noise: 0.02 }',
+      'control:',
+      '  rate_hz: 50',
+      '  policy: random',
+      '  random: { scale: 0.3 }',
+      `  action: ${action}`,
+      'task:',
+      '  reward: cmd_vel',
+      '  cmd_vel: { linear_x: 0.4 }',
+      '  fall: { enabled: true }',
+      'trainer: { mode: in_process }',
       // this machine is shared: a stall of one tick must not latch a stale state mid-test
-      'safety.state_timeout_ms=2000',
-      ...overrides,
-    ],
-  });
+      'safety: { state_timeout_ms: 2000 }',
+      'run: { steps_per_episode: 150 }',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function oneEpisode(action: string) {
+  const dir = tempDir('strider-legs-');
+  const { config } = loadConfig(configFile(dir, action));
+  dir.cleanup();
   const session = new RunSession({ config, logger: silentLogger() });
   try {
     const parts = await session.open();
@@ -38,10 +56,7 @@ describe('legged episodes in MuJoCo: stance start, falls, velocity and command (
   this.timeout(120000);
 
   it('an effort quadruped under random torques falls: the episode ends early, terminated "fall"', async () => {
-    const { record } = await oneEpisode([
-      'control.action.space=effort',
-      'control.random.scale=0.3',
-    ]);
+    const { record } = await oneEpisode('{ space: effort }');
     assert.equal(record.terminated, 'fall');
     assert.ok(record.steps < 150, `ended after ${record.steps} steps`);
     const svg = learningCurveSvg([record], 'falls');
@@ -49,14 +64,9 @@ describe('legged episodes in MuJoCo: stance start, falls, velocity and command (
   });
 
   it('position targets around a config stance with PD from config: starts standing and does not fall', async () => {
-    const { record, layout } = await oneEpisode([
-      'control.action.space=position',
-      'control.action.nominal=config',
-      `control.action.stance=${STANCE}`,
-      'control.action.scale=0.3',
-      'control.action.pd={kp: 80, kv: 2}',
-      'control.random.scale=0.3',
-    ]);
+    const { record, layout } = await oneEpisode(
+      `{ space: position, nominal: config, stance: ${STANCE}, scale: 0.3, pd: { kp: 80, kv: 2 } }`,
+    );
     assert.equal(record.terminated, null);
     assert.equal(record.steps, 150);
     const z = layout.names.indexOf('base.pos.z');

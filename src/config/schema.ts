@@ -78,7 +78,8 @@ const randomPolicySchema = z
       .max(1)
       .default(1)
       .describe(
-        'random actions are uniform in this fraction of each actuator\u2019s command range',
+        'random actions are uniform in this fraction of each actuator\u2019s command range (position ' +
+          'action space: of the space\u2019s bounds around its nominal stance)',
       ),
   })
   .prefault({});

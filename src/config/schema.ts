@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { safetySchema } from '../safety/safetyConfig.js';
 import { ros2Schema } from '../robot/ros2/ros2Config.js';
+import { actionSchema, fallSchema, leggedSchema } from './actionSchema.js';
 
 /**
  * The configuration schema: one strict object per section (unknown keys are errors), every field
@@ -35,15 +36,11 @@ const robotSchema = z
     link: z
       .enum(['mujoco', 'ros2'])
       .default('mujoco')
-      .describe(
-        'which robot link drives the robot: mujoco (embedded simulator) or ros2 (rclnodejs; docs/ros2.md)',
-      ),
+      .describe('which robot link drives the robot: mujoco (embedded simulator) or ros2 (rclnodejs; docs/ros2.md)'),
     model: z
       .string()
       .min(1)
-      .describe(
-        'robot model file (MJCF .xml or URDF .urdf); relative paths are resolved from the config file',
-      ),
+      .describe('robot model file (MJCF .xml or URDF .urdf); relative paths are resolved from the config file'),
     mujoco: mujocoSchema,
     ros2: ros2Schema,
   })
@@ -57,9 +54,7 @@ const stateSchema = z
       .array(z.string().min(1))
       .min(1)
       .optional()
-      .describe(
-        'joints in the state vector, in this order (default: all non-base joints, model order)',
-      ),
+      .describe('joints in the state vector, in this order (default: all non-base joints, model order)'),
     base: z
       .array(z.enum(BASE_QUANTITIES))
       .default(['pos_z', 'quat', 'linvel', 'angvel'])
@@ -78,57 +73,8 @@ const randomPolicySchema = z
       .max(1)
       .default(1)
       .describe(
-        'random actions are uniform in this fraction of each actuator\u2019s command range (position ' +
-          'action space: of the space\u2019s bounds around its nominal stance)',
-      ),
-  })
-  .prefault({});
-
-const actionSchema = z
-  .strictObject({
-    space: z
-      .enum(['effort', 'position'])
-      .default('effort')
-      .describe(
-        'effort: actions are the actuators\u2019 commands over their whole range; position: joint ' +
-          'position targets nominal + scale * a, a in [-1, 1], tracked by the robot\u2019s own PD ' +
-          '(MuJoCo position actuators, ros2_control position interfaces)',
-      ),
-    nominal: z
-      .enum(['keyframe', 'config', 'arming'])
-      .default('keyframe')
-      .describe(
-        'position: the stance the targets are around: keyframe (the model\u2019s MJCF <key>), config ' +
-          '(control.action.stance) or arming (the pose measured when the safety gate first arms)',
-      ),
-    keyframe: z
-      .string()
-      .min(1)
-      .default('home')
-      .describe('nominal keyframe: the MJCF <key name=...> of the stance (Menagerie: home)'),
-    stance: z
-      .record(z.string().min(1), z.number().min(-100).max(100))
-      .optional()
-      .describe(
-        'nominal config: joint name -> position (rad or m) of the stance; joints not named stay at 0',
-      ),
-    scale: z
-      .union([z.number().gt(0).max(100), z.record(z.string().min(1), z.number().gt(0).max(100))])
-      .default(0.3)
-      .describe(
-        'position: target = nominal + scale * a, rad (or m) per unit action; a number for every ' +
-          'joint or joint name -> scale (joints not named: 0.3); nominal +- scale must lie within ' +
-          'the joint\u2019s range',
-      ),
-    pd: z
-      .strictObject({
-        kp: z.number().gt(0).max(1e6).describe('position gain, N m/rad (N/m)'),
-        kv: z.number().min(0).max(1e5).default(0).describe('damping gain, N m s/rad (N s/m)'),
-      })
-      .optional()
-      .describe(
-        'MuJoCo, URDF only: turn every effort ros2_control joint into a PD position servo with these ' +
-          'gains (an effort-only robot in position space needs them)',
+        'random actions are uniform in this fraction of each actuator\u2019s command range ' +
+          '(position action space: of the space\u2019s bounds around its nominal stance)',
       ),
   })
   .prefault({});
@@ -141,9 +87,7 @@ const controlSchema = z
       .gt(0)
       .max(1000)
       .optional()
-      .describe(
-        'per-tick compute budget in ms (default: 80% of the control period); must not exceed the period',
-      ),
+      .describe('per-tick compute budget in ms (default: 80% of the control period); must not exceed the period'),
     actuators: z
       .array(z.string().min(1))
       .min(1)
@@ -168,15 +112,8 @@ const cmdVelSchema = z
       .min(-10)
       .max(10)
       .default(0.5)
-      .describe(
-        'target forward speed, m/s (heading frame: world velocity turned by -yaw, as ROS cmd_vel)',
-      ),
-    linear_y: z
-      .number()
-      .min(-10)
-      .max(10)
-      .default(0)
-      .describe('target lateral speed, m/s (heading frame)'),
+      .describe('target forward speed, m/s (heading frame: world velocity turned by -yaw, as ROS cmd_vel)'),
+    linear_y: z.number().min(-10).max(10).default(0).describe('target lateral speed, m/s (heading frame)'),
     angular_z: z.number().min(-10).max(10).default(0).describe('target yaw rate, rad/s (body z)'),
   })
   .prefault({});
@@ -189,84 +126,14 @@ const pathSchema = z
       .max(100)
       .default(0.25)
       .describe('a waypoint counts as reached within this distance (x/y), m'),
-    speed_mps: z
-      .number()
-      .gt(0)
-      .max(10)
-      .default(0.4)
-      .describe('forward speed target while following a nav_msgs/Path, m/s'),
+    speed_mps: z.number().gt(0).max(10).default(0.4).describe('forward speed target while following a nav_msgs/Path, m/s'),
     yaw_gain: z
       .number()
       .min(0)
       .max(100)
       .default(1.5)
       .describe('yaw-rate target per radian of heading error towards the next waypoint, 1/s'),
-    max_yaw_rate: z
-      .number()
-      .gt(0)
-      .max(10)
-      .default(1)
-      .describe('largest yaw-rate target while following a path, rad/s'),
-  })
-  .prefault({});
-
-const leggedSchema = z
-  .strictObject({
-    upright: z
-      .number()
-      .min(0)
-      .max(1000)
-      .default(1)
-      .describe(
-        'penalty weight on |g_xy|^2, the gravity direction off the body z axis (sin^2 of the tilt)',
-      ),
-    height: z
-      .number()
-      .min(0)
-      .max(10000)
-      .default(20)
-      .describe('penalty weight on (z - z*)^2, base height from its target, 1/m^2'),
-    base_height_m: z
-      .number()
-      .gt(0)
-      .max(10)
-      .optional()
-      .describe(
-        'z*, the target base height, m (default: the keyframe stance\u2019s; none: no height term)',
-      ),
-    action_rate: z
-      .number()
-      .min(0)
-      .max(100)
-      .default(0.01)
-      .describe('penalty weight on |(a_t - a_{t-1}) / halfwidth|^2, summed over actuators'),
-    fall: z
-      .number()
-      .min(0)
-      .max(1000)
-      .default(5)
-      .describe(
-        'penalty on a (predicted) fallen state: tilt past safety.tilt.max_rad or below task.fall.min_height_fraction of z*',
-      ),
-  })
-  .prefault({});
-
-const fallSchema = z
-  .strictObject({
-    enabled: z
-      .boolean()
-      .default(false)
-      .describe(
-        'end a simulated episode when the base tilts past safety.tilt.max_rad or sinks below the height limit',
-      ),
-    min_height_fraction: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0.5)
-      .describe(
-        'fallen below this fraction of the stance height (the keyframe\u2019s base height, else the episode\u2019s first state); 0: height not judged',
-      ),
+    max_yaw_rate: z.number().gt(0).max(10).default(1).describe('largest yaw-rate target while following a path, rad/s'),
   })
   .prefault({});
 
@@ -284,7 +151,7 @@ const taskSchema = z
       .min(0)
       .max(100)
       .default(0.1)
-      .describe('w in the control cost w|a|^2, actions normalised to [-1, 1] by the command range'),
+      .describe('w in the control cost w|a|^2, actions taken from the action space\u2019s nominal and normalised to [-1, 1] by its half-width (effort: the command range)'),
     cmd_vel: cmdVelSchema.describe(
       'the velocity target of the cmd_vel reward until a cmd_vel or path message arrives (ROS 2 link)',
     ),
@@ -296,15 +163,11 @@ const taskSchema = z
       .describe(
         'ROS 2 link: a cmd_vel stream silent this long sets the target to zero (stand still); 0: keep the last message',
       ),
-    legged: leggedSchema.describe(
-      'weights of the legged reward (task.reward: legged), legged_gym style',
-    ),
+    legged: leggedSchema.describe('weights of the legged reward (task.reward: legged), legged_gym style'),
     fall: fallSchema.describe(
       'simulation: episodes end early on a fall (the report says terminated: fall); on a robot the tilt stop latches instead',
     ),
-    path: pathSchema.describe(
-      'ROS 2 link: following a nav_msgs/Path (waypoints in the odometry frame)',
-    ),
+    path: pathSchema.describe('ROS 2 link: following a nav_msgs/Path (waypoints in the odometry frame)'),
   })
   .prefault({});
 
@@ -317,44 +180,19 @@ const modelSchema = z
       .max(8)
       .default([200, 200, 200])
       .describe('hidden layer widths of each member'),
-    activation: z
-      .enum(['swish', 'relu'])
-      .default('swish')
-      .describe('hidden activation (PETS: swish; Nagabandi: relu)'),
+    activation: z.enum(['swish', 'relu']).default('swish').describe('hidden activation (PETS: swish; Nagabandi: relu)'),
     output: z
       .enum(['gaussian', 'deterministic'])
       .default('gaussian')
-      .describe(
-        'gaussian: mean and bounded log-variance, NLL (PETS); deterministic: MSE (Nagabandi)',
-      ),
+      .describe('gaussian: mean and bounded log-variance, NLL (PETS); deterministic: MSE (Nagabandi)'),
     backend: z
       .enum(['auto', 'onnx', 'tfjs'])
       .default('auto')
-      .describe(
-        'training engine: onnx (onnxruntime-node graph), tfjs (TensorFlow.js), auto (onnx, else tfjs)',
-      ),
+      .describe('training engine: onnx (onnxruntime-node graph), tfjs (TensorFlow.js), auto (onnx, else tfjs)'),
     learning_rate: z.number().gt(0).max(1).default(0.001).describe('Adam learning rate'),
-    batch_size: z
-      .number()
-      .int()
-      .min(1)
-      .max(65536)
-      .default(256)
-      .describe('minibatch rows per member'),
-    epochs_first: z
-      .number()
-      .int()
-      .min(1)
-      .max(10000)
-      .default(60)
-      .describe('epochs of the first fit (on D_rand)'),
-    epochs_per_round: z
-      .number()
-      .int()
-      .min(1)
-      .max(10000)
-      .default(30)
-      .describe('epochs of each refit (warm started)'),
+    batch_size: z.number().int().min(1).max(65536).default(256).describe('minibatch rows per member'),
+    epochs_first: z.number().int().min(1).max(10000).default(60).describe('epochs of the first fit (on D_rand)'),
+    epochs_per_round: z.number().int().min(1).max(10000).default(30).describe('epochs of each refit (warm started)'),
     holdout_fraction: z
       .number()
       .min(0)
@@ -373,87 +211,31 @@ const modelSchema = z
 
 const plannerSchema = z
   .strictObject({
-    optimizer: z
-      .enum(['random', 'cem', 'mppi'])
-      .default('cem')
-      .describe('random shooting, CEM or MPPI'),
-    horizon: z
-      .number()
-      .int()
-      .min(1)
-      .max(200)
-      .default(15)
-      .describe('H, planning horizon in control steps'),
-    population: z
-      .number()
-      .int()
-      .min(2)
-      .max(100000)
-      .default(100)
-      .describe('K, action sequences per iteration'),
+    optimizer: z.enum(['random', 'cem', 'mppi']).default('cem').describe('random shooting, CEM or MPPI'),
+    horizon: z.number().int().min(1).max(200).default(15).describe('H, planning horizon in control steps'),
+    population: z.number().int().min(2).max(100000).default(100).describe('K, action sequences per iteration'),
     particles: z
       .number()
       .int()
       .min(1)
       .max(100)
       .optional()
-      .describe(
-        'P, TS-inf particles per sequence (default: one per ensemble member); K*P must divide by E',
-      ),
-    iterations: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .default(5)
-      .describe('most optimiser iterations per tick (anytime: fewer if the budget ends)'),
+      .describe('P, TS-inf particles per sequence (default: one per ensemble member); K*P must divide by E'),
+    iterations: z.number().int().min(1).max(100).default(5).describe('most optimiser iterations per tick (anytime: fewer if the budget ends)'),
     elites: z.number().int().min(1).optional().describe('CEM elites (default 10% of K)'),
-    alpha: z
-      .number()
-      .min(0)
-      .lt(1)
-      .default(0.1)
-      .describe('CEM smoothing: weight on the previous mean/std'),
+    alpha: z.number().min(0).lt(1).default(0.1).describe('CEM smoothing: weight on the previous mean/std'),
     temperature: z.number().gt(0).default(1).describe('MPPI temperature lambda, reward units'),
-    noise_beta: z
-      .number()
-      .min(0)
-      .max(5)
-      .default(0)
-      .describe('coloured noise exponent along the horizon (iCEM: 2)'),
-    keep_elite_fraction: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0)
-      .describe('iCEM: elites carried to the next iteration and tick'),
+    noise_beta: z.number().min(0).max(5).default(0).describe('coloured noise exponent along the horizon (iCEM: 2)'),
+    keep_elite_fraction: z.number().min(0).max(1).default(0).describe('iCEM: elites carried to the next iteration and tick'),
     discount: z.number().gt(0).max(1).default(1).describe('reward discount per step'),
   })
   .prefault({});
 
 const learningSchema = z
   .strictObject({
-    random_episodes: z
-      .number()
-      .int()
-      .min(1)
-      .max(10000)
-      .default(5)
-      .describe('episodes of random actions collected first (D_rand)'),
-    iterations: z
-      .number()
-      .int()
-      .min(0)
-      .max(10000)
-      .default(15)
-      .describe('aggregation iterations: MPC episodes, then refit'),
-    episodes_per_iteration: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .default(1)
-      .describe('MPC episodes per iteration (into D_rl)'),
+    random_episodes: z.number().int().min(1).max(10000).default(5).describe('episodes of random actions collected first (D_rand)'),
+    iterations: z.number().int().min(0).max(10000).default(15).describe('aggregation iterations: MPC episodes, then refit'),
+    episodes_per_iteration: z.number().int().min(1).max(1000).default(1).describe('MPC episodes per iteration (into D_rl)'),
     rand_fraction: z
       .number()
       .gt(0)
@@ -468,17 +250,10 @@ const learningSchema = z
 
 const tlsSchema = z
   .strictObject({
-    ca: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('CA certificate file (PEM) that signs the broker\u2019s certificate'),
+    ca: z.string().min(1).optional().describe('CA certificate file (PEM) that signs the broker\u2019s certificate'),
     cert: z.string().min(1).optional().describe('client certificate file (PEM) for mutual TLS'),
     key: z.string().min(1).optional().describe('client private key file (PEM) for mutual TLS'),
-    reject_unauthorized: z
-      .boolean()
-      .default(true)
-      .describe('refuse a broker whose certificate does not verify'),
+    reject_unauthorized: z.boolean().default(true).describe('refuse a broker whose certificate does not verify'),
   })
   .optional();
 
@@ -492,33 +267,21 @@ const transportSchema = z
         'embedded: an aedes broker inside `strider run` on a free loopback port; or a broker URL ' +
           '(mqtt://, mqtts://, ws://, wss://) such as mosquitto, EMQX or HiveMQ',
       ),
-    prefix: z
-      .string()
-      .min(1)
-      .default('strider')
-      .describe('topic prefix: <prefix>/<robot_id>/transitions|model|policy|status'),
-    robot_id: z
-      .string()
-      .min(1)
-      .default('robot0')
-      .describe('this robot\u2019s id in topics and payloads'),
+    prefix: z.string().min(1).default('strider').describe('topic prefix: <prefix>/<robot_id>/transitions|model|policy|status'),
+    robot_id: z.string().min(1).default('robot0').describe('this robot\u2019s id in topics and payloads'),
     username: z.string().min(1).optional().describe('broker user name'),
     password: z
       .string()
       .min(1)
       .optional()
-      .describe(
-        'broker password (prefer the STRIDER_MQTT_PASSWORD environment variable over YAML)',
-      ),
+      .describe('broker password (prefer the STRIDER_MQTT_PASSWORD environment variable over YAML)'),
     tls: tlsSchema.describe('TLS options for mqtts:// and wss:// brokers'),
     spool_limit_mb: z
       .number()
       .gt(0)
       .max(1_000_000)
       .default(256)
-      .describe(
-        'disk the transition spool may use while the broker is unreachable; beyond it new batches are dropped and counted',
-      ),
+      .describe('disk the transition spool may use while the broker is unreachable; beyond it new batches are dropped and counted'),
   })
   .prefault({});
 
@@ -536,24 +299,14 @@ const trainerSchema = z
       .string()
       .min(1)
       .optional()
-      .describe(
-        'MQTT shared-subscription group: trainers in one group split the robots of a fleet',
-      ),
-    nice: z
-      .number()
-      .int()
-      .min(0)
-      .max(19)
-      .default(10)
-      .describe('OS priority increment of the trainer process (higher = lower priority)'),
+      .describe('MQTT shared-subscription group: trainers in one group split the robots of a fleet'),
+    nice: z.number().int().min(0).max(19).default(10).describe('OS priority increment of the trainer process (higher = lower priority)'),
     model_timeout_s: z
       .number()
       .gt(0)
       .max(86400)
       .default(300)
-      .describe(
-        'lockstep pacing: how long the controller waits between episodes for the model trained on them',
-      ),
+      .describe('lockstep pacing: how long the controller waits between episodes for the model trained on them'),
   })
   .prefault({});
 
@@ -571,9 +324,7 @@ const hotswapSchema = z
       .number()
       .gt(0)
       .default(5)
-      .describe(
-        'bound on ensemble disagreement (mean std across members, in state std units) on recent states',
-      ),
+      .describe('bound on ensemble disagreement (mean std across members, in state std units) on recent states'),
     canary_ticks: z
       .number()
       .int()
@@ -600,13 +351,7 @@ const runSchema = z
       .max(10000000)
       .default(200)
       .describe('control ticks per episode'),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(4294967295)
-      .default(0)
-      .describe('random seed for resets and policies'),
+    seed: z.number().int().min(0).max(4294967295).default(0).describe('random seed for resets and policies'),
   })
   .prefault({});
 

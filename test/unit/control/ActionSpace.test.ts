@@ -204,3 +204,28 @@ describe('control/ActionSpace', () => {
     assert.ok(Math.abs(link.sent.at(-1)![0]! - 0.8) < 1e-6);
   });
 });
+
+describe('control/ActionSpace nominal: arming, through the safety gate', () => {
+  it('the gate captures the stance at its first arming and limits commands around it', () => {
+    const desc = servoRobot();
+    const s = build(desc, { space: 'position', nominal: 'arming', scale: 0.1 });
+    const link = new RecordingLink(desc);
+    const layout = new StateAssembler(desc, { base: [] }).layout;
+    const gate = new SafetyGate(link, desc.actuators, ['hip_pos', 'knee_pos'], layout, {
+      config: {
+        ...defaultSafetyConfig(),
+        soft_start: { duration_s: 0 },
+        rate_limit: { enabled: false, range_per_s: 1 },
+      },
+      joints: desc.joints,
+      actionSpace: s,
+    });
+    const executed = new Float32Array(2);
+    gate.send(Float32Array.of(0.5, -1, 0, 0), Float32Array.of(0.5, -1), executed);
+    assert.equal(s.awaitingCapture, false);
+    assert.ok(Math.abs(s.nominal[0]! - 0.5) < 1e-6 && Math.abs(s.nominal[1]! + 1) < 1e-6);
+    gate.send(Float32Array.of(0.5, -1, 0, 0), Float32Array.of(2, -2), executed);
+    const last = link.sent.at(-1)!;
+    assert.ok(Math.abs(last[0]! - 0.6) < 1e-6 && Math.abs(last[1]! + 1.1) < 1e-6, String(last));
+  });
+});

@@ -1,5 +1,6 @@
 import { budgetMs, type StriderConfig } from '../config/index.js';
 import {
+  ActionSpace,
   ControlLoop,
   DeadlineScheduler,
   EpisodeRunner,
@@ -11,7 +12,10 @@ import {
   type Transition,
   type TransitionSink,
 } from '../control/index.js';
-import { CmdVelReward, createReward } from '../planning/rewards.js';
+import { CmdVelReward } from '../planning/rewards.js';
+import { createReward } from '../planning/createReward.js';
+import { FallDetector } from '../control/FallDetector.js';
+import type { PlanarVelocity } from '../control/episodeMotion.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
 import { SafetyGate, StateWatchdog } from '../safety/index.js';
@@ -114,7 +118,12 @@ export class RunSession {
     const caps = linkCapabilities(link);
     const assembler = new StateAssembler(description, config.state);
     const actuators = commandedActuators(description, config);
-    const reward = createReward(config.task, assembler.layout, actuators);
+    const actionSpace = ActionSpace.fromConfig(description, actuators, config.control.action);
+    const reward = createReward(config.task, assembler.layout, actuators, actionSpace, {
+      maxTiltRad: config.safety.tilt.max_rad,
+      minHeightFraction: config.task.fall.min_height_fraction,
+      stanceBaseHeightM: actionSpace.stanceBaseHeightM,
+    });
     // A robot with a ROS 2 node and the cmd_vel reward takes its velocity target from cmd_vel and
     // nav_msgs/Path; the pose for path following comes from the odometry the watchdog accepts.
     const task =
@@ -149,12 +158,14 @@ export class RunSession {
         imu: assembler,
         simulated: caps.simulated,
         modelReady: !requireModel,
+        actionSpace,
         logger,
       },
     );
     const random = new RandomPolicy(actuators, {
       scale: config.control.random.scale,
       seed: config.run.seed,
+      space: actionSpace,
     });
     // require_model: the gate moves the robot only while a learned model's policy is current
     const policy = new PolicySwitch(random, (current) => {
@@ -163,6 +174,7 @@ export class RunSession {
     const scheduler = this.#scheduler();
     const { loop, runner } = this.#episodes({
       assembler,
+      actionSpace,
       gate,
       policy,
       reward,
@@ -184,6 +196,7 @@ export class RunSession {
     );
     const parts: SessionParts = {
       description,
+      actionSpace,
       assembler,
       gate,
       actuators,
@@ -211,6 +224,7 @@ export class RunSession {
     return mpcPolicyFactory({
       config: this.config,
       actuators: parts.actuators,
+      actionSpace: parts.actionSpace,
       reward: parts.reward,
       clock: this.clock,
       budgetMs: this.budgetMs,
@@ -250,6 +264,7 @@ export class RunSession {
   /** The control loop and the episode runner that drives it (and records its transitions). */
   #episodes(p: {
     assembler: StateAssembler;
+    actionSpace: ActionSpace;
     gate: SafetyGate;
     policy: PolicySwitch;
     reward: BatchReward;
@@ -289,6 +304,7 @@ export class RunSession {
       seed: config.run.seed,
       source: () => p.policy.source,
       logger,
+      ...episodeEnds(config, p.assembler, p.actionSpace, p.reward),
       ...(onStep !== undefined
         ? {
             onStep: (e: number, s: number, r: number) => {
@@ -367,6 +383,31 @@ class TransitionRelay {
   }
 }
 
+/** The fall detector (task.fall) and the cmd_vel target an episode records. */
+function episodeEnds(
+  config: StriderConfig,
+  assembler: StateAssembler,
+  space: ActionSpace,
+  reward: BatchReward,
+): { fall?: FallDetector; command?: () => PlanarVelocity } {
+  const fall = config.task.fall;
+  const target = reward instanceof CmdVelReward ? reward.target : null;
+  return {
+    ...(fall.enabled
+      ? {
+          fall: new FallDetector(assembler.layout, {
+            maxTiltRad: config.safety.tilt.max_rad,
+            minHeightFraction: fall.min_height_fraction,
+            stanceHeightM: space.stanceBaseHeightM,
+          }),
+        }
+      : {}),
+    ...(target !== null
+      ? { command: () => ({ x: target.linearX, y: target.linearY, yaw_rate: target.angularZ }) }
+      : {}),
+  };
+}
+
 /** State to the assembler; joint states tick the task target's timeouts, odometry its pose. */
 function taskTracking(
   assembler: StateAssembler,
@@ -438,6 +479,8 @@ export function tiltNeedsImu(config: StriderConfig): boolean {
 /** What open() builds. */
 export interface SessionParts {
   readonly description: RobotDescription;
+  /** What an action means (control.action): bounds, nominal, half-width per commanded actuator. */
+  readonly actionSpace: ActionSpace;
   readonly assembler: StateAssembler;
   readonly gate: SafetyGate;
   /** The commanded actuators, in action order. */

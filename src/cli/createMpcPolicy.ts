@@ -5,12 +5,16 @@ import { MpcPlanner } from '../planning/MpcPlanner.js';
 import { MpcPolicy, type MpcPolicyStats } from '../planning/MpcPolicy.js';
 import type { BatchReward, PlannerOptions } from '../planning/types.js';
 import type { ActuatorInfo } from '../robot/types.js';
+import { ActionSpace } from '../control/ActionSpace.js';
 import type { Clock } from '../util/clock.js';
 import { Rng } from '../util/rng.js';
 import { StriderError } from '../util/StriderError.js';
 
 /** Particles per sequence and rollouts per ensemble member for this config; checks divisibility. */
-export function plannerShape(config: Pick<StriderConfig, 'planner' | 'model'>): { particles: number; batchPerMember: number } {
+export function plannerShape(config: Pick<StriderConfig, 'planner' | 'model'>): {
+  particles: number;
+  batchPerMember: number;
+} {
   const E = config.model.ensemble_size;
   const particles = config.planner.particles ?? E;
   const rollouts = config.planner.population * particles;
@@ -24,14 +28,21 @@ export function plannerShape(config: Pick<StriderConfig, 'planner' | 'model'>): 
   return { particles, batchPerMember: rollouts / E };
 }
 
-function plannerOptions(p: PlannerConfig, particles: number, actuators: readonly ActuatorInfo[], budgetMs: number): PlannerOptions {
+function plannerOptions(
+  p: PlannerConfig,
+  particles: number,
+  space: ActionSpace,
+  budgetMs: number,
+): PlannerOptions {
   return {
     optimizer: p.optimizer,
     horizon: p.horizon,
     population: p.population,
     particles,
-    actionLow: actuators.map((a) => a.commandLimits[0]),
-    actionHigh: actuators.map((a) => a.commandLimits[1]),
+    // the action space's bounds and nominal (the stance of a position space), copied now
+    actionLow: Float32Array.from(space.low),
+    actionHigh: Float32Array.from(space.high),
+    nominalAction: Float32Array.from(space.nominal),
     discount: p.discount,
     maxIterations: p.iterations,
     noiseBeta: p.noise_beta,
@@ -39,7 +50,11 @@ function plannerOptions(p: PlannerConfig, particles: number, actuators: readonly
     timeMarginMs: budgetMs * 0.1,
     propagation: p.propagation,
     icem: { populationDecay: p.population_decay },
-    cem: { alpha: p.alpha, keepEliteFraction: p.keep_elite_fraction, ...(p.elites !== undefined ? { elites: p.elites } : {}) },
+    cem: {
+      alpha: p.alpha,
+      keepEliteFraction: p.keep_elite_fraction,
+      ...(p.elites !== undefined ? { elites: p.elites } : {}),
+    },
     mppi: { temperature: p.temperature },
   };
 }
@@ -47,6 +62,8 @@ function plannerOptions(p: PlannerConfig, particles: number, actuators: readonly
 export interface MpcPolicyFactoryOptions {
   readonly config: Pick<StriderConfig, 'planner' | 'model' | 'run'>;
   readonly actuators: readonly ActuatorInfo[];
+  /** What an action means (default: each actuator's command range, nominal zero). */
+  readonly actionSpace?: ActionSpace;
   readonly reward: BatchReward;
   readonly clock: Clock;
   readonly budgetMs: number;
@@ -60,10 +77,14 @@ export interface MpcPolicyFactoryOptions {
  * session over the ensemble (built once per version), a planner on it, and one warm-up plan so the
  * first tick does not pay ONNX Runtime's first-run cost. Runs between episodes, never on a tick.
  */
-export function mpcPolicyFactory(o: MpcPolicyFactoryOptions): (model: ModelVersion) => Promise<MpcPolicy> {
+export function mpcPolicyFactory(
+  o: MpcPolicyFactoryOptions,
+): (model: ModelVersion) => Promise<MpcPolicy> {
   const { particles, batchPerMember } = plannerShape(o.config);
-  const options = plannerOptions(o.config.planner, particles, o.actuators, o.budgetMs);
+  const space = o.actionSpace ?? ActionSpace.commandRange(o.actuators);
   return async (model) => {
+    // built per version: a nominal captured at arming (control.action.nominal: arming) counts
+    const options = plannerOptions(o.config.planner, particles, space, o.budgetMs);
     const stepper = await OnnxEnsemble.create(model.snapshot, {
       maxBatchPerMember: batchPerMember,
       intraOpNumThreads: 2,
@@ -72,7 +93,12 @@ export function mpcPolicyFactory(o: MpcPolicyFactoryOptions): (model: ModelVersi
     });
     try {
       const planner = new MpcPlanner(
-        { stepper, reward: o.reward, clock: o.clock, rng: new Rng(o.config.run.seed + model.version) },
+        {
+          stepper,
+          reward: o.reward,
+          clock: o.clock,
+          rng: new Rng(o.config.run.seed + model.version),
+        },
         options,
       );
       // Warm-up: ONNX Runtime's first runs are slow; two plans absorb them, then the planner's

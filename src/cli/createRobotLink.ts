@@ -1,7 +1,9 @@
 import type { StriderConfig } from '../config/index.js';
 import { MujocoLink } from '../robot/mujoco/index.js';
 import { flattenParameters, Ros2Link, type RclnodejsApi } from '../robot/ros2/index.js';
+import type { ResetPose } from '../robot/mujoco/index.js';
 import type { RobotLink } from '../robot/types.js';
+import type { ActionConfig } from '../config/index.js';
 import type { Logger } from '../util/logger.js';
 
 export interface RobotLinkOptions {
@@ -20,13 +22,18 @@ export interface RobotLinkOptions {
 export function createRobotLink(config: StriderConfig, options: RobotLinkOptions): RobotLink {
   const robot = config.robot;
   const { controlPeriodSec } = options;
+  const action = config.control.action;
   switch (robot.link) {
     case 'mujoco':
       return new MujocoLink({
         modelPath: robot.model,
         controlPeriodSec,
         resetNoiseScale: robot.mujoco.reset_noise,
-        urdf: { floatingBase: robot.mujoco.floating_base },
+        urdf: {
+          floatingBase: robot.mujoco.floating_base,
+          ...(action.pd !== undefined ? { positionGains: action.pd } : {}),
+        },
+        ...resetPoseOf(action),
         logger: options.logger,
       });
     case 'ros2':
@@ -42,4 +49,14 @@ export function createRobotLink(config: StriderConfig, options: RobotLinkOptions
         ...(options.rclnodejs !== undefined ? { rclnodejs: options.rclnodejs } : {}),
       });
   }
+}
+
+/** Episodes in a position action space start from its stance (keyframe or config). */
+function resetPoseOf(action: ActionConfig): { resetPose?: ResetPose } {
+  if (action.space !== 'position') return {};
+  if (action.nominal === 'keyframe') return { resetPose: { keyframe: action.keyframe } };
+  if (action.nominal === 'config' && action.stance !== undefined) {
+    return { resetPose: { stance: action.stance } };
+  }
+  return {};
 }

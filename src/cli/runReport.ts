@@ -1,5 +1,7 @@
 import type { StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
+import { meanHeadingVelocity } from '../control/episodeMotion.js';
+import type { StateLayout } from '../state/types.js';
 import type { LearningSummary, RemoteTrainingReport, SwapDecision } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
 import type { RunReport } from '../telemetry/index.js';
@@ -46,7 +48,7 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
       base: description.base.kind,
     },
     state: { dim: assembler.layout.dim, names: [...assembler.layout.names] },
-    episodes: runner.records.map(episodeReport),
+    episodes: runner.records.map((r) => episodeReport(r, assembler.layout)),
     ticks: {
       count: loop.stats.ticks,
       budget_ms: session.budgetMs,
@@ -101,7 +103,7 @@ function plannerReport(p: MpcPolicyStats, config: StriderConfig): RunReport['pla
   };
 }
 
-function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {
+function episodeReport(r: EpisodeRecord, layout: StateLayout): RunReport['episodes'][number] {
   const e: RunReport['episodes'][number] = {
     index: r.index,
     steps: r.steps,
@@ -109,6 +111,9 @@ function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {
     source: r.source,
   };
   if (r.terminated !== null) e.terminated = r.terminated;
+  const velocity = meanHeadingVelocity(r.states, r.steps, layout);
+  if (velocity !== null) e.velocity = { ...velocity };
+  if (r.command !== null) e.command = { ...r.command };
   return e;
 }
 

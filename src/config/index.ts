@@ -4,6 +4,7 @@ export type {
   RobotConfig,
   StateConfig,
   ControlConfig,
+  ActionConfig,
   TaskConfig,
   RunConfig,
   ModelConfig,

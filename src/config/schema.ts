@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { safetySchema } from '../safety/safetyConfig.js';
 import { ros2Schema } from '../robot/ros2/ros2Config.js';
 import { replaySchema } from '../bags/replayConfig.js';
+import { actionSchema, fallSchema, leggedSchema } from './actionSchema.js';
 
 /**
  * The configuration schema: one strict object per section (unknown keys are errors), every field
@@ -72,7 +73,10 @@ const randomPolicySchema = z
       .gt(0)
       .max(1)
       .default(1)
-      .describe('random actions are uniform in this fraction of each actuator\u2019s command range'),
+      .describe(
+        'random actions are uniform in this fraction of each actuator\u2019s command range ' +
+          '(position action space: of the space\u2019s bounds around its nominal stance)',
+      ),
   })
   .prefault({});
 
@@ -98,6 +102,7 @@ const controlSchema = z
           'fit the ensemble, then MPC episodes aggregated into the data and refit',
       ),
     random: randomPolicySchema,
+    action: actionSchema.describe('the action space: what an action means (docs/robots.md)'),
   })
   .prefault({});
 
@@ -136,15 +141,18 @@ const pathSchema = z
 const taskSchema = z
   .strictObject({
     reward: z
-      .enum(['forward_speed', 'cmd_vel'])
+      .enum(['forward_speed', 'cmd_vel', 'legged'])
       .default('forward_speed')
-      .describe('forward_speed: r = vx - w|a|^2 (gym style); cmd_vel: track a Twist'),
+      .describe(
+        'forward_speed: r = vx - w|a|^2 (gym style); cmd_vel: track a Twist; legged: cmd_vel plus ' +
+          'upright, height, action-rate and fall terms (task.legged)',
+      ),
     ctrl_cost_weight: z
       .number()
       .min(0)
       .max(100)
       .default(0.1)
-      .describe('w in the control cost w|a|^2, actions normalised to [-1, 1] by the command range'),
+      .describe('w in the control cost w|a|^2, actions taken from the action space\u2019s nominal and normalised to [-1, 1] by its half-width (effort: the command range)'),
     cmd_vel: cmdVelSchema.describe(
       'the velocity target of the cmd_vel reward until a cmd_vel or path message arrives (ROS 2 link)',
     ),
@@ -156,6 +164,10 @@ const taskSchema = z
       .describe(
         'ROS 2 link: a cmd_vel stream silent this long sets the target to zero (stand still); 0: keep the last message',
       ),
+    legged: leggedSchema.describe('weights of the legged reward (task.reward: legged), legged_gym style'),
+    fall: fallSchema.describe(
+      'simulation: episodes end early on a fall (the report says terminated: fall); on a robot the tilt stop latches instead',
+    ),
     path: pathSchema.describe('ROS 2 link: following a nav_msgs/Path (waypoints in the odometry frame)'),
   })
   .prefault({});
@@ -391,6 +403,7 @@ export type StriderConfig = z.infer<typeof configSchema>;
 export type RobotConfig = StriderConfig['robot'];
 export type StateConfig = StriderConfig['state'];
 export type ControlConfig = StriderConfig['control'];
+export type ActionConfig = ControlConfig['action'];
 export type TaskConfig = StriderConfig['task'];
 export type RunConfig = StriderConfig['run'];
 export type ModelConfig = StriderConfig['model'];

@@ -4,6 +4,8 @@ import type { StateAssembler } from '../state/StateAssembler.js';
 import type { Logger } from '../util/logger.js';
 import { isStriderError } from '../util/StriderError.js';
 import type { ControlLoop } from './ControlLoop.js';
+import type { PlanarVelocity } from './episodeMotion.js';
+import type { FallDetector } from './FallDetector.js';
 import type { ActionSource, TickInfo, TickScheduler, Transition } from './types.js';
 
 /** One finished episode. `states` is (steps+1) x S and `actions` steps x A, row-major, owned. */
@@ -12,8 +14,10 @@ export interface EpisodeRecord {
   readonly steps: number;
   readonly return: number;
   readonly source: ActionSource;
-  /** Why it ended before its step count, if it did. */
-  readonly terminated: 'sim_unstable' | 'stopped' | null;
+  /** Why it ended before its step count, if it did (fall: the simulated robot fell). */
+  readonly terminated: 'sim_unstable' | 'stopped' | 'fall' | null;
+  /** The velocity target (cmd_vel) at the episode's end; null without one. */
+  readonly command: PlanarVelocity | null;
   readonly states: Float32Array;
   readonly actions: Float32Array;
   readonly rewards: Float32Array;
@@ -47,6 +51,13 @@ export interface EpisodeRunnerOptions {
   readonly onRecorded?: (t: Transition, reward: number, episode: number, done: boolean) => void;
   /** Called at each episode start, before the simulator reset (the safety gate's episode reset). */
   readonly onEpisodeStart?: () => void;
+  /**
+   * Ends a simulated episode early when a recorded next state is fallen ('fall'); never on a
+   * robot (no reset exists there: the safety gate's tilt stop latches instead).
+   */
+  readonly fall?: FallDetector;
+  /** The velocity target to record with each episode (the cmd_vel reward's). */
+  readonly command?: () => PlanarVelocity;
   /** Called after every tick with the episode index and step, for progress displays. */
   readonly onStep?: (episode: number, step: number, returnSoFar: number) => void;
 }
@@ -67,6 +78,9 @@ export class EpisodeRunner {
   readonly #o: EpisodeRunnerOptions;
   readonly #S: number;
   readonly #rewardOut = new Float32Array(1);
+  readonly #fall: FallDetector | null;
+  /** The previous transition's action (action-rate reward terms). */
+  readonly #prevAction: Float32Array;
   #episode = 0;
   #step = 0;
   #return = 0;
@@ -79,6 +93,7 @@ export class EpisodeRunner {
   /** True while the episode's final transition is being completed (it is the "done" one). */
   #finishing = false;
   #stopRequested = false;
+  #fallen = false;
   #target = 0;
   #done: (() => void) | null = null;
   #ticking = false;
@@ -89,6 +104,8 @@ export class EpisodeRunner {
 
   constructor(options: EpisodeRunnerOptions) {
     this.#o = options;
+    this.#fall = isSteppable(options.link) ? (options.fall ?? null) : null;
+    this.#prevAction = new Float32Array(options.actionDim);
     this.#S = options.assembler.layout.dim;
     const T = options.stepsPerEpisode;
     this.#states = new Float32Array((T + 1) * this.#S);
@@ -137,15 +154,30 @@ export class EpisodeRunner {
   readonly onTransition = (t: Transition): void => {
     const i = this.#recorded;
     if (i >= this.#o.stepsPerEpisode) return;
-    this.#o.reward.evaluate(t.state, t.action, t.nextState, 1, this.#rewardOut);
+    const reward = this.#o.reward;
+    if (i > 0 && reward.usesPreviousActions === true) {
+      reward.evaluate(t.state, t.action, t.nextState, 1, this.#rewardOut, this.#prevAction);
+    } else {
+      reward.evaluate(t.state, t.action, t.nextState, 1, this.#rewardOut);
+    }
+    this.#prevAction.set(t.action);
     const r = this.#rewardOut[0]!;
-    if (i === 0) this.#states.set(t.state, 0);
+    if (i === 0) {
+      this.#states.set(t.state, 0);
+      this.#fall?.startEpisode(t.state);
+    }
+    if (this.#fall?.isFallen(t.nextState) === true) this.#fallen = true;
     this.#states.set(t.nextState, (i + 1) * this.#S);
     this.#actions.set(t.action, i * this.#o.actionDim);
     this.#rewards[i] = r;
     this.#return += r;
     this.#recorded++;
-    this.#o.onRecorded?.(t, r, this.#episode, this.#finishing || this.#recorded >= this.#o.stepsPerEpisode);
+    this.#o.onRecorded?.(
+      t,
+      r,
+      this.#episode,
+      this.#finishing || this.#recorded >= this.#o.stepsPerEpisode,
+    );
   };
 
   readonly #tick = async (info: TickInfo): Promise<void> => {
@@ -176,7 +208,10 @@ export class EpisodeRunner {
         o.link.step();
       } catch (err) {
         if (!isStriderError(err, 'SIM_UNSTABLE')) throw err;
-        o.logger.warn({ episode: this.#episode, step: this.#step, err: err.message }, 'simulation unstable; episode ended');
+        o.logger.warn(
+          { episode: this.#episode, step: this.#step, err: err.message },
+          'simulation unstable; episode ended',
+        );
         o.loop.discardPending();
         this.#finishEpisode('sim_unstable');
         return;
@@ -193,9 +228,13 @@ export class EpisodeRunner {
     }
   };
 
-  /** 'running', or why the episode ends now: its step count reached (null) or a stop request. */
-  #endReason(): 'running' | 'stopped' | null {
+  /**
+   * 'running', or why the episode ends now: its step count reached (null), a stop request, or a
+   * fall.
+   */
+  #endReason(): 'running' | 'stopped' | 'fall' | null {
     if (this.#step >= this.#o.stepsPerEpisode) return null;
+    if (this.#fallen) return 'fall';
     return this.#stopRequested ? 'stopped' : 'running';
   }
 
@@ -213,6 +252,7 @@ export class EpisodeRunner {
       return: this.#return,
       source: o.source(),
       terminated,
+      command: o.command?.() ?? null,
       states: this.#states.slice(0, (steps + 1) * this.#S),
       actions: this.#actions.slice(0, steps * o.actionDim),
       rewards: this.#rewards.slice(0, steps),
@@ -224,6 +264,7 @@ export class EpisodeRunner {
     this.#return = 0;
     this.#recorded = 0;
     this.#endNext = false;
+    this.#fallen = false;
     this.#needReset = true;
     if (this.#episode >= this.#target || this.#stopRequested) this.#done?.();
   }

@@ -7,6 +7,8 @@ export type { LockstepSchedulerOptions } from './LockstepScheduler.js';
 export { EpisodeRunner } from './EpisodeRunner.js';
 export type { EpisodeRecord, EpisodeRunnerOptions } from './EpisodeRunner.js';
 export { RandomPolicy } from './RandomPolicy.js';
+export { ActionSpace } from './ActionSpace.js';
+export type { NominalSource } from './ActionSpace.js';
 export { PolicySwitch } from './PolicySwitch.js';
 export type {
   ActionPolicy,

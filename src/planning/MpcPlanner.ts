@@ -51,7 +51,8 @@ function createOptimiser(o: ResolvedPlannerOptions, rng: Rng): SequenceOptimiser
  *
  * Each plan() call, from the control tick:
  * 1. warm start: shifts the previous plan one step in place and fills the last step with the
- *    nominal action (zero clipped to the bounds, or the previous last action);
+ *    nominal action (options.nominalAction, default zero, clipped to the bounds, or the previous
+ *    last action);
  * 2. runs optimiser iterations (random shooting, CEM, iCEM or MPPI) while the next one is expected to
  *    finish before the deadline; one iteration = sample K sequences, roll them out with TS-inf
  *    (H stepper calls of E x B rows), score, refit;
@@ -74,7 +75,7 @@ export class MpcPlanner {
   readonly #returns: Float64Array;
   /** H x A: the incumbent plan, also the warm start of the next call. */
   readonly #plan: Float32Array;
-  /** A: zero clipped to the bounds, or null when the nominal action is 'last'. */
+  /** A: the nominal action clipped to the bounds, or null when the nominal action is 'last'. */
   readonly #nominalTail: Float32Array | null;
   /** S: copy of the state being planned from (the caller may reuse its array meanwhile). */
   readonly #state: Float32Array;
@@ -105,7 +106,7 @@ export class MpcPlanner {
     this.#plan = new Float32Array(o.horizon * A);
     this.#state = new Float32Array(o.stateDim);
     if (o.nominal === 'zero') {
-      this.#nominalTail = new Float32Array(A);
+      this.#nominalTail = Float32Array.from(o.nominalAction);
       clipSequence(this.#nominalTail, o.actionLow, o.actionHigh);
     } else {
       this.#nominalTail = null;
@@ -151,11 +152,12 @@ export class MpcPlanner {
   }
 
   /**
-   * Episode boundary: the plan becomes zero clipped to the bounds, carried elites are dropped.
-   * Keeps the iteration-time estimate.
+   * Episode boundary: the plan becomes the nominal action (default zero) clipped to the bounds,
+   * carried elites are dropped. Keeps the iteration-time estimate.
    */
   reset(): void {
-    this.#plan.fill(0);
+    const A = this.options.actionDim;
+    for (let i = 0; i < this.#plan.length; i++) this.#plan[i] = this.options.nominalAction[i % A]!;
     clipSequence(this.#plan, this.options.actionLow, this.options.actionHigh);
     this.#optimiser.reset();
     const r = this.#result;

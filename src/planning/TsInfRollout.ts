@@ -56,6 +56,8 @@ export class TsInfRollout {
   readonly #statesB: Float32Array;
   /** N x A actions for the current step (E x B x A). */
   readonly #actions: Float32Array;
+  /** N x A actions of the step before, for a reward with action-rate terms; else null. */
+  readonly #prevActions: Float32Array | null;
   /** N rewards of the current step. */
   readonly #stepRewards: Float32Array;
   /** N discounted returns by particle, summed in double precision. */
@@ -100,6 +102,7 @@ export class TsInfRollout {
     this.#statesA = new Float32Array(N * this.#S);
     this.#statesB = new Float32Array(N * this.#S);
     this.#actions = new Float32Array(N * this.#A);
+    this.#prevActions = reward.usesPreviousActions === true ? new Float32Array(N * this.#A) : null;
     this.#stepRewards = new Float32Array(N);
     this.#rowReturns = new Float64Array(N);
     this.#weights = new Float64Array(this.#H);
@@ -194,7 +197,18 @@ export class TsInfRollout {
         for (let i = 0; i < S; i++) current[rBase + i] = particleStates[sBase + i]!;
       }
       await this.#stepper.step(current, actions, B, next);
-      this.#reward.evaluate(current, actions, next, N, stepRewards);
+      const prev = this.#prevActions;
+      if (prev === null || t === 0) {
+        this.#reward.evaluate(current, actions, next, N, stepRewards);
+      } else {
+        // each row's previous action: its particle's sequence at t - 1 (rows are reassigned
+        // per step under TS1, so a copy of the last step's rows would be another particle's)
+        for (let r = 0; r < N; r++) {
+          const src = Math.floor(rowParticle[r]! / P) * HA + (t - 1) * A;
+          for (let j = 0; j < A; j++) prev[r * A + j] = population[src + j]!;
+        }
+        this.#reward.evaluate(current, actions, next, N, stepRewards, prev);
+      }
       const w = this.#weights[t]!;
       for (let r = 0; r < N; r++) {
         const n = rowParticle[r]!;

@@ -44,6 +44,8 @@ export interface ResolvedPlannerOptions {
   readonly discount: number;
   readonly maxIterations: number;
   readonly nominal: NominalAction;
+  /** A: the nominal action (zeros unless given), not yet clipped to the bounds. */
+  readonly nominalAction: Float32Array;
   readonly noiseBeta: number;
   readonly timeMarginMs: number;
   readonly propagation: Propagation;
@@ -162,6 +164,10 @@ export function resolvePlannerOptions(
       throw invalid(`actionHigh[${i}]`, `>= actionLow[${i}]=${actionLow[i]!}`, actionHigh[i]);
     }
   }
+  const nominalAction =
+    options.nominalAction === undefined
+      ? new Float32Array(dims.actionDim)
+      : bounds('nominalAction', options.nominalAction, dims.actionDim);
   const nominal = options.nominal ?? PLANNER_DEFAULTS.nominal;
   switch (nominal) {
     case 'zero':
@@ -219,6 +225,7 @@ export function resolvePlannerOptions(
       1_000_000,
     ),
     nominal,
+    nominalAction,
     noiseBeta: numberIn('noiseBeta', options.noiseBeta ?? PLANNER_DEFAULTS.noiseBeta, {
       lo: 0,
       hi: 10,

@@ -16,23 +16,43 @@ function requireIndex(layout: StateLayout, name: string, why: string): number {
   return i;
 }
 
-/** 1 / half-range of each actuator's command limits, so the control cost sees actions in [-1, 1]. */
-function inverseHalfRanges(actuators: readonly ActuatorInfo[]): Float32Array {
-  const out = new Float32Array(actuators.length);
-  for (let i = 0; i < actuators.length; i++) {
+/**
+ * Where the control cost is zero and what counts as a full action, per actuator (raw units): the
+ * action space's nominal and half-width (src/control/ActionSpace.ts). Default: 0 and half of each
+ * actuator's command range.
+ */
+export interface ActionCostScale {
+  readonly nominal: ArrayLike<number>;
+  readonly halfWidth: ArrayLike<number>;
+}
+
+/** [centre..., 1/halfwidth...] (2A), so the control cost sees actions in [-1, 1]. */
+function inverseHalfRanges(
+  actuators: readonly ActuatorInfo[],
+  scale?: ActionCostScale,
+): Float32Array {
+  const A = actuators.length;
+  const out = new Float32Array(2 * A);
+  for (let i = 0; i < A; i++) {
     const [lo, hi] = actuators[i]!.commandLimits;
-    const half = (hi - lo) / 2;
-    out[i] = half > 0 && Number.isFinite(half) ? 1 / half : 1;
+    const half = scale?.halfWidth[i] ?? (hi - lo) / 2;
+    out[i] = scale?.nominal[i] ?? 0;
+    out[A + i] = half > 0 && Number.isFinite(half) ? 1 / half : 1;
   }
   return out;
 }
 
-/** w * sum_i (a_i / halfrange_i)^2 for row `r` of `actions` (count x A). */
-function controlCost(actions: Float32Array, r: number, invHalf: Float32Array, weight: number): number {
-  const A = invHalf.length;
+/** w * sum_i ((a_i - nominal_i) / halfwidth_i)^2 for row `r` of `actions` (count x A). */
+export function controlCost(
+  actions: Float32Array,
+  r: number,
+  invHalf: Float32Array,
+  weight: number,
+): number {
+  const A = invHalf.length / 2;
   let sum = 0;
   for (let j = 0; j < A; j++) {
-    const a = actions[r * A + j]! * invHalf[j]!;
+    const a = (actions[r * A + j]! - invHalf[j]!) * invHalf[A + j]!;
     sum += a * a;
   }
   return weight * sum;
@@ -48,14 +68,25 @@ export class ForwardSpeedReward implements BatchReward {
   readonly #weight: number;
   readonly #invHalf: Float32Array;
 
-  constructor(layout: StateLayout, actuators: readonly ActuatorInfo[], ctrlCostWeight: number) {
+  constructor(
+    layout: StateLayout,
+    actuators: readonly ActuatorInfo[],
+    ctrlCostWeight: number,
+    costScale?: ActionCostScale,
+  ) {
     this.#vx = requireIndex(layout, 'base.linvel.x', 'forward_speed');
     this.#S = layout.dim;
     this.#weight = ctrlCostWeight;
-    this.#invHalf = inverseHalfRanges(actuators);
+    this.#invHalf = inverseHalfRanges(actuators, costScale);
   }
 
-  evaluate(_states: Float32Array, actions: Float32Array, next: Float32Array, count: number, out: Float32Array): void {
+  evaluate(
+    _states: Float32Array,
+    actions: Float32Array,
+    next: Float32Array,
+    count: number,
+    out: Float32Array,
+  ): void {
     for (let r = 0; r < count; r++) {
       out[r] = next[r * this.#S + this.#vx]! - controlCost(actions, r, this.#invHalf, this.#weight);
     }
@@ -84,20 +115,31 @@ export class CmdVelReward implements BatchReward {
   readonly #invHalf: Float32Array;
   readonly target = { linearX: 0, linearY: 0, angularZ: 0 };
 
-  constructor(layout: StateLayout, actuators: readonly ActuatorInfo[], task: TaskConfig) {
+  constructor(
+    layout: StateLayout,
+    actuators: readonly ActuatorInfo[],
+    task: TaskConfig,
+    costScale?: ActionCostScale,
+  ) {
     this.#vx = requireIndex(layout, 'base.linvel.x', 'cmd_vel');
     this.#vy = requireIndex(layout, 'base.linvel.y', 'cmd_vel');
     this.#wz = requireIndex(layout, 'base.angvel.z', 'cmd_vel');
     this.#qw = quaternionIndex(layout);
     this.#S = layout.dim;
     this.#weight = task.ctrl_cost_weight;
-    this.#invHalf = inverseHalfRanges(actuators);
+    this.#invHalf = inverseHalfRanges(actuators, costScale);
     this.target.linearX = task.cmd_vel.linear_x;
     this.target.linearY = task.cmd_vel.linear_y;
     this.target.angularZ = task.cmd_vel.angular_z;
   }
 
-  evaluate(_states: Float32Array, actions: Float32Array, next: Float32Array, count: number, out: Float32Array): void {
+  evaluate(
+    _states: Float32Array,
+    actions: Float32Array,
+    next: Float32Array,
+    count: number,
+    out: Float32Array,
+  ): void {
     const S = this.#S;
     const qw = this.#qw;
     const t = this.target;
@@ -145,18 +187,4 @@ function quaternionIndex(layout: StateLayout): number {
   const ordered =
     n[w + 1] === 'base.quat.x' && n[w + 2] === 'base.quat.y' && n[w + 3] === 'base.quat.z';
   return ordered ? w : -1;
-}
-
-/** The reward the task config names, for this state layout and these actuators. */
-export function createReward(
-  task: TaskConfig,
-  layout: StateLayout,
-  actuators: readonly ActuatorInfo[],
-): BatchReward {
-  switch (task.reward) {
-    case 'forward_speed':
-      return new ForwardSpeedReward(layout, actuators, task.ctrl_cost_weight);
-    case 'cmd_vel':
-      return new CmdVelReward(layout, actuators, task);
-  }
 }

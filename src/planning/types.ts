@@ -10,14 +10,20 @@ import type { Rng } from '../util/rng.js';
  * @param nextStates count x S, row-major, raw units (predicted state after the step).
  * @param count      number of rows.
  * @param out        count rewards, written (not accumulated) by the implementation.
+ * @param previousActions count x A, the actions of the step before (action-rate terms); passed
+ *   only to a reward that sets `usesPreviousActions`, and absent where unknown (a plan's first
+ *   step, an episode's first transition).
  */
 export interface BatchReward {
+  /** true: the caller passes `previousActions` where it knows them. */
+  readonly usesPreviousActions?: boolean;
   evaluate(
     states: Float32Array,
     actions: Float32Array,
     nextStates: Float32Array,
     count: number,
     out: Float32Array,
+    previousActions?: Float32Array,
   ): void;
 }
 
@@ -37,8 +43,8 @@ export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 export const PROPAGATIONS = ['ts_inf', 'ts1'] as const;
 export type Propagation = (typeof PROPAGATIONS)[number];
 
-/** What fills the last step of the shifted warm start: a zero action (clipped to the bounds) or
- * a repeat of the previous plan's last action. */
+/** What fills the last step of the shifted warm start: the nominal action (`nominalAction`,
+ * default zero, clipped to the bounds) or a repeat of the previous plan's last action. */
 export type NominalAction = 'zero' | 'last';
 
 /**
@@ -108,6 +114,9 @@ export interface PlannerOptions {
   readonly maxIterations?: number;
   /** Warm-start tail. Default 'zero'. */
   readonly nominal?: NominalAction;
+  /** The nominal action, length A, raw units (the stance of a position action space): the plan
+   * at reset and, with nominal 'zero', the warm-start tail. Default: all zeros. */
+  readonly nominalAction?: ArrayLike<number>;
   /** Coloured-noise exponent beta >= 0 for CEM and MPPI samples along the horizon (power
    * spectrum 1/f^beta; iCEM uses 2 to 2.5). Default 0 (white). */
   readonly noiseBeta?: number;

@@ -48,6 +48,18 @@ export interface RobotDescription {
   /** Actuators in model order (what Float64MultiArray commands carry, by default). */
   readonly actuators: readonly ActuatorInfo[];
   readonly base: { readonly body: string; readonly kind: BaseKind };
+  /** Named poses the model defines (MJCF `<key>`), in model order; absent or empty: none. */
+  readonly keyframes?: readonly RobotKeyframe[];
+}
+
+/** A named pose of the model (MJCF `<key name=... qpos=...>`; Menagerie's "home" stance). */
+export interface RobotKeyframe {
+  /** The key's name; `key<index>` for an unnamed one. */
+  readonly name: string;
+  /** Position of every reported joint (name -> rad or m). */
+  readonly jointPositions: Readonly<Record<string, number>>;
+  /** World z of the base body origin in this pose, m; null with a fixed or planar base. */
+  readonly baseHeightM: number | null;
 }
 
 /** Callbacks a robot link delivers state messages to. Messages are borrowed: copy what you keep. */

@@ -4,7 +4,7 @@ import type { Clock } from '../util/clock.js';
 import { monotonicClock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
-import { actuatorTable, type ActuatorTable } from './actuatorTable.js';
+import { actuatorTable, applyActionSpace, type ActuatorTable } from './actuatorTable.js';
 import { limitPolicyCommand, withinCommandLimits } from './limits.js';
 import { CommandOutput } from './CommandOutput.js';
 import { rememberPose } from './safeCommand.js';
@@ -88,6 +88,8 @@ export class SafetyGate {
   #armRequested: boolean;
   #modelReady: boolean;
   #softStartTicks = 0;
+  readonly #space: SafetyGateOptions['actionSpace'] | null;
+  #spaceApply: (() => void) | null = null;
   #lastState: Float32Array | null = null;
   #safeCommands = 0;
   #clamps = 0;
@@ -129,14 +131,18 @@ export class SafetyGate {
     this.#mode = actuation === 'replay' ? 'replay' : 'waiting';
 
     const n = all.length;
-    this.#t = actuatorTable(
-      all,
-      commanded,
-      layout,
-      options.joints ?? [],
-      this.#cfg,
-      this.#periodMs,
-    );
+    const table = () =>
+      actuatorTable(all, commanded, layout, options.joints ?? [], this.#cfg, this.#periodMs);
+    this.#t = table();
+    // a position action space narrows the table: again when its nominal is captured at arming
+    const space = (this.#space = options.actionSpace ?? null);
+    if (space !== null) {
+      const base = table();
+      this.#spaceApply = () => {
+        applyActionSpace(this.#t, base, space, this.#cfg, this.#periodMs);
+      };
+      this.#spaceApply();
+    }
     this.#out = new CommandOutput(link, this.#t, this.#cfg, this.#log);
     this.#q0 = new Float64Array(n);
     this.#quatIndex = baseQuatIndex(layout);
@@ -403,6 +409,10 @@ export class SafetyGate {
     for (let k = 0; k < this.#q0.length; k++) {
       const j = this.#t.posIndex[k]!;
       this.#q0[k] = j >= 0 ? state[j]! : this.#out.pose.lastQ[k]!;
+    }
+    // nominal: arming: the stance is the pose measured now, once
+    if (this.#space?.captureNominal?.(Array.from(this.#t.slot, (k) => this.#q0[k]!)) === true) {
+      this.#spaceApply?.();
     }
     this.#softStartTicks = 0;
     this.#mode = 'soft_start';

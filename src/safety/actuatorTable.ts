@@ -46,6 +46,45 @@ export interface ActuatorTable {
   readonly rateStep: Float64Array;
   /** For each commanded actuator (action order), its slot in the robot's actuator vector. */
   readonly slot: Int32Array;
+  /** Position actuators of a position action space: the stance the safe command holds; NaN else. */
+  readonly stance: Float64Array;
+}
+
+/** The action space's part the gate enforces (src/control/ActionSpace.ts), action order. */
+export interface GateActionSpace {
+  readonly kind: 'effort' | 'position';
+  readonly low: ArrayLike<number>;
+  readonly high: ArrayLike<number>;
+  readonly nominal: ArrayLike<number>;
+}
+
+/**
+ * Narrow the table to a position action space: each commanded position actuator's command limits
+ * become the space's bounds (nominal -+ scale), its rate step a share of that width, and its safe
+ * command the stance (nominal). An effort space changes nothing. Called at construction and when
+ * the nominal is captured at arming; `base` is the table as built from the model.
+ */
+export function applyActionSpace(
+  t: ActuatorTable,
+  base: ActuatorTable,
+  space: GateActionSpace,
+  config: SafetyConfig,
+  periodMs: number,
+): void {
+  if (space.kind !== 'position') return;
+  for (let i = 0; i < t.slot.length; i++) {
+    const k = t.slot[i]!;
+    if (t.iface[k] !== POSITION) continue;
+    const lo = Math.max(base.lo[k]!, space.low[i]!);
+    const hi = Math.min(base.hi[k]!, space.high[i]!);
+    if (!(lo <= hi)) continue;
+    t.lo[k] = lo;
+    t.hi[k] = hi;
+    t.stance[k] = Math.min(hi, Math.max(lo, space.nominal[i]!));
+    if (config.rate_limit.enabled) {
+      t.rateStep[k] = config.rate_limit.range_per_s * (hi - lo) * (periodMs / 1000);
+    }
+  }
 }
 
 /**
@@ -80,6 +119,7 @@ export function actuatorTable(
     nmPerUnit: new Float64Array(n).fill(1),
     rateStep: new Float64Array(n).fill(Number.POSITIVE_INFINITY),
     slot: new Int32Array(commanded.length),
+    stance: new Float64Array(n).fill(Number.NaN),
   };
   for (let k = 0; k < n; k++) {
     const info = all[k]!;

@@ -14,8 +14,9 @@ export interface SafePose {
 
 /**
  * Every actuator's safe value into `out` (model order), within its command limits: position
- * actuators hold (hold: the pose when the fault began, so a sagging joint is brought back;
- * damping: the last measured pose), velocity actuators get 0, effort actuators get damping
+ * actuators of a position action space go to the stance (at most one rate-limit step from the
+ * measured pose each tick); other position actuators hold (hold: the pose when the fault began,
+ * so a sagging joint is brought back; damping: the last measured pose), velocity actuators get 0, effort actuators get damping
  * (-kd qdot) or hold (PD to the pose at the fault) when `damp` (the state is valid) and zero effort
  * when not (never the last command).
  *
@@ -38,7 +39,11 @@ export function fillSafeCommand(
     let v = 0;
     switch (t.iface[k]) {
       case POSITION:
-        if (hold && pose.holdValid && Number.isFinite(pose.hold[k]!)) v = pose.hold[k]!;
+        if (Number.isFinite(t.stance[k]!) && pose.lastQValid[k] === 1) {
+          // the stance, approached from the measured pose at most one rate-limit step per tick
+          const q = pose.lastQ[k]!;
+          v = clampTo(t.stance[k]!, q - t.rateStep[k]!, q + t.rateStep[k]!);
+        } else if (hold && pose.holdValid && Number.isFinite(pose.hold[k]!)) v = pose.hold[k]!;
         else if (pose.lastQValid[k] === 1) v = pose.lastQ[k]!;
         else {
           v = Number.isFinite(lo + hi) ? (lo + hi) / 2 : 0;

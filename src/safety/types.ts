@@ -1,5 +1,6 @@
 import type { Quaternion } from '../msgs/types.js';
 import type { JointInfo } from '../robot/types.js';
+import type { GateActionSpace } from './actuatorTable.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { SafetyConfig } from './safetyConfig.js';
@@ -77,6 +78,14 @@ export interface SafetyGateOptions {
   readonly actuation?: LinkActuation;
   /** Whether a valid dynamics model / policy exists at start (default true); see setModelReady. */
   readonly modelReady?: boolean;
+  /**
+   * The action space (src/control/ActionSpace.ts): in position space the commanded position
+   * actuators are limited to its bounds, rate-limited on its width, and their safe command is its
+   * nominal (the stance). captureNominal (nominal: arming) is called once at the first arming.
+   */
+  readonly actionSpace?: GateActionSpace & {
+    captureNominal?(positionsInActionOrder: ArrayLike<number>): boolean;
+  };
   /** True for simulated links: resetEpisode() may clear latched faults. */
   readonly simulated?: boolean;
   readonly logger?: Logger;

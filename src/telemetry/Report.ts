@@ -9,7 +9,12 @@ export interface EpisodeReport {
   steps: number;
   return: number;
   source: ActionSource;
+  /** Why it ended early: sim_unstable, stopped, fall. */
   terminated?: string;
+  /** Mean base velocity in the heading frame (m/s, m/s, rad/s); absent without base.linvel. */
+  velocity?: { x: number; y: number; yaw_rate: number };
+  /** The cmd_vel target (m/s, m/s, rad/s); absent without the cmd_vel reward. */
+  command?: { x: number; y: number; yaw_rate: number };
 }
 
 /** Tick timing of the control loop (contract). */

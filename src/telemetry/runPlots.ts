@@ -12,22 +12,33 @@ export const SOURCE_COLORS: Readonly<Record<string, string>> = {
   mixed: '#9467bd',
 };
 
-/** Return per episode against cumulative environment steps, coloured by episode source. */
+/**
+ * Return per episode against cumulative environment steps, coloured by episode source; episodes
+ * that ended in a fall get a second marker (series "fall").
+ */
 export function learningCurveSvg(
-  records: readonly Pick<EpisodeRecord, 'steps' | 'return' | 'source'>[],
+  records: readonly (Pick<EpisodeRecord, 'steps' | 'return' | 'source'> &
+    Partial<Pick<EpisodeRecord, 'terminated'>>)[],
   title: string,
 ): string {
   const points: ChartPoint[] = [];
+  const falls: ChartPoint[] = [];
   let steps = 0;
   for (const r of records) {
     steps += r.steps;
     points.push({ x: steps, y: r.return, category: r.source });
+    if (r.terminated === 'fall') falls.push({ x: steps, y: r.return });
   }
   return lineChartSvg({
     title,
     xLabel: 'environment steps',
     yLabel: 'episode return',
-    series: [{ name: 'return', points, style: 'line+points', color: '#555555' }],
+    series: [
+      { name: 'return', points, style: 'line+points', color: '#555555' },
+      ...(falls.length > 0
+        ? [{ name: 'fall', points: falls, style: 'points' as const, color: '#d62728' }]
+        : []),
+    ],
     categoryColors: SOURCE_COLORS,
   });
 }

@@ -2,12 +2,7 @@ import type { Float64MultiArray } from '../../msgs/types.js';
 import { Rng } from '../../util/rng.js';
 import { StriderError } from '../../util/StriderError.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import type {
-  LinkCapabilities,
-  RobotDescription,
-  StateHandlers,
-  SteppableLink,
-} from '../types.js';
+import type { LinkCapabilities, RobotDescription, StateHandlers, SteppableLink } from '../types.js';
 import { describeModel, EMPTY_LAYOUT, type ModelLayout } from './describeModel.js';
 import { KinematicsWriter } from './KinematicsWriter.js';
 import { loadMujoco, setMujocoPrintListener, type MujocoPrintListener } from './loadMujoco.js';
@@ -17,7 +12,9 @@ import type { ModelMount } from './ModelMount.js';
 import { MJ_OBJ, type MjDataHandle, type MjModelHandle, type MujocoModule } from './mujocoTypes.js';
 import { BadStateWarnings, nonFiniteState } from './simHealth.js';
 
+import { resolveResetPose, type ResetPose } from './resetPose.js';
 export { frameSkipOf } from './loadModel.js';
+export type { ResetPose } from './resetPose.js';
 export type { UrdfImportOptions } from './loadModel.js';
 
 /** Options of {@link MujocoLink}. */
@@ -30,6 +27,8 @@ export interface MujocoLinkOptions {
   readonly resetNoiseScale: number;
   readonly logger?: Logger;
   readonly urdf?: UrdfImportOptions;
+  /** What reset() starts from (before noise). Default: the first keyframe, else qpos0. */
+  readonly resetPose?: ResetPose;
 }
 
 /** What the link is doing: see {@link MujocoLink}. */
@@ -92,6 +91,9 @@ export class MujocoLink implements SteppableLink {
   #layout: ModelLayout = EMPTY_LAYOUT;
   /** The latched command, one value per actuator. */
   #cmd = new Float64Array(0);
+  /** reset(): the keyframe to start from (-1: none), or the stance's qpos (nq). */
+  #resetKey = -1;
+  #resetQpos: Float64Array | null = null;
   /** Writes the borrowed messages; made at configure. */
   #writer: KinematicsWriter | null = null;
 
@@ -260,7 +262,8 @@ export class MujocoLink implements SteppableLink {
   }
 
   /**
-   * Reset to the model's initial state (keyframe 0 when the model has keyframes, else qpos0 and
+   * Reset to the initial state (options.resetPose: a keyframe by name or a stance of joint
+   * positions standing on the floor; default keyframe 0 when the model has keyframes, else qpos0;
    * zero velocity), then add noise drawn from `seed`: qpos += U(-s, s), qvel += s N(0, 1), with
    * s = resetNoiseScale; quaternions are renormalised. The held command becomes zero effort /
    * zero velocity / the reset joint position. Delivers the new state at once when active.
@@ -268,9 +271,10 @@ export class MujocoLink implements SteppableLink {
    */
   reset(seed: number): void {
     const { mujoco, model, data } = this.#assertConfigured('reset');
-    if (model.nkey > 0) mujoco.mj_resetDataKeyframe(model, data, 0);
+    if (this.#resetKey >= 0) mujoco.mj_resetDataKeyframe(model, data, this.#resetKey);
     else mujoco.mj_resetData(model, data);
     const v = this.#views();
+    if (this.#resetQpos !== null) v.qpos.set(this.#resetQpos);
     const layout = this.#layout;
     const s = this.#opts.resetNoiseScale;
     if (s > 0) {
@@ -362,6 +366,16 @@ export class MujocoLink implements SteppableLink {
         desc.base.body,
       );
       this.#desc = desc;
+      const reset = resolveResetPose(
+        mujoco,
+        model,
+        this.#data,
+        layout,
+        desc.joints.map((j) => j.name),
+        this.#opts.resetPose,
+      );
+      this.#resetKey = reset.keyIndex;
+      this.#resetQpos = reset.qpos;
       mujoco.mj_forward(model, this.#data);
       mujoco.mj_rnePostConstraint(model, this.#data);
       this.#state = 'configured';

@@ -10,6 +10,7 @@ import type {
   CommandInterface,
   JointInfo,
   RobotDescription,
+  RobotKeyframe,
 } from '../types.js';
 import type { UrdfInfo } from '../urdf/index.js';
 import { at, nameOf } from './mjAccess.js';
@@ -105,6 +106,7 @@ export function describeModel(mujoco: MujocoModule, src: ModelSource): ModelDesc
     joints: Object.freeze(joints),
     actuators: Object.freeze(acts.actuators),
     base: Object.freeze({ body: bodyName, kind: base.kind }),
+    keyframes: readKeyframes(mujoco, model, reported.jointIds, jointName, base),
   });
   return {
     description,
@@ -312,4 +314,32 @@ function describeJoints(
       effortLimit,
     };
   });
+}
+
+/** The model's keyframes (MJCF `<key>`): reported joint positions and the free base's height. */
+function readKeyframes(
+  mujoco: MujocoModule,
+  model: MjModelHandle,
+  jointIds: readonly number[],
+  jointName: (j: number) => string,
+  base: { readonly kind: BaseKind; readonly joints: ReadonlySet<number> },
+): readonly RobotKeyframe[] {
+  const qposadr = model.jnt_qposadr;
+  const [freeJoint] = base.joints;
+  const baseZAdr =
+    base.kind === 'free' && freeJoint !== undefined ? at(qposadr, freeJoint) + 2 : -1;
+  const keys: RobotKeyframe[] = [];
+  for (let k = 0; k < model.nkey; k++) {
+    const o = k * model.nq;
+    const jointPositions: Record<string, number> = {};
+    for (const j of jointIds) jointPositions[jointName(j)] = at(model.key_qpos, o + at(qposadr, j));
+    keys.push(
+      Object.freeze({
+        name: nameOf(mujoco, model, MJ_OBJ.key, k, `key${k}`),
+        jointPositions: Object.freeze(jointPositions),
+        baseHeightM: baseZAdr >= 0 ? at(model.key_qpos, o + baseZAdr) : null,
+      }),
+    );
+  }
+  return Object.freeze(keys);
 }

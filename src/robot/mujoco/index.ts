@@ -1,5 +1,10 @@
 export { MujocoLink, frameSkipOf } from './MujocoLink.js';
-export type { MujocoLinkOptions, MujocoLinkState, UrdfImportOptions } from './MujocoLink.js';
+export type {
+  MujocoLinkOptions,
+  MujocoLinkState,
+  ResetPose,
+  UrdfImportOptions,
+} from './MujocoLink.js';
 export { loadMujoco, setMujocoPrintListener } from './loadMujoco.js';
 export type { MujocoPrintListener } from './loadMujoco.js';
 export { mujocoErrorText } from './mujocoError.js';

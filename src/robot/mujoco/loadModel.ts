@@ -33,6 +33,11 @@ export interface UrdfImportOptions {
   readonly defaultKp?: number;
   /** kv (N m s/rad) of velocity actuators without `<param name="kv">`. Default 5. */
   readonly defaultKv?: number;
+  /**
+   * Turn every effort ros2_control joint into a PD position servo with these gains (kp N m/rad,
+   * kv N m s/rad; config control.action.pd). Default: effort joints stay motors.
+   */
+  readonly positionGains?: { readonly kp: number; readonly kv: number };
 }
 
 /** A compiled model and the mount its files live in; the caller owns both (delete, unmount). */
@@ -214,6 +219,18 @@ function loadUrdf(
   const actuators: ActuatorToAdd[] = commandedRos2ControlJoints(info, modelPath).map((rc) => {
     const kp = Number(rc.params['kp'] ?? rc.params['p'] ?? NaN);
     const kv = Number(rc.params['kv'] ?? rc.params['d'] ?? NaN);
+    const pd = rc.commandInterface === 'effort' ? opts.positionGains : undefined;
+    if (pd !== undefined) {
+      const effortLimit = info.limits.get(rc.joint)?.effort ?? null;
+      return {
+        joint: rc.joint,
+        commandInterface: 'position',
+        effortLimit,
+        kp: pd.kp,
+        kv: 0,
+        positionKv: pd.kv,
+      };
+    }
     return {
       joint: rc.joint,
       commandInterface: rc.commandInterface,

@@ -28,6 +28,8 @@ export interface MjModelHandle extends WasmHandle {
   readonly njnt: number;
   readonly ngeom: number;
   readonly nkey: number;
+  /** nkey x nq */
+  readonly key_qpos: Float64Array;
   readonly opt: MjOptionView;
   readonly body_parentid: Int32Array;
   readonly body_rootid: Int32Array;
@@ -147,7 +149,7 @@ export interface MujocoModule {
 }
 
 /** mjtObj values used with mj_id2name. */
-export const MJ_OBJ = { body: 1, joint: 3, actuator: 19 } as const;
+export const MJ_OBJ = { body: 1, joint: 3, actuator: 19, key: 24 } as const;
 
 /** mjtJoint values. */
 export const MJ_JNT = { free: 0, ball: 1, slide: 2, hinge: 3 } as const;

@@ -64,6 +64,8 @@ export interface ActuatorToAdd {
   readonly kp: number;
   /** Velocity servo gain in N m s/rad (velocity interface only). */
   readonly kv: number;
+  /** Position servo damping in N m s/rad (MJCF `<position kv>`); absent or 0: none. */
+  readonly positionKv?: number;
 }
 
 /** How {@link augmentMjcf} edits MuJoCo's MJCF translation of a URDF. */
@@ -229,6 +231,7 @@ function actuatorElement(
         name: `${a.joint}_position`,
         joint: a.joint,
         kp: fmt(a.kp),
+        ...(a.positionKv !== undefined && a.positionKv > 0 ? { kv: fmt(a.positionKv) } : {}),
         ...(range !== undefined
           ? { ctrllimited: 'true', ctrlrange: `${fmt(range[0])} ${fmt(range[1])}` }
           : { ctrllimited: 'false' }),

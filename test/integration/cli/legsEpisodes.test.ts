@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { RunSession } from '../../../src/cli/RunSession.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { meanHeadingVelocity } from '../../../src/control/episodeMotion.js';
+import { learningCurveSvg } from '../../../src/telemetry/runPlots.js';
+import { silentLogger } from '../../../src/util/logger.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const URDF = resolve('urdf/quadruped.urdf');
+const STANCE =
+  '{fl_hip_abd_joint: 0, fl_hip_joint: 0.7, fl_knee_joint: -1.4, fr_hip_abd_joint: 0, fr_hip_joint: 0.7, fr_knee_joint: -1.4, ' +
+  'rl_hip_abd_joint: 0, rl_hip_joint: 0.7, rl_knee_joint: -1.4, rr_hip_abd_joint: 0, rr_hip_joint: 0.7, rr_knee_joint: -1.4}';
+
+/** The quadruped in MuJoCo, random actions, falls on, cmd_vel 0.4 m/s; `action` the action space. */
+function configFile(dir: ReturnType<typeof tempDir>, action: string): string {
+  return dir.write(
+    'legs.yaml',
+    [
+      'robot:',
+      `  model: ${URDF}`,
+      '  mujoco: { reset_noise: 0.02 }',
+      'control:',
+      '  rate_hz: 50',
+      '  policy: random',
+      '  random: { scale: 0.3 }',
+      `  action: ${action}`,
+      'task:',
+      '  reward: cmd_vel',
+      '  cmd_vel: { linear_x: 0.4 }',
+      '  fall: { enabled: true }',
+      'trainer: { mode: in_process }',
+      // this machine is shared: a stall of one tick must not latch a stale state mid-test
+      'safety: { state_timeout_ms: 2000 }',
+      'run: { steps_per_episode: 150 }',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function oneEpisode(action: string) {
+  const dir = tempDir('strider-legs-');
+  const { config } = loadConfig(configFile(dir, action));
+  dir.cleanup();
+  const session = new RunSession({ config, logger: silentLogger() });
+  try {
+    const parts = await session.open();
+    const [record] = await parts.runner.runEpisodes(1);
+    return { record: record!, layout: parts.assembler.layout };
+  } finally {
+    await session.close();
+  }
+}
+
+describe('legged episodes in MuJoCo: stance start, falls, velocity and command (real MuJoCo WASM)', function () {
+  this.timeout(120000);
+
+  it('an effort quadruped under random torques falls: the episode ends early, terminated "fall"', async () => {
+    const { record } = await oneEpisode('{ space: effort }');
+    assert.equal(record.terminated, 'fall');
+    assert.ok(record.steps < 150, `ended after ${record.steps} steps`);
+    const svg = learningCurveSvg([record], 'falls');
+    assert.match(svg, />fall</, 'the learning curve marks the fall in its legend');
+  });
+
+  it('position targets around a config stance with PD from config: starts standing and does not fall', async () => {
+    const { record, layout } = await oneEpisode(
+      `{ space: position, nominal: config, stance: ${STANCE}, scale: 0.3, pd: { kp: 80, kv: 2 } }`,
+    );
+    assert.equal(record.terminated, null);
+    assert.equal(record.steps, 150);
+    const z = layout.names.indexOf('base.pos.z');
+    assert.ok(record.states[z]! > 0.3, `starts standing at z ${record.states[z]}`);
+    assert.deepEqual(record.command, { x: 0.4, y: 0, yaw_rate: 0 });
+    const v = meanHeadingVelocity(record.states, record.steps, layout);
+    assert.ok(v !== null && Math.abs(v.x) < 1 && Number.isFinite(v.yaw_rate));
+  });
+});
+
+describe('control/episodeMotion meanHeadingVelocity', () => {
+  it('turns the world velocity into the heading frame', () => {
+    const layout = {
+      dim: 7,
+      names: [
+        'base.quat.w',
+        'base.quat.x',
+        'base.quat.y',
+        'base.quat.z',
+        'base.linvel.x',
+        'base.linvel.y',
+        'base.angvel.z',
+      ],
+    } as unknown as Parameters<typeof meanHeadingVelocity>[2];
+    const h = Math.SQRT1_2; // yaw 90 degrees: facing world +y
+    const row = [h, 0, 0, h, 0, 0.5, 0.2];
+    const states = Float32Array.from([...row, ...row, ...row]);
+    const v = meanHeadingVelocity(states, 2, layout)!;
+    assert.ok(
+      Math.abs(v.x - 0.5) < 1e-6 && Math.abs(v.y) < 1e-6 && Math.abs(v.yaw_rate - 0.2) < 1e-6,
+    );
+  });
+});

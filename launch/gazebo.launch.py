@@ -2,7 +2,7 @@
 of config/ros2_controllers.yaml, the ros_gz bridge, then the strider controller.
 
 Order: gz sim -> robot_state_publisher -> spawn the robot -> joint_state_broadcaster ->
-imu_sensor_broadcaster -> effort_controller -> strider (each after the previous step exits 0;
+imu_sensor_broadcaster -> position_controller -> strider (each after the previous step exits 0;
 a step that fails stops the launch).
 
     ros2 launch launch/gazebo.launch.py                      # GUI
@@ -130,10 +130,12 @@ def generate_launch_description():
         parameters=[{'use_sim_time': True}],
     )
 
-    joint_state_broadcaster = spawner('joint_state_broadcaster', with_params=False)
+    # /joint_states at 50 Hz (its update_rate in config/ros2_controllers.yaml).
+    joint_state_broadcaster = spawner('joint_state_broadcaster', with_params=True)
     # sensor_msgs/Imu on /imu_sensor_broadcaster/imu from the URDF's ros2_control imu_sensor.
     imu_sensor_broadcaster = spawner('imu_sensor_broadcaster', with_params=True)
-    effort_controller = spawner('effort_controller', with_params=True)
+    # Joint position targets from strider on /position_controller/commands.
+    position_controller = spawner('position_controller', with_params=True)
 
     strider = ExecuteProcess(
         cmd=[
@@ -160,6 +162,6 @@ def generate_launch_description():
         spawn,
         after(spawn, 'spawning the robot', joint_state_broadcaster),
         after(joint_state_broadcaster, 'spawning joint_state_broadcaster', imu_sensor_broadcaster),
-        after(imu_sensor_broadcaster, 'spawning imu_sensor_broadcaster', effort_controller),
-        after(effort_controller, 'spawning effort_controller', strider),
+        after(imu_sensor_broadcaster, 'spawning imu_sensor_broadcaster', position_controller),
+        after(position_controller, 'spawning position_controller', strider),
     ])

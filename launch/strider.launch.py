@@ -1,6 +1,6 @@
 """Launch the strider controller alone (ROS 2 Jazzy).
 
-The robot side (ros2_control with joint_state_broadcaster and effort_controller from
+The robot side (ros2_control with joint_state_broadcaster and position_controller from
 config/ros2_controllers.yaml, or Gazebo via gazebo.launch.py) must already be running.
 strider is a Node.js program, not a ROS package, so it is started with ExecuteProcess; its
 parameters come from the strider YAML config (config/), not from ROS parameter files: the

@@ -103,7 +103,7 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
     const { config } = loadConfig(defaultOf(d, 'config'));
     assert.deepEqual(kw(bridge, 'remappings'), [[odomTopic, config.robot.ros2.topics.odometry]]);
 
-    // the chain: spawn -> joint_state_broadcaster -> imu_sensor_broadcaster -> effort_controller -> strider
+    // the chain: spawn -> joint_state_broadcaster -> imu_sensor_broadcaster -> position_controller -> strider
     const step = (e: Entity): string =>
       e.type === 'ExecuteProcess'
         ? 'strider'
@@ -113,8 +113,8 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
       [
         'create:-topic -> spawner:joint_state_broadcaster',
         'spawner:joint_state_broadcaster -> spawner:imu_sensor_broadcaster',
-        'spawner:imu_sensor_broadcaster -> spawner:effort_controller',
-        'spawner:effort_controller -> strider',
+        'spawner:imu_sensor_broadcaster -> spawner:position_controller',
+        'spawner:position_controller -> strider',
       ],
     );
     for (const h of d.handlers) {
@@ -133,14 +133,10 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
         new RegExp(`^    ${controller}:\\n      type: `, 'm'),
         `${controller} is declared`,
       );
+      // every controller has parameters (the broadcaster its update_rate)
       const paramFile = rest.indexOf('--param-file');
-      if (paramFile >= 0) assert.equal(rest[paramFile + 1], controllers);
-      else
-        assert.equal(
-          controller,
-          'joint_state_broadcaster',
-          'only the broadcaster needs no parameters',
-        );
+      assert.ok(paramFile >= 0, `${controller} gets the parameters file`);
+      assert.equal(rest[paramFile + 1], controllers);
     }
     const strider = d.handlers.at(-1)!.on_exit['0'][0]!;
     const args = striderArgs(d, strider);

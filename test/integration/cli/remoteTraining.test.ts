@@ -35,6 +35,7 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
       'learning.iterations=3',
       'trainer.mode=child',
       'trainer.model_timeout_s=3',
+      'trainer.restart_attempts=0', // this test keeps v1 serving after the trainer died
       'hotswap.max_disagreement=1000000',
     ];
     const configPath = join('config', 'planar_runner.yaml');

@@ -105,10 +105,10 @@ export class RemoteModelSource implements ModelSource {
         { after: this.#returned, timeoutMs: this.#timeoutMs },
         'waiting for the trainer\u2019s next model',
       );
-      let timedOut = false;
+      const wait = { timedOut: false };
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          timedOut = true;
+          wait.timedOut = true;
           resolve();
         }, this.#timeoutMs);
         this.#waiter = () => {
@@ -117,10 +117,10 @@ export class RemoteModelSource implements ModelSource {
         };
       });
       this.#waiter = null;
-      if (timedOut) this.counters.timeouts++;
+      if (wait.timedOut) this.counters.timeouts++;
       if (!this.#hasNew())
         this.#logger.warn(
-          { after: this.#returned, trainerAway: this.#away, timedOut },
+          { after: this.#returned, trainerAway: this.#away, timedOut: wait.timedOut },
           'no new model from the trainer; continuing with the serving model',
         );
     }

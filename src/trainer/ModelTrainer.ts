@@ -66,7 +66,11 @@ export class ModelTrainer implements Trainer {
       JSON.stringify(initial.architecture) !== JSON.stringify(architecture)
     ) {
       options.logger.warn(
-        { version: options.initial?.version, stored: initial.architecture, configured: architecture },
+        {
+          version: options.initial?.version,
+          stored: initial.architecture,
+          configured: architecture,
+        },
         'stored model has another architecture than the config; the first fit starts from fresh weights',
       );
       initial = undefined;

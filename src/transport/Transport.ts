@@ -83,6 +83,9 @@ export interface TransportEvents {
 /** MQTT CONNACK reason codes that may clear by themselves (server unavailable/busy/quota). */
 const TRANSIENT_CONNACK = new Set([3, 136, 137, 151]);
 
+/** Bytes of messages held for a subscription still to come (see Transport#early). */
+const EARLY_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /**
  * One MQTT connection. Lifecycle: construct, `start()` (non-blocking), use, `close()`.
  * Publishing and subscribing never block the caller; QoS 1 completion is reported via callbacks.
@@ -92,6 +95,13 @@ export class Transport {
   readonly #log: Logger;
   readonly #events = new EventEmitter();
   readonly #subs: { filter: string; handler: MessageHandler }[] = [];
+  /**
+   * Messages no subscription matched yet, oldest first, at most EARLY_LIMIT_BYTES: a resumed
+   * session gets its queued messages right after CONNACK, before the client has subscribed again
+   * (mqtt.js acknowledges them all the same). Each goes to the first subscription that matches it.
+   */
+  readonly #early: { topic: string; payload: Buffer; info: MessageInfo }[] = [];
+  #earlyBytes = 0;
   readonly #throttle = new Throttle(5000);
   #client: MqttClient | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
@@ -299,6 +309,7 @@ export class Transport {
     }
     const entry = { filter, handler };
     this.#subs.push(entry);
+    this.#replayEarly(entry);
     let grants;
     try {
       grants = await client.subscribeAsync(filter, { qos });
@@ -358,14 +369,45 @@ export class Transport {
   }
 
   #dispatch(topic: string, payload: Buffer, info: MessageInfo): void {
+    let matched = false;
     for (const s of this.#subs) {
       if (!topicMatches(s.filter, topic)) continue;
-      try {
-        s.handler(topic, payload, info);
-      } catch (err) {
-        if (this.#throttle.allow('handler')) {
-          this.#log.error({ err, topic }, 'message handler threw; message skipped');
-        }
+      matched = true;
+      this.#deliver(s, topic, payload, info);
+    }
+    if (matched) return;
+    if (this.#earlyBytes + payload.length <= EARLY_LIMIT_BYTES) {
+      this.#early.push({ topic, payload, info });
+      this.#earlyBytes += payload.length;
+    } else if (this.#throttle.allow('early')) {
+      this.#log.warn({ topic }, 'message for no subscription, over the hold limit; dropped');
+    }
+  }
+
+  /** Hands the held messages `entry` matches to it, in arrival order. */
+  #replayEarly(entry: { filter: string; handler: MessageHandler }): void {
+    if (this.#early.length === 0) return;
+    const keep: { topic: string; payload: Buffer; info: MessageInfo }[] = [];
+    for (const m of this.#early.splice(0)) {
+      if (topicMatches(entry.filter, m.topic)) {
+        this.#earlyBytes -= m.payload.length;
+        this.#deliver(entry, m.topic, m.payload, m.info);
+      } else keep.push(m);
+    }
+    this.#early.push(...keep);
+  }
+
+  #deliver(
+    s: { filter: string; handler: MessageHandler },
+    topic: string,
+    payload: Buffer,
+    info: MessageInfo,
+  ): void {
+    try {
+      s.handler(topic, payload, info);
+    } catch (err) {
+      if (this.#throttle.allow('handler')) {
+        this.#log.error({ err, topic }, 'message handler threw; message skipped');
       }
     }
   }

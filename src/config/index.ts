@@ -13,6 +13,7 @@ export type {
   TrainerConfig,
   HotswapConfig,
   SafetyConfig,
+  MetricsConfig,
   BaseQuantity,
 } from './schema.js';
 export { loadConfig, parseOverride, budgetMs } from './loadConfig.js';

@@ -71,6 +71,11 @@ export class ModelSupply {
     return new InProcessModelSource(this.#trainer);
   }
 
+  /** The trainer process side (child or external), once started; null in process. */
+  get remote(): RemoteTraining | null {
+    return this.#remote;
+  }
+
   /** End a wait for the trainer's next model (SIGINT); safe before start(). */
   interrupt(): void {
     this.#remote?.models.close();

@@ -16,6 +16,7 @@ import { plannerShape } from './createMpcPolicy.js';
 import type { RemoteTrainingReport } from '../learning/index.js';
 import { ModelSupply } from './ModelSupply.js';
 import { runReport, summary, type RunOutcome } from './runReport.js';
+import { RunMetrics } from './runMetrics.js';
 import { RunSession } from './RunSession.js';
 
 /** The config `strider run` uses without --config: the planar runner, shipped with strider. */
@@ -104,10 +105,15 @@ export async function runCommand(
     session.stop();
     supply?.interrupt(); // a lockstep wait for the trainer's next model ends now
   });
+  let metrics: RunMetrics | null = null;
   try {
     const parts = await session.open();
+    metrics = await RunMetrics.start(config.metrics, logger);
+    metrics?.attachSession(session);
     const outcome =
-      supply !== null ? await learn(session, supply, progress) : await explore(session, run.total);
+      supply !== null
+        ? await learn(session, supply, progress, metrics)
+        : await explore(session, run.total);
     progress.done();
     const artifacts: Record<string, string> = {
       report: run.reportPath,
@@ -137,6 +143,7 @@ export async function runCommand(
   } finally {
     signals.dispose();
     progress.done();
+    await metrics?.close();
     await session.close();
   }
 }
@@ -237,6 +244,7 @@ async function learn(
   session: RunSession,
   supply: ModelSupply,
   progress: Progress,
+  metrics: RunMetrics | null,
 ): Promise<RunOutcome> {
   const { config, logger } = session;
   const parts = session.parts;
@@ -253,6 +261,7 @@ async function learn(
     nowMs: () => session.clock.nowMs(),
     logger,
   });
+  metrics?.attachLearning(swap, plannerStats, supply);
   let learned: LearningSummary;
   let transport: RemoteTrainingReport | null;
   try {

@@ -14,6 +14,7 @@ export type {
   TrainerConfig,
   HotswapConfig,
   SafetyConfig,
+  MetricsConfig,
   BaseQuantity,
 } from './schema.js';
 export { loadConfig, parseOverride, budgetMs } from './loadConfig.js';

@@ -325,6 +325,19 @@ const trainerSchema = z
       .max(86400)
       .default(300)
       .describe('lockstep pacing: how long the controller waits between episodes for the model trained on them'),
+    restart_attempts: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(5)
+      .describe('trainer.mode child: restarts of a crashed trainer in a row before the controller gives up on it (0: never restart)'),
+    restart_backoff_s: z
+      .number()
+      .gt(0)
+      .max(3600)
+      .default(1)
+      .describe('trainer.mode child: delay before the first restart of a crashed trainer; doubled for each further attempt in a row, at most 60 s'),
   })
   .prefault({});
 
@@ -373,6 +386,24 @@ const runSchema = z
   })
   .prefault({});
 
+const metricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('serve Prometheus metrics (strider_*) over HTTP at /metrics'),
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('address the metrics endpoint binds (loopback by default; 0.0.0.0 exposes it to the network)'),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(9464)
+      .describe('TCP port of the metrics endpoint (0: any free port, logged)'),
+  })
+  .prefault({});
+
 const logSchema = z
   .strictObject({
     level: z
@@ -397,6 +428,7 @@ export const configSchema = z.strictObject({
   run: runSchema,
   log: logSchema,
   replay: replaySchema,
+  metrics: metricsSchema,
 });
 
 export type StriderConfig = z.infer<typeof configSchema>;
@@ -413,4 +445,5 @@ export type TransportConfig = StriderConfig['transport'];
 export type TrainerConfig = StriderConfig['trainer'];
 export type HotswapConfig = StriderConfig['hotswap'];
 export type SafetyConfig = StriderConfig['safety'];
+export type MetricsConfig = StriderConfig['metrics'];
 export type BaseQuantity = (typeof BASE_QUANTITIES)[number];

@@ -1,19 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StriderConfig } from '../config/schema.js';
 import type { Transition } from '../control/types.js';
 import { EmbeddedBroker } from '../transport/EmbeddedBroker.js';
-import { ModelChannel } from '../transport/ModelChannel.js';
+import { ModelChannel, type ModelChannelCounters } from '../transport/ModelChannel.js';
 import { Topics } from '../transport/topics.js';
 import { Transport } from '../transport/Transport.js';
 import { encodeStatus } from '../transport/StatusCodec.js';
-import { TransitionOutbox } from '../transport/TransitionOutbox.js';
+import { TransitionOutbox, type OutboxCounters } from '../transport/TransitionOutbox.js';
 import { transportOptionsFromConfig } from '../transport/transportFromConfig.js';
 import type { Logger } from '../util/logger.js';
-import { StriderError } from '../util/StriderError.js';
 import { RemoteModelSource } from './ModelSource.js';
+import { TrainerSupervisor, type TrainerState } from './TrainerSupervisor.js';
 
 const BIN = fileURLToPath(new URL('../../bin/strider.js', import.meta.url));
 
@@ -25,6 +24,8 @@ export interface RemoteTrainingOptions {
   readonly outDir: string;
   readonly stateDim: number;
   readonly actionDim: number;
+  /** Each change of the child trainer's state (trainer.mode child). Must not throw. */
+  readonly onTrainerState?: (state: TrainerState) => void;
   readonly logger: Logger;
 }
 
@@ -34,7 +35,10 @@ export interface RemoteTrainingReport {
   trainer: 'child' | 'external';
   outbox: Record<string, number>;
   models: Record<string, number>;
+  /** The child trainer's newest exit (code or signal), its restarts and its state at the end. */
   trainer_exit: number | string | null;
+  trainer_restarts: number;
+  trainer_state: TrainerState | null;
 }
 
 /**
@@ -50,8 +54,7 @@ export class RemoteTraining {
   readonly #transport: Transport;
   readonly #outbox: TransitionOutbox;
   readonly #channel: ModelChannel;
-  #child: ChildProcess | null = null;
-  #childExit: number | string | null = null;
+  #trainer: TrainerSupervisor | null = null;
   readonly #url: string;
   readonly #statusTopic: string;
 
@@ -191,7 +194,22 @@ export class RemoteTraining {
 
   /** The child trainer's process id, or null (external trainer, or it exited). */
   get trainerPid(): number | null {
-    return this.#child?.pid ?? null;
+    return this.#trainer?.pid ?? null;
+  }
+
+  /** The child trainer's supervisor (trainer.mode child), or null. */
+  get trainer(): TrainerSupervisor | null {
+    return this.#trainer;
+  }
+
+  /** The transition outbox's counters (queued, spooled, dropped...), live. */
+  get outboxCounters(): Readonly<OutboxCounters> {
+    return this.#outbox.counters;
+  }
+
+  /** The model channel's counters (accepted, rejected...), live. */
+  get modelCounters(): Readonly<ModelChannelCounters> {
+    return this.#channel.counters;
   }
 
   report(): RemoteTrainingReport {
@@ -200,7 +218,9 @@ export class RemoteTraining {
       trainer: this.#o.config.trainer.mode === 'child' ? 'child' : 'external',
       outbox: { ...this.#outbox.counters },
       models: { ...this.#channel.counters },
-      trainer_exit: this.#childExit,
+      trainer_exit: this.#trainer?.lastExit ?? null,
+      trainer_restarts: this.#trainer?.restarts ?? 0,
+      trainer_state: this.#trainer?.state ?? null,
     };
   }
 
@@ -208,7 +228,7 @@ export class RemoteTraining {
   async close(): Promise<void> {
     this.models.close();
     await this.#outbox.close({ graceMs: 3000 });
-    await this.#stopTrainer();
+    await this.#trainer?.stop();
     if (this.#transport.connected) {
       const t = this.#o.config.transport;
       const payload = encodeStatus({
@@ -229,12 +249,15 @@ export class RemoteTraining {
     await this.#broker?.close();
   }
 
-  /** Start `strider train` and resolve once it has subscribed (its "strider train: " line). */
+  /**
+   * Start `strider train` under a supervisor (restarts with backoff, trainer.restart_attempts)
+   * and resolve once it has subscribed (its "strider train: " line). While it is away, the model
+   * source does not wait for models.
+   */
   async #spawnTrainer(): Promise<void> {
     const o = this.#o;
     const dir = join(o.outDir, 'trainer');
     mkdirSync(dir, { recursive: true });
-    const out = createWriteStream(join(dir, 'console.log'));
     const args = [
       BIN,
       'train',
@@ -246,71 +269,20 @@ export class RemoteTraining {
       '--out',
       dir,
     ];
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const tc = o.config.trainer;
+    this.#trainer = new TrainerSupervisor({
+      args,
       // aedes speaks MQTT 3.1.1 only; for an external broker the trainer detects the version
       env: { ...process.env, ...(this.#broker !== null ? { STRIDER_MQTT_PROTOCOL: '4' } : {}) },
+      consoleLog: join(dir, 'console.log'),
+      restartAttempts: tc.restart_attempts,
+      restartBackoffMs: tc.restart_backoff_s * 1000,
+      onState: (state) => {
+        this.models.trainerAway(state !== 'ready');
+        o.onTrainerState?.(state);
+      },
+      logger: o.logger,
     });
-    const ready = new Promise<void>((resolve, reject) => {
-      let seen = '';
-      const timer = setTimeout(() => {
-        reject(
-          new StriderError(
-            'IO',
-            `the trainer process did not get ready within 60 s; see ${join(dir, 'console.log')}`,
-          ),
-        );
-      }, 60_000);
-      const onData = (chunk: Buffer): void => {
-        seen += chunk.toString('utf8');
-        if (seen.includes('strider train: ')) {
-          clearTimeout(timer);
-          child.stdout.off('data', onData);
-          resolve();
-        } else if (seen.length > 65536) {
-          seen = seen.slice(-1024);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(
-          new StriderError(
-            'IO',
-            `the trainer process exited (${String(code ?? signal)}) before it was ready; see ${join(dir, 'console.log')}`,
-          ),
-        );
-      });
-    });
-    child.stdout.pipe(out);
-    child.stderr.pipe(out);
-    child.on('error', (err) => {
-      o.logger.error({ err }, 'trainer process failed to start');
-    });
-    child.on('exit', (code, signal) => {
-      this.#childExit = code ?? signal;
-      this.#child = null;
-      o.logger.warn(
-        { code, signal },
-        'trainer process exited; the controller keeps its serving model',
-      );
-    });
-    this.#child = child;
-    await ready;
-    o.logger.info({ pid: child.pid, log: join(dir, 'console.log') }, 'trainer process ready');
-  }
-
-  async #stopTrainer(): Promise<void> {
-    const child = this.#child;
-    if (child === null) return;
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        resolve();
-      });
-    });
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await this.#trainer.start();
   }
 }

@@ -11,3 +11,5 @@ export { InProcessModelSource, RemoteModelSource } from './ModelSource.js';
 export type { ModelSource } from './ModelSource.js';
 export { RemoteTraining } from './RemoteTraining.js';
 export type { RemoteTrainingOptions, RemoteTrainingReport } from './RemoteTraining.js';
+export { TrainerSupervisor } from './TrainerSupervisor.js';
+export type { TrainerState, TrainerSupervisorOptions } from './TrainerSupervisor.js';

@@ -74,6 +74,8 @@ export interface Robot {
   trainedRl: number;
   hasModel: boolean;
   queued: boolean;
+  /** The newest stored model at start, until the robot's trainer is built from it (warm start). */
+  stored: ModelVersion | undefined;
 }
 
 export class FitScheduler {
@@ -149,6 +151,7 @@ export class FitScheduler {
         trainedRl: 0,
         hasModel: false,
         queued: false,
+        stored: undefined,
       };
       this.#robots.set(robotId, r);
       return r;
@@ -181,6 +184,7 @@ export class FitScheduler {
     r.lastVersion = s.lastVersion;
     if (s.latest !== undefined) {
       r.hasModel = true;
+      r.stored = s.latest.model;
       r.trainedRand = s.latest.training?.rand_episodes ?? 0;
       r.trainedRl = s.latest.training?.rl_episodes ?? 0;
     }
@@ -300,8 +304,10 @@ export class FitScheduler {
       model: this.#o.model,
       randFraction: this.#o.learning.rand_fraction,
       seed: this.#o.seed,
+      ...(r.stored !== undefined ? { initial: r.stored } : {}),
       logger: this.#o.logger.child({ robotId: r.robotId }),
     };
+    r.stored = undefined; // the trainer holds the weights from here on
     return this.#o.createTrainer === undefined
       ? ModelTrainer.create(options)
       : this.#o.createTrainer(options);

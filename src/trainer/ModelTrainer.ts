@@ -15,13 +15,19 @@ export interface ModelTrainerOptions {
   /** Share of D_rand in each refit once D_rl exists. */
   readonly randFraction: number;
   readonly seed: number;
+  /**
+   * The newest stored model (a restarted trainer): its weights and normalisers are the starting
+   * point and the first fit is a warm refit (`model.epochs_per_round`). Ignored, with a warning,
+   * when its architecture is not the configured one.
+   */
+  readonly initial?: ModelVersion;
   readonly logger: Logger;
 }
 
 /**
  * The in-process trainer: aggregates trajectories into D_rand / D_rl and fits the ensemble on
  * their mix, warm-starting every round from the previous weights (first round: model.epochs_first
- * epochs; later rounds: model.epochs_per_round). Implements the narrow Trainer interface that the
+ * epochs, unless it starts from a stored model; later rounds: model.epochs_per_round). Implements the narrow Trainer interface that the
  * MQTT trainer process serves too.
  */
 export class ModelTrainer implements Trainer {
@@ -29,10 +35,13 @@ export class ModelTrainer implements Trainer {
   readonly #dataset: Dataset;
   readonly #trainer: EnsembleTrainer;
   #version = 0;
+  /** The weights came from a stored model: every fit is a warm refit. */
+  readonly #warm: boolean;
 
-  private constructor(options: ModelTrainerOptions, trainer: EnsembleTrainer) {
+  private constructor(options: ModelTrainerOptions, trainer: EnsembleTrainer, warm: boolean) {
     this.#o = options;
     this.#trainer = trainer;
+    this.#warm = warm;
     this.#dataset = new Dataset({
       stateDim: options.stateDim,
       actionDim: options.actionDim,
@@ -51,7 +60,23 @@ export class ModelTrainer implements Trainer {
       activation: m.activation,
       output: m.output,
     });
+    let initial = options.initial?.snapshot;
+    if (
+      initial !== undefined &&
+      JSON.stringify(initial.architecture) !== JSON.stringify(architecture)
+    ) {
+      options.logger.warn(
+        {
+          version: options.initial?.version,
+          stored: initial.architecture,
+          configured: architecture,
+        },
+        'stored model has another architecture than the config; the first fit starts from fresh weights',
+      );
+      initial = undefined;
+    }
     const trainer = await EnsembleTrainer.create({
+      ...(initial !== undefined ? { initial } : {}),
       architecture,
       backend: m.backend,
       optimiser: { learningRate: m.learning_rate },
@@ -62,7 +87,12 @@ export class ModelTrainer implements Trainer {
       seed: options.seed,
       logger: options.logger,
     });
-    return new ModelTrainer(options, trainer);
+    if (initial !== undefined)
+      options.logger.info(
+        { version: options.initial?.version },
+        'trainer warm-starts from the newest stored model',
+      );
+    return new ModelTrainer(options, trainer, initial !== undefined);
   }
 
   addTrajectory(trajectory: Trajectory, source: DataSource): void {
@@ -72,7 +102,7 @@ export class ModelTrainer implements Trainer {
   async train(): Promise<ModelVersion> {
     const m = this.#o.model;
     const { data, rand, rl } = this.#dataset.mix(this.#o.randFraction);
-    const epochs = this.#version === 0 ? m.epochs_first : m.epochs_per_round;
+    const epochs = this.#version === 0 && !this.#warm ? m.epochs_first : m.epochs_per_round;
     const r = await this.#trainer.train(data, { epochs });
     this.#version++;
     const metrics = {

@@ -28,6 +28,8 @@ export const ERROR_CODES = {
     'Planner options are inconsistent (e.g. population not divisible by ensemble size).',
   NON_FINITE: 'A value that must be finite (state, action, weight, loss) is NaN or infinite.',
   IO: 'A file could not be written (report, plot, artifact).',
+  METRICS_UNAVAILABLE:
+    'The metrics endpoint could not listen (port in use, address not available); control goes on without it.',
   ROS2_UNAVAILABLE:
     'rclnodejs could not be loaded (robot.link ros2 needs it and a sourced ROS 2 Jazzy).',
   PAYLOAD_INVALID:

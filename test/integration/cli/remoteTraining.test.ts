@@ -41,6 +41,7 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
       'trainer.mode=child',
       // how long each wait for the next model lasts; v1's wait is repeated until it comes (below)
       'trainer.model_timeout_s=1',
+      'trainer.restart_attempts=0', // this test keeps v1 serving after the trainer died
       'hotswap.max_disagreement=1000000',
     ];
     const configPath = join('config', 'planar_runner.yaml');

@@ -1,0 +1,267 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { LatencyHistogram } from '../LatencyHistogram.js';
+
+/** Upper bounds (seconds) of the tick latency histogram's buckets, +Inf added. */
+export const TICK_LATENCY_BUCKETS_S = [
+  0.0005, 0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1,
+] as const;
+
+/**
+ * Where the figures come from: getters over counters the controller keeps anyway, read at
+ * scrape time (nothing is added to the tick). Each is optional: a part not running yet (no
+ * trainer) or at all (no MPC) leaves its series out.
+ */
+export interface ControllerMetricSources {
+  readonly loop?: () => {
+    readonly ticks: number;
+    readonly misses: number;
+    readonly fallbacks: number;
+    readonly waiting: number;
+    readonly held: number;
+  };
+  readonly latency?: LatencyHistogram;
+  readonly gate?: () => {
+    readonly safeCommands: number;
+    readonly clamps: number;
+    readonly latches: number;
+    readonly sendErrors: number;
+  };
+  /** The model version the serving policy plans with; null with random actions. */
+  readonly modelVersion?: () => number | null;
+  /** Planner ticks that missed their deadline (the fallback action went out). */
+  readonly plannerMissed?: () => number;
+  readonly swaps?: () => readonly { readonly decision: string }[];
+  readonly outbox?: () => {
+    readonly queued: number;
+    readonly published: number;
+    readonly spooled: number;
+    readonly dropped: number;
+  };
+  readonly trainer?: () => { readonly up: boolean; readonly restarts: number };
+  /** The newest model received from the trainer: its fit's figures. */
+  readonly lastModel?: () => {
+    readonly version: number;
+    readonly train_loss: number;
+    readonly val_loss: number;
+    readonly train_seconds: number;
+  } | null;
+}
+
+/**
+ * The controller's Prometheus series (strider_*) in a Registry of their own; docs/metrics.md
+ * lists them. Sources are attached as the parts come up (attach()).
+ */
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  #s: ControllerMetricSources = {};
+
+  constructor() {
+    const src = (): ControllerMetricSources => this.#s;
+    const registers = [this.registry];
+    const counter = (name: string, help: string, read: () => number | undefined): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = read();
+          this.reset();
+          if (v !== undefined) this.inc(v);
+        },
+      });
+    };
+    const gauge = (name: string, help: string, read: () => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = read();
+          this.reset();
+          if (v !== undefined) this.set(v);
+        },
+      });
+    };
+    const labelled = (
+      name: string,
+      help: string,
+      label: string,
+      read: () => Record<string, number> | undefined,
+    ): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers,
+        collect() {
+          const v = read();
+          this.reset();
+          if (v !== undefined) for (const [k, n] of Object.entries(v)) this.inc({ [label]: k }, n);
+        },
+      });
+    };
+
+    counter('strider_ticks_total', 'control ticks run in episodes', () => src().loop?.().ticks);
+    counter('strider_tick_misses_total', 'ticks over the tick budget', () => src().loop?.().misses);
+    counter(
+      'strider_held_ticks_total',
+      'ticks between episodes on a robot (safe command)',
+      () => src().loop?.().held,
+    );
+    labelled(
+      'strider_fallbacks_total',
+      'ticks that did not send the policy\u2019s fresh action, by kind',
+      'kind',
+      () => {
+        const l = src().loop?.();
+        if (l === undefined) return undefined;
+        const out: Record<string, number> = {
+          waiting_state: l.waiting,
+          safe_command: l.fallbacks - l.waiting,
+        };
+        const missed = src().plannerMissed?.();
+        if (missed !== undefined) out['planner_missed'] = missed;
+        return out;
+      },
+    );
+    labelled(
+      'strider_gate_verdicts_total',
+      'safety gate outcomes the gate counts: clamped (a limited policy command), safe_command (the safe command instead of the policy\u2019s), send_failed (the link refused)',
+      'verdict',
+      () => {
+        const g = src().gate?.();
+        return g === undefined
+          ? undefined
+          : { clamped: g.clamps, safe_command: g.safeCommands, send_failed: g.sendErrors };
+      },
+    );
+    counter(
+      'strider_gate_latches_total',
+      'faults the safety gate latched',
+      () => src().gate?.().latches,
+    );
+    gauge(
+      'strider_model_version',
+      'model version the serving policy plans with (0: random actions)',
+      () => {
+        const f = src().modelVersion;
+        return f === undefined ? undefined : (f() ?? 0);
+      },
+    );
+    labelled(
+      'strider_model_swaps_total',
+      'hot-swap decisions on model versions: accepted, rejected, rolled_back',
+      'decision',
+      () => {
+        const d = src().swaps?.();
+        if (d === undefined) return undefined;
+        const out: Record<string, number> = { accepted: 0, rejected: 0, rolled_back: 0 };
+        for (const x of d) out[x.decision] = (out[x.decision] ?? 0) + 1;
+        return out;
+      },
+    );
+    counter(
+      'strider_transitions_queued_total',
+      'transitions pushed to the outbox',
+      () => src().outbox?.().queued,
+    );
+    counter(
+      'strider_transitions_published_total',
+      'transitions the broker acknowledged',
+      () => src().outbox?.().published,
+    );
+    counter(
+      'strider_transitions_spooled_total',
+      'transitions written to the disk spool',
+      () => src().outbox?.().spooled,
+    );
+    counter(
+      'strider_transitions_dropped_total',
+      'transitions lost (spool at its disk limit)',
+      () => src().outbox?.().dropped,
+    );
+    gauge(
+      'strider_trainer_up',
+      'the child trainer is running and subscribed (1) or not (0)',
+      () => {
+        const t = src().trainer?.();
+        return t === undefined ? undefined : t.up ? 1 : 0;
+      },
+    );
+    counter(
+      'strider_trainer_restarts_total',
+      'restarts of a crashed child trainer',
+      () => src().trainer?.().restarts,
+    );
+    gauge(
+      'strider_trainer_model_version',
+      'newest model version received from the trainer',
+      () => src().lastModel?.()?.version,
+    );
+    gauge(
+      'strider_trainer_fit_seconds',
+      'training time of the newest model received',
+      () => src().lastModel?.()?.train_seconds,
+    );
+    gauge(
+      'strider_trainer_train_loss',
+      'final training loss of the newest model received',
+      () => src().lastModel?.()?.train_loss,
+    );
+    gauge(
+      'strider_trainer_val_loss',
+      'held-out loss of the newest model received',
+      () => src().lastModel?.()?.val_loss,
+    );
+    this.registry.registerMetric(tickLatencyHistogram(() => src().latency));
+  }
+
+  /** Adds (or replaces) sources; the next scrape reads them. */
+  attach(sources: ControllerMetricSources): void {
+    this.#s = { ...this.#s, ...sources };
+  }
+}
+
+/**
+ * strider_tick_latency_seconds as a Prometheus histogram read from the LatencyHistogram the loop
+ * records into anyway: its log bins (2% wide) are summed into the buckets above, a bin counted in
+ * the first bucket whose bound is at or above its upper edge (so a bucket may hold ticks up to 2%
+ * over its bound, never under).
+ */
+function tickLatencyHistogram(
+  latency: () => LatencyHistogram | undefined,
+): Parameters<Registry['registerMetric']>[0] {
+  const name = 'strider_tick_latency_seconds';
+  const help = 'control tick latency (state read to command sent)';
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get: () => {
+      const h = latency();
+      const values: {
+        metricName: string;
+        labels: Record<string, string | number>;
+        value: number;
+      }[] = [];
+      if (h !== undefined) {
+        const counts = new Array<number>(TICK_LATENCY_BUCKETS_S.length).fill(0);
+        for (const [, upperMs, count] of h.bins()) {
+          const i = TICK_LATENCY_BUCKETS_S.findIndex((b) => upperMs / 1000 <= b);
+          if (i >= 0) counts[i]! += count;
+        }
+        let cumulative = 0;
+        TICK_LATENCY_BUCKETS_S.forEach((b, i) => {
+          cumulative += counts[i]!;
+          values.push({ metricName: `${name}_bucket`, labels: { le: b }, value: cumulative });
+        });
+        values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: h.count });
+        values.push({ metricName: `${name}_sum`, labels: {}, value: (h.meanMs * h.count) / 1000 });
+        values.push({ metricName: `${name}_count`, labels: {}, value: h.count });
+      }
+      return Promise.resolve({ name, help, type: 'histogram', aggregator: 'sum', values });
+    },
+  };
+  return metric as unknown as Parameters<Registry['registerMetric']>[0];
+}

@@ -72,7 +72,7 @@ const jointState = measure(
     }),
   (b, i) => {
     nowSec = i * 0.002;
-    watchdog.jointState(js.reader.readMessage(b) as JointState);
+    watchdog.jointState(js.reader.readMessage<JointState>(b));
   },
 );
 const clk = codec('rosgraph_msgs/Clock');
@@ -96,7 +96,7 @@ const imu = measure(
     }),
   (b, i) => {
     nowSec = i * 0.004;
-    watchdog.imu(imuC.reader.readMessage(b) as never);
+    watchdog.imu(imuC.reader.readMessage<Imu>(b));
   },
 );
 

@@ -16,7 +16,7 @@ import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { ros2jazzy } from '@foxglove/rosmsg-msgs-common';
 import type { MessageDefinition } from '@foxglove/message-definition';
 import { parseArgs } from 'node:util';
-import type { JointState } from '../src/msgs/types.js';
+import type { Imu, JointState } from '../src/msgs/types.js';
 import { urdfDescription } from '../src/robot/ros2/urdfDescription.js';
 import { StateWatchdog } from '../src/safety/StateWatchdog.js';
 import { StateAssembler } from '../src/state/StateAssembler.js';

@@ -83,6 +83,8 @@ export class RunSession {
   /** lockstep or realtime (the simulator); a ROS 2 robot always runs in real time. */
   readonly pacing: 'lockstep' | 'realtime';
   readonly latency = new LatencyHistogram();
+  /** Latency of the ticks the MPC policy acted on (the planner's figures, apart). */
+  readonly mpcLatency = new LatencyHistogram();
   #parts: SessionParts | null = null;
   #simDriver: RealtimeSimDriver | null = null;
   readonly #o: RunSessionOptions;
@@ -282,6 +284,7 @@ export class RunSession {
       budgetMs: this.budgetMs,
       actionDim: p.actionDim,
       latency: this.latency,
+      mpcLatency: this.mpcLatency,
       logger,
       onTransition: transitions.deliver,
       // in real time a policy call that outlives its tick must not leave the last command in force

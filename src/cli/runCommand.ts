@@ -219,12 +219,15 @@ function showStep(
   at: { episode: number; step: number; returnSoFar: number; total: number },
 ): void {
   progress.update(session.clock.nowMs(), () => {
-    const l = session.latency;
     const { policy, loop } = session.parts;
+    // the planner's ticks once there are any: a random policy's take microseconds
+    const mpc = loop.stats.mpcTicks > 0;
+    const l = mpc ? session.mpcLatency : session.latency;
+    const misses = mpc ? loop.stats.mpcMisses : loop.stats.misses;
     const steps = session.config.run.steps_per_episode;
     return (
       `episode ${at.episode + 1}/${at.total} (${policy.source})  step ${at.step}/${steps}  return ${at.returnSoFar.toFixed(1)}  ` +
-      `tick p50 ${l.quantileMs(0.5).toFixed(2)} ms  p99 ${l.quantileMs(0.99).toFixed(2)} ms  misses ${loop.stats.misses}`
+      `${mpc ? 'MPC tick' : 'tick'} p50 ${l.quantileMs(0.5).toFixed(2)} ms  p99 ${l.quantileMs(0.99).toFixed(2)} ms  misses ${misses}`
     );
   });
 }

@@ -61,6 +61,13 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
       pacing: session.pacing,
       overruns: scheduler.overruns,
       held: loop.stats.held,
+      mpc: {
+        count: loop.stats.mpcTicks,
+        p50_ms: session.mpcLatency.quantileMs(0.5),
+        p99_ms: session.mpcLatency.quantileMs(0.99),
+        max_ms: session.mpcLatency.maxMs,
+        misses: loop.stats.mpcMisses,
+      },
     },
     model: servingModel(learned, swaps),
     models: learned?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],
@@ -133,6 +140,10 @@ export function summary(report: RunReport, outDir: string): string {
     `  mean return by source: ${[...bySource].map(([s, r]) => `${s} ${mean(r).toFixed(1)} (${r.length})`).join(', ')}`,
     `  ticks: ${t.count} at ${t.rate_hz} Hz ${t.pacing}; latency p50 ${t.p50_ms.toFixed(3)} ms, p99 ${t.p99_ms.toFixed(3)} ms, max ${t.max_ms.toFixed(3)} ms; budget ${t.budget_ms.toFixed(1)} ms; misses ${t.misses}; fallbacks ${t.fallbacks}`,
   ];
+  if (t.mpc.count > 0)
+    lines.push(
+      `  MPC ticks: ${t.mpc.count}; latency p50 ${t.mpc.p50_ms.toFixed(3)} ms, p99 ${t.mpc.p99_ms.toFixed(3)} ms, max ${t.mpc.max_ms.toFixed(3)} ms; misses ${t.mpc.misses}`,
+    );
   if (report.model !== null) {
     const m = report.model;
     lines.push(

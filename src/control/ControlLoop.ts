@@ -20,6 +20,11 @@ export interface ControlLoopOptions {
   /** Number of commanded actuators (A). */
   readonly actionDim: number;
   readonly latency: LatencyHistogram;
+  /**
+   * Optional: the latency of the ticks the MPC policy acted on, apart (a random policy's ticks
+   * take microseconds and would hide the planner's figures in the overall histogram).
+   */
+  readonly mpcLatency?: LatencyHistogram;
   readonly onTransition: TransitionSink;
   readonly logger: Logger;
   /**
@@ -44,6 +49,9 @@ export interface ControlLoopStats {
   waiting: number;
   /** Ticks between episodes on a robot (safe command, not counted in `ticks`). */
   held: number;
+  /** Ticks the MPC policy acted on, and how many of those exceeded the budget. */
+  mpcTicks: number;
+  mpcMisses: number;
 }
 
 /**
@@ -53,7 +61,15 @@ export interface ControlLoopStats {
  * status, logged with a throttle. Buffers are allocated once, here.
  */
 export class ControlLoop {
-  readonly stats: ControlLoopStats = { ticks: 0, misses: 0, fallbacks: 0, waiting: 0, held: 0 };
+  readonly stats: ControlLoopStats = {
+    ticks: 0,
+    misses: 0,
+    fallbacks: 0,
+    waiting: 0,
+    held: 0,
+    mpcTicks: 0,
+    mpcMisses: 0,
+  };
   readonly #o: ControlLoopOptions;
   readonly #action: Float32Array;
   readonly #executed: Float32Array;
@@ -152,9 +168,15 @@ export class ControlLoop {
     }
     const latencyMs = o.clock.nowMs() - t0;
     o.latency.record(latencyMs);
-    if (latencyMs > o.budgetMs) {
+    const late = latencyMs > o.budgetMs;
+    if (late) {
       this.stats.misses++;
       if (status === 'ok') status = 'late';
+    }
+    if (o.policy.source === 'mpc') {
+      o.mpcLatency?.record(latencyMs);
+      this.stats.mpcTicks++;
+      if (late) this.stats.mpcMisses++;
     }
     return status;
   }

@@ -32,6 +32,8 @@ export interface TickReport {
   overruns: number;
   /** Ticks between episodes on a robot (ROS 2 link): the safe command, not counted in `count`. */
   held: number;
+  /** The ticks the MPC policy acted on, apart (random ticks take microseconds). */
+  mpc: { count: number; p50_ms: number; p99_ms: number; max_ms: number; misses: number };
 }
 
 /** The learned dynamics model serving at the end (contract); null until the learning loop exists. */

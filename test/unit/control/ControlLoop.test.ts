@@ -16,6 +16,7 @@ interface Harness {
   transitions: Array<{ state: number[]; action: number[]; next: number[] }>;
   clock: { now: number };
   latency: LatencyHistogram;
+  mpcLatency: LatencyHistogram;
   gate: SafetyGate;
 }
 
@@ -41,6 +42,7 @@ function harness(
   );
   const transitions: Harness['transitions'] = [];
   const latency = new LatencyHistogram();
+  const mpcLatency = new LatencyHistogram();
   const loop = new ControlLoop({
     assembler,
     policy,
@@ -49,6 +51,7 @@ function harness(
     budgetMs,
     actionDim: 2,
     latency,
+    mpcLatency,
     logger: silentLogger(),
     onTransition: (t: Transition) =>
       transitions.push({
@@ -57,7 +60,7 @@ function harness(
         next: Array.from(t.nextState),
       }),
   });
-  return { loop, link, assembler, transitions, clock, latency, gate };
+  return { loop, link, assembler, transitions, clock, latency, mpcLatency, gate };
 }
 
 const info = (index: number): TickInfo => ({
@@ -286,6 +289,28 @@ describe('control/ControlLoop', () => {
     assert.equal(h.loop.stats.misses, 1);
     assert.equal(h.latency.count, 1);
     assert.ok(Math.abs(h.latency.maxMs - 12) < 1e-9);
+  });
+
+  it('records the MPC policy\'s ticks apart: a random tick is in the overall latency only', async () => {
+    let source: 'random' | 'mpc' = 'random';
+    const h = harness({
+      get source() {
+        return source;
+      },
+      act(_s, _d, out) {
+        h.clock.now += source === 'mpc' ? 12 : 0.01;
+        out[0] = 0;
+        out[1] = -1;
+      },
+    });
+    h.assembler.jointState(jointState(['hip', 'knee'], [0, -1], [0, 0]));
+    await h.loop.tick(info(0));
+    source = 'mpc';
+    await h.loop.tick(info(1));
+    assert.equal(h.latency.count, 2);
+    assert.equal(h.mpcLatency.count, 1);
+    assert.ok(Math.abs(h.mpcLatency.maxMs - 12) < 1e-9);
+    assert.deepEqual([h.loop.stats.mpcTicks, h.loop.stats.mpcMisses, h.loop.stats.misses], [1, 1, 1]);
   });
 
   it('drops the pending transition at a reset', async () => {

@@ -1,5 +1,5 @@
 /**
- * Does a quadruped stand on its position servos? A measurement for docs/quadruped-notes.md.
+ * Does a quadruped stand on its position servos? A measurement for docs/robots.md.
  *
  *   npx tsx scripts/standQuadruped.ts [model] [--kp 30] [--damping 1] [--seconds 10] [--seed 1]
  *       [--noise 0.02] [--height 0.328]

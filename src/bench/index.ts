@@ -4,3 +4,5 @@ export { benchTick, benchTickDisturbed } from './benchTick.js';
 export type { DisturbanceFigures, TickFigures } from './benchTick.js';
 export { benchTraining } from './benchTraining.js';
 export type { TrainingFigures } from './benchTraining.js';
+export { benchPolicy } from './benchPolicy.js';
+export type { PolicyFigures } from './benchPolicy.js';

@@ -8,6 +8,8 @@ import {
   benchTick,
   benchTickDisturbed,
   benchTraining,
+  benchPolicy,
+  type PolicyFigures,
   type PlannerFigures,
   type PlannerShape,
   type TickFigures,
@@ -33,6 +35,8 @@ export interface BenchReport {
   /** The same tick streaming to a `strider train` child: normal, broker paused, broker back, trainer SIGKILLed. */
   tick_disturbed: DisturbanceFigures;
   training: TrainingFigures;
+  /** The distilled policy's inference (policy.hidden), one state per call. */
+  policy: PolicyFigures;
   shapes: PlannerFigures[];
   machine: { cpus: number; node: string; load_avg_1m: number };
 }
@@ -221,6 +225,8 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
   out(
     `  training (ONNX graph, Adam, E${training.ensemble_size} ${training.hidden.join('x')}, batch ${training.batch_per_member}/member): ${fmt(training.sample_passes_per_s / 1000)}k sample-passes/s`,
   );
+  const policy = await benchPolicy({ stateDim: S, actionDim: A, hidden: config.policy.hidden, calls: 5000 });
+  out(`  policy inference (${policy.hidden.join('x')} tanh, ONNX Runtime): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us`);
   const first = figures[0]!;
   const report: BenchReport = {
     planner: { model_steps_per_s: first.model_steps_per_s, gflops: first.gflops, iteration_ms: first.iteration_ms },
@@ -230,6 +236,7 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     tick_with_training: { ...tickLoaded, training_sample_passes_per_s: loadPasses },
     tick_disturbed: disturbed,
     training,
+    policy,
     shapes: figures,
     machine: { cpus: os.cpus().length, node: process.version, load_avg_1m: os.loadavg()[0] ?? Number.NaN },
   };

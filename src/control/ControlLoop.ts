@@ -75,6 +75,11 @@ export class ControlLoop {
   readonly #executed: Float32Array;
   readonly #prevState: Float32Array;
   readonly #prevAction: Float32Array;
+  /** A: the expert label of the pending transition's state (valid while #prevLabelled). */
+  readonly #prevExpert: Float32Array;
+  readonly #expertNow: Float32Array;
+  #labelNow = false;
+  #prevLabelled = false;
   readonly #transition: { -readonly [K in keyof Transition]: Transition[K] };
   #pending = false;
   #lastFaultLogMs = Number.NEGATIVE_INFINITY;
@@ -91,11 +96,14 @@ export class ControlLoop {
     this.#executed = new Float32Array(options.actionDim);
     this.#prevState = new Float32Array(S);
     this.#prevAction = new Float32Array(options.actionDim);
+    this.#prevExpert = new Float32Array(options.actionDim);
+    this.#expertNow = new Float32Array(options.actionDim);
     this.#transition = {
       state: this.#prevState,
       action: this.#prevAction,
       nextState: options.assembler.state,
       source: options.policy.source,
+      expertAction: null,
     };
   }
 
@@ -117,6 +125,7 @@ export class ControlLoop {
     let status: TickStatus = 'ok';
     // Without an action from the policy, the gate gets the fault and sends the safe command.
     let fault: { reason: PolicyFault; msg: string; err: unknown } | null = null;
+    this.#labelNow = false;
     if (this.#stalled !== null) {
       // an earlier call has not returned (the planner is not re-entrant)
       fault = {
@@ -136,6 +145,8 @@ export class ControlLoop {
             err: null,
           };
         }
+        if (fault === null && o.policy.expertLabel !== undefined)
+          this.#labelNow = o.policy.expertLabel(this.#expertNow);
       } catch (err) {
         fault = { reason: 'policy_failed', msg: 'policy failed; safe command sent', err };
       }
@@ -152,9 +163,7 @@ export class ControlLoop {
       // sample of the robot's dynamics, so it is recorded (the data a first model learns from).
       if (status === 'ok') status = 'disarmed';
       this.stats.fallbacks++;
-      this.#prevState.set(state);
-      this.#prevAction.set(this.#executed);
-      this.#pending = true;
+      this.#keepPending(state);
     } else if (!isPolicyCommand(verdict)) {
       if (status === 'ok')
         this.#logFault(t0, `safety gate: ${verdict}; safe command sent`, null, info.index);
@@ -162,9 +171,7 @@ export class ControlLoop {
       this.stats.fallbacks++;
       this.#pending = false;
     } else {
-      this.#prevState.set(state);
-      this.#prevAction.set(this.#executed);
-      this.#pending = true;
+      this.#keepPending(state);
     }
     const latencyMs = o.clock.nowMs() - t0;
     o.latency.record(latencyMs);
@@ -237,10 +244,19 @@ export class ControlLoop {
     });
   }
 
+  #keepPending(state: Float32Array): void {
+    this.#prevState.set(state);
+    this.#prevAction.set(this.#executed);
+    this.#prevLabelled = this.#labelNow;
+    if (this.#labelNow) this.#prevExpert.set(this.#expertNow);
+    this.#pending = true;
+  }
+
   #completePending(): void {
     if (!this.#pending) return;
     this.#pending = false;
     this.#transition.source = this.#o.policy.source;
+    this.#transition.expertAction = this.#prevLabelled ? this.#prevExpert : null;
     this.#o.onTransition(this.#transition);
   }
 

@@ -87,6 +87,10 @@ export class PolicySwitch implements ActionPolicy {
     this.#current.reset?.();
   }
 
+  expertLabel(out: Float32Array): boolean {
+    return this.#current.expertLabel?.(out) ?? false;
+  }
+
   #applyStaged(): void {
     const { policy, options } = this.#staged!;
     this.#staged = null;
@@ -103,12 +107,18 @@ export class PolicySwitch implements ActionPolicy {
     try {
       await watched.act(state, deadlineMs, out);
     } catch (err) {
-      this.#rollback(watched, `canary: the new policy threw: ${err instanceof Error ? err.message : String(err)}`);
+      this.#rollback(
+        watched,
+        `canary: the new policy threw: ${err instanceof Error ? err.message : String(err)}`,
+      );
       throw err;
     }
     for (let i = 0; i < out.length; i++) {
       if (!Number.isFinite(out[i]!)) {
-        this.#rollback(watched, `canary: the new policy returned a non-finite action (element ${i})`);
+        this.#rollback(
+          watched,
+          `canary: the new policy returned a non-finite action (element ${i})`,
+        );
         return;
       }
     }

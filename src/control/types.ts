@@ -51,6 +51,11 @@ export interface ActionPolicy {
   act(state: Float32Array, deadlineMs: number, out: Float32Array): void | Promise<void>;
   /** Forget per-episode memory (e.g. the MPC warm start) at an episode reset. */
   reset?(): void;
+  /**
+   * After act(): copies the MPC expert's action for that tick's state into `out` and returns
+   * true, or returns false when there is none (MPC did not finish in budget). DAgger's label.
+   */
+  expertLabel?(out: Float32Array): boolean;
 }
 
 /** One executed control step. Buffers are borrowed: a sink copies what it keeps. */
@@ -59,6 +64,8 @@ export interface Transition {
   readonly action: Float32Array;
   readonly nextState: Float32Array;
   readonly source: ActionSource;
+  /** The MPC expert's action for `state` (A values), or null/absent when there is no label. */
+  readonly expertAction?: Float32Array | null;
 }
 
 export type TransitionSink = (t: Transition) => void;

@@ -169,7 +169,7 @@ export class RemoteTraining {
     this.#outbox.push({
       state: t.state,
       action: t.action,
-      expertAction: null,
+      expertAction: t.expertAction ?? null,
       nextState: t.nextState,
       reward,
       done,

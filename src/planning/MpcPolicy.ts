@@ -25,6 +25,7 @@ export class MpcPolicy implements ActionPolicy {
   readonly stats: MpcPolicyStats;
   readonly #planner: MpcPlanner;
   readonly #onClose: () => Promise<void>;
+  #lastPlanStatus: 'planned' | 'missed' = 'missed';
 
   /**
    * @param planner built on this policy's model version.
@@ -32,7 +33,12 @@ export class MpcPolicy implements ActionPolicy {
    * @param onClose frees what the planner's model owns (the ONNX session); called by close().
    * @param stats counters to add to (shared across versions for a run's report); default fresh.
    */
-  constructor(planner: MpcPlanner, modelVersion: number, onClose: () => Promise<void>, stats?: MpcPolicyStats) {
+  constructor(
+    planner: MpcPlanner,
+    modelVersion: number,
+    onClose: () => Promise<void>,
+    stats?: MpcPolicyStats,
+  ) {
     this.#planner = planner;
     this.modelVersion = modelVersion;
     this.#onClose = onClose;
@@ -43,9 +49,18 @@ export class MpcPolicy implements ActionPolicy {
     const r = await this.#planner.plan(state, deadlineMs);
     this.stats.plans++;
     this.stats.iterations += r.iterations;
+    this.#lastPlanStatus = r.status === 'missed' ? 'missed' : 'planned';
     if (r.status === 'missed') this.stats.missed++;
     else if (r.status === 'overrun') this.stats.overrun++;
     out.set(r.action);
+  }
+
+  /**
+   * 'missed' when the last act() fitted no optimiser iteration (its action was the shifted
+   * previous plan, not an expert's answer for this state); 'planned' otherwise.
+   */
+  get lastPlanStatus(): 'planned' | 'missed' {
+    return this.#lastPlanStatus;
   }
 
   reset(): void {

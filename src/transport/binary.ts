@@ -6,7 +6,7 @@
  * |---|---|---|
  * | 0 | 4 | magic `STRD` (0x53 0x54 0x52 0x44) |
  * | 4 | 1 | format version (this build writes and reads 1) |
- * | 5 | 1 | kind: 1 transition batch, 2 model artifact, 3 status |
+ * | 5 | 1 | kind: 1 transition batch, 2 model artifact, 3 status, 4 policy artifact |
  * | 6 | 2 | flags, must be 0 in version 1 |
  */
 
@@ -20,7 +20,7 @@ export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 8;
 
 /** Wire values of the payload kinds. */
-const KIND_CODES = { transitions: 1, model: 2, status: 3 } as const satisfies Record<
+const KIND_CODES = { transitions: 1, model: 2, status: 3, policy: 4 } as const satisfies Record<
   PayloadKind,
   number
 >;

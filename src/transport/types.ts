@@ -2,7 +2,7 @@ import type { ActionSource } from '../control/types.js';
 import type { DecodeFailureCode } from './binary.js';
 
 /** The payload kinds carried over MQTT; each has its own topic. */
-export type PayloadKind = 'transitions' | 'model' | 'status';
+export type PayloadKind = 'transitions' | 'model' | 'status' | 'policy';
 
 /**
  * Outcome of decoding a payload from the network or disk. Decoders never throw on bad input:

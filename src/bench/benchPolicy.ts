@@ -1,0 +1,66 @@
+import { OnnxPolicyNet } from '../dynamics/policy/OnnxPolicyNet.js';
+import { initPolicyWeights, makePolicyArchitecture } from '../dynamics/policy/PolicyNetwork.js';
+import { Rng } from '../util/rng.js';
+
+/** Inference latency of the distilled policy (one state in, one action out), microseconds. */
+export interface PolicyFigures {
+  readonly hidden: readonly number[];
+  readonly calls: number;
+  readonly p50_us: number;
+  readonly p99_us: number;
+  readonly max_us: number;
+}
+
+/**
+ * Times `calls` single-state act() calls of a freshly initialised policy of the given shape on
+ * ONNX Runtime (after a warm-up), as the controller makes them: one session, cached tensors.
+ */
+export async function benchPolicy(o: {
+  stateDim: number;
+  actionDim: number;
+  hidden: readonly number[];
+  calls: number;
+}): Promise<PolicyFigures> {
+  const arch = makePolicyArchitecture({
+    inputDim: o.stateDim,
+    actionDim: o.actionDim,
+    hiddenSizes: o.hidden,
+  });
+  const net = await OnnxPolicyNet.create({
+    version: 1,
+    round: 0,
+    architecture: arch,
+    inputMean: new Float32Array(o.stateDim),
+    inputStd: new Float32Array(o.stateDim).fill(1),
+    actionLow: new Float32Array(o.actionDim).fill(-1),
+    actionHigh: new Float32Array(o.actionDim).fill(1),
+    weights: initPolicyWeights(arch, 1),
+    imitationLoss: Number.NaN,
+    labelled: 0,
+  });
+  const rng = new Rng(3);
+  const state = new Float32Array(o.stateDim);
+  const action = new Float32Array(o.actionDim);
+  const us = new Float64Array(o.calls);
+  try {
+    for (let i = 0; i < 200; i++) await net.act(state, action);
+    for (let i = 0; i < o.calls; i++) {
+      for (let k = 0; k < o.stateDim; k++) state[k] = rng.normal();
+      const t0 = performance.now();
+      await net.act(state, action);
+      us[i] = (performance.now() - t0) * 1000;
+    }
+  } finally {
+    await net.close();
+  }
+  us.sort();
+  const at = (q: number): number =>
+    Math.round(us[Math.min(o.calls - 1, Math.floor(q * o.calls))]! * 10) / 10;
+  return {
+    hidden: [...o.hidden],
+    calls: o.calls,
+    p50_us: at(0.5),
+    p99_us: at(0.99),
+    max_us: at(1),
+  };
+}

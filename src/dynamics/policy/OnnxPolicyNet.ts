@@ -1,0 +1,140 @@
+import * as ort from 'onnxruntime-node';
+import { StriderError } from '../../util/StriderError.js';
+import { buildPolicyInferenceGraph, POLICY_IO } from '../onnx/buildPolicyGraph.js';
+import { policySnapshotProblem, type PolicySnapshot } from './PolicyNetwork.js';
+
+/**
+ * The distilled policy on the control path: one ONNX Runtime session per version (made once,
+ * off the tick), one input and one output tensor over preallocated buffers. act() costs one
+ * session run of a 2 x 64 MLP (tens of microseconds; `strider bench` reports policy.p99_us).
+ */
+export class OnnxPolicyNet {
+  readonly version: number;
+  readonly round: number;
+  readonly imitationLoss: number;
+  readonly stateDim: number;
+  readonly actionDim: number;
+  readonly snapshot: PolicySnapshot;
+  readonly #session: ort.InferenceSession;
+  readonly #in: Float32Array;
+  readonly #out: Float32Array;
+  readonly #feeds: Record<string, ort.Tensor>;
+  readonly #fetches: Record<string, ort.Tensor>;
+  readonly #maxB: number;
+  readonly #byBatch = new Map<
+    number,
+    { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> }
+  >();
+  #busy = false;
+  #closed = false;
+
+  private constructor(snap: PolicySnapshot, session: ort.InferenceSession, maxB: number) {
+    this.snapshot = snap;
+    this.version = snap.version;
+    this.round = snap.round;
+    this.imitationLoss = snap.imitationLoss;
+    this.stateDim = snap.architecture.inputDim;
+    this.actionDim = snap.architecture.actionDim;
+    this.#session = session;
+    this.#maxB = maxB;
+    this.#in = new Float32Array(maxB * this.stateDim);
+    this.#out = new Float32Array(maxB * this.actionDim);
+    const x = new ort.Tensor('float32', this.#in.subarray(0, this.stateDim), [1, this.stateDim]);
+    const a = new ort.Tensor('float32', this.#out.subarray(0, this.actionDim), [1, this.actionDim]);
+    this.#feeds = { [POLICY_IO.x]: x };
+    this.#fetches = { [POLICY_IO.action]: a };
+    this.#byBatch.set(1, { feeds: this.#feeds, fetches: this.#fetches });
+  }
+
+  /**
+   * Validates the snapshot (MODEL_SHAPE_MISMATCH / NON_FINITE naming the tensor), builds the graph
+   * and creates the session (one intra-op thread: the policy is tiny). BACKEND_UNAVAILABLE when
+   * onnxruntime-node cannot. `maxBatch` bounds actBatch() (evaluation on labelled states).
+   */
+  static async create(
+    snap: PolicySnapshot,
+    options: { maxBatch?: number } = {},
+  ): Promise<OnnxPolicyNet> {
+    const problem = policySnapshotProblem(snap);
+    if (problem !== undefined)
+      throw new StriderError(problem.code, `policy v${snap.version}: ${problem.reason}`);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(buildPolicyInferenceGraph(snap), {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      });
+    } catch (err) {
+      throw new StriderError(
+        'BACKEND_UNAVAILABLE',
+        'onnxruntime-node could not create the policy session',
+        {
+          cause: err,
+        },
+      );
+    }
+    return new OnnxPolicyNet(snap, session, Math.max(1, options.maxBatch ?? 256));
+  }
+
+  /** The action for one raw state (S values) into `out` (A values). Not re-entrant. */
+  async act(state: Float32Array, out: Float32Array): Promise<void> {
+    this.#enter();
+    this.#in.set(state.length === this.stateDim ? state : state.subarray(0, this.stateDim));
+    try {
+      await this.#session.run(this.#feeds, this.#fetches);
+    } finally {
+      this.#busy = false;
+    }
+    out.set(this.#out.subarray(0, this.actionDim));
+  }
+
+  /** Actions for B states (B x S) into out (B x A), in chunks of at most maxBatch. Off the tick. */
+  async actBatch(states: Float32Array, B: number, out: Float32Array): Promise<void> {
+    const S = this.stateDim;
+    const A = this.actionDim;
+    for (let from = 0; from < B; from += this.#maxB) {
+      const n = Math.min(this.#maxB, B - from);
+      this.#enter();
+      this.#in.set(states.subarray(from * S, (from + n) * S));
+      try {
+        const t = this.#tensors(n);
+        await this.#session.run(t.feeds, t.fetches);
+      } finally {
+        this.#busy = false;
+      }
+      out.set(this.#out.subarray(0, n * A), from * A);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#session.release();
+  }
+
+  #enter(): void {
+    if (this.#closed) throw new StriderError('LOOP_STATE', 'OnnxPolicyNet used after close()');
+    if (this.#busy)
+      throw new StriderError('LOOP_STATE', 'OnnxPolicyNet used while a run is in flight');
+    this.#busy = true;
+  }
+
+  #tensors(B: number): { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> } {
+    const hit = this.#byBatch.get(B);
+    if (hit !== undefined) return hit;
+    const x = new ort.Tensor('float32', this.#in.subarray(0, B * this.stateDim), [
+      B,
+      this.stateDim,
+    ]);
+    const a = new ort.Tensor('float32', this.#out.subarray(0, B * this.actionDim), [
+      B,
+      this.actionDim,
+    ]);
+    const entry = { feeds: { [POLICY_IO.x]: x }, fetches: { [POLICY_IO.action]: a } };
+    this.#byBatch.set(B, entry);
+    return entry;
+  }
+}

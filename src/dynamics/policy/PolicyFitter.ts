@@ -1,0 +1,137 @@
+import * as ort from 'onnxruntime-node';
+import { Rng } from '../../util/rng.js';
+import { StriderError } from '../../util/StriderError.js';
+import { buildPolicyTrainingGraph, POLICY_IO } from '../onnx/buildPolicyGraph.js';
+import { initPolicyWeights, policyParamSpecs, type PolicyArchitecture } from './PolicyNetwork.js';
+
+/** Optimiser settings of a behaviour-cloning fit. */
+export interface PolicyFitOptions {
+  readonly learningRate: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly seed: number;
+}
+
+/**
+ * Behaviour cloning on an ONNX forward+backward+Adam graph built in code (the dynamics trainer's
+ * approach): minibatch MSE between the policy's squashed output and the expert's action, both in
+ * [-1, 1] units. Warm-starts from the previous weights (DAgger refits policy i on all labels).
+ * Runs in the trainer, never on a tick.
+ */
+export class PolicyFitter {
+  readonly architecture: PolicyArchitecture;
+  readonly #session: ort.InferenceSession;
+  readonly #names: string[];
+  #p: Float32Array[];
+  #m: Float32Array[];
+  #v: Float32Array[];
+  #t = 0;
+  readonly #rng: Rng;
+
+  private constructor(arch: PolicyArchitecture, session: ort.InferenceSession, seed: number) {
+    this.architecture = arch;
+    this.#session = session;
+    const specs = policyParamSpecs(arch);
+    this.#names = specs.map((s) => s.name);
+    this.#p = initPolicyWeights(arch, seed);
+    this.#m = this.#p.map((w) => new Float32Array(w.length));
+    this.#v = this.#p.map((w) => new Float32Array(w.length));
+    this.#rng = new Rng(seed ^ 0x9e3779b9);
+  }
+
+  static async create(arch: PolicyArchitecture, seed: number): Promise<PolicyFitter> {
+    try {
+      const session = await ort.InferenceSession.create(
+        buildPolicyTrainingGraph(arch, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }),
+        { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 },
+      );
+      return new PolicyFitter(arch, session, seed);
+    } catch (err) {
+      throw new StriderError(
+        'BACKEND_UNAVAILABLE',
+        'onnxruntime-node could not create the policy training session',
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  /** Copies of the current weights. */
+  getWeights(): Float32Array[] {
+    return this.#p.map((w) => w.slice());
+  }
+
+  /**
+   * Fits on N rows: x N x I (normalised inputs), y N x A (targets in [-1, 1]). Returns the mean
+   * batch loss of the last epoch.
+   */
+  async fit(x: Float32Array, y: Float32Array, N: number, o: PolicyFitOptions): Promise<number> {
+    const I = this.architecture.inputDim;
+    const A = this.architecture.actionDim;
+    const B = Math.min(o.batchSize, N);
+    if (B < 1) return Number.NaN;
+    const order = Array.from({ length: N }, (_, i) => i);
+    const xb = new Float32Array(B * I);
+    const yb = new Float32Array(B * A);
+    const xt = new ort.Tensor('float32', xb, [B, I]);
+    const yt = new ort.Tensor('float32', yb, [B, A]);
+    const scale = new ort.Tensor('float32', Float32Array.of(1 / (B * A)), [1]);
+    let last = Number.NaN;
+    for (let e = 0; e < o.epochs; e++) {
+      for (let i = N - 1; i > 0; i--) {
+        const j = Math.floor(this.#rng.next() * (i + 1));
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+      }
+      let sum = 0;
+      let batches = 0;
+      for (let start = 0; start + B <= N; start += B) {
+        for (let r = 0; r < B; r++) {
+          const row = order[start + r]!;
+          xb.set(x.subarray(row * I, row * I + I), r * I);
+          yb.set(y.subarray(row * A, row * A + A), r * A);
+        }
+        sum += await this.#step(xt, yt, scale, o.learningRate);
+        batches++;
+      }
+      last = sum / batches;
+    }
+    return last;
+  }
+
+  async close(): Promise<void> {
+    await this.#session.release();
+  }
+
+  async #step(x: ort.Tensor, y: ort.Tensor, scale: ort.Tensor, lr: number): Promise<number> {
+    this.#t++;
+    const feeds: Record<string, ort.Tensor> = {
+      [POLICY_IO.x]: x,
+      [POLICY_IO.y]: y,
+      [POLICY_IO.scale]: scale,
+      [POLICY_IO.stepSize]: new ort.Tensor(
+        'float32',
+        Float32Array.of(lr / (1 - 0.9 ** this.#t)),
+        [1],
+      ),
+      [POLICY_IO.secondMomentCorrection]: new ort.Tensor(
+        'float32',
+        Float32Array.of(1 / (1 - 0.999 ** this.#t)),
+        [1],
+      ),
+    };
+    const specs = policyParamSpecs(this.architecture);
+    specs.forEach((s, i) => {
+      feeds[`p_${s.name}`] = new ort.Tensor('float32', this.#p[i]!, s.shape);
+      feeds[`m_${s.name}`] = new ort.Tensor('float32', this.#m[i]!, s.shape);
+      feeds[`v_${s.name}`] = new ort.Tensor('float32', this.#v[i]!, s.shape);
+    });
+    const out = await this.#session.run(feeds);
+    this.#p = this.#names.map((n) => out[`p_${n}_out`]!.data as Float32Array);
+    this.#m = this.#names.map((n) => out[`m_${n}_out`]!.data as Float32Array);
+    this.#v = this.#names.map((n) => out[`v_${n}_out`]!.data as Float32Array);
+    return (out[POLICY_IO.loss]!.data as Float32Array)[0]!;
+  }
+}

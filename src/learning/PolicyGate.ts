@@ -1,0 +1,105 @@
+/**
+ * The controller's acceptance of a distilled policy payload (the policy topic's receiver): the
+ * artifact checks (header, manifest, checksum, shapes, finiteness), an ONNX Runtime session,
+ * then the imitation error on recent expert-labelled states against the serving policy's. A
+ * rejected payload leaves the serving policy in place and comes back with its code and reason.
+ */
+
+import { OnnxPolicyNet } from '../dynamics/policy/OnnxPolicyNet.js';
+import { decodePolicyArtifact } from '../transport/PolicyArtifactCodec.js';
+import { isStriderError } from '../util/StriderError.js';
+
+export interface PolicyGateOptions {
+  readonly stateDim: number;
+  readonly actionDim: number;
+  /** Accept when candidate error <= serving error x (1 + margin) (+1e-6 for exact ties). */
+  readonly margin: number;
+  /** Recent labelled states kept for the check. */
+  readonly capacity: number;
+}
+
+/** A rejection's code: a decode/load failure code, or 'imitation_worse' (the comparison). */
+export type PolicyDecision =
+  | { readonly accepted: true; readonly policy: OnnxPolicyNet; readonly imitationError: number }
+  | { readonly accepted: false; readonly code: string; readonly reason: string };
+
+export class PolicyGate {
+  readonly #o: PolicyGateOptions;
+  readonly #states: Float32Array;
+  readonly #labels: Float32Array;
+  #count = 0;
+  #head = 0;
+  #serving: OnnxPolicyNet | null = null;
+
+  constructor(options: PolicyGateOptions) {
+    this.#o = options;
+    this.#states = new Float32Array(options.capacity * options.stateDim);
+    this.#labels = new Float32Array(options.capacity * options.actionDim);
+  }
+
+  get serving(): OnnxPolicyNet | null {
+    return this.#serving;
+  }
+
+  /** Keeps a labelled state (copied; called from the transition stream, O(S + A)). */
+  observe(state: Float32Array, expert: Float32Array): void {
+    const { stateDim: S, actionDim: A, capacity } = this.#o;
+    this.#states.set(state.subarray(0, S), this.#head * S);
+    this.#labels.set(expert.subarray(0, A), this.#head * A);
+    this.#head = (this.#head + 1) % capacity;
+    this.#count = Math.min(this.#count + 1, capacity);
+  }
+
+  /** Mean squared error of `net` against the expert on the labelled states held (NaN if none). */
+  async imitationError(net: OnnxPolicyNet): Promise<number> {
+    const N = this.#count;
+    if (N === 0) return Number.NaN;
+    const A = this.#o.actionDim;
+    const out = new Float32Array(N * A);
+    await net.actBatch(this.#states, N, out);
+    let sum = 0;
+    for (let i = 0; i < N * A; i++) sum += (out[i]! - this.#labels[i]!) ** 2;
+    return sum / (N * A);
+  }
+
+  /**
+   * Decodes, checks and compares a payload. On acceptance the candidate becomes the serving
+   * policy (the caller hands it to DaggerPolicy.setLearner and closes the replaced one).
+   */
+  async consider(payload: Uint8Array): Promise<PolicyDecision> {
+    const decoded = decodePolicyArtifact(payload, {
+      stateDim: this.#o.stateDim,
+      actionDim: this.#o.actionDim,
+    });
+    if (!decoded.ok) return { accepted: false, code: decoded.code, reason: decoded.reason };
+    const snap = decoded.value;
+    if (this.#serving !== null && snap.version <= this.#serving.version) {
+      return {
+        accepted: false,
+        code: 'PAYLOAD_INVALID',
+        reason: `version ${snap.version} is not newer than the serving ${this.#serving.version}`,
+      };
+    }
+    let net: OnnxPolicyNet;
+    try {
+      net = await OnnxPolicyNet.create(snap, { maxBatch: 256 });
+    } catch (err) {
+      if (!isStriderError(err)) throw err;
+      return { accepted: false, code: err.code, reason: err.message };
+    }
+    const error = await this.imitationError(net);
+    if (this.#serving !== null && Number.isFinite(error)) {
+      const serving = await this.imitationError(this.#serving);
+      if (error > serving * (1 + this.#o.margin) + 1e-6) {
+        await net.close();
+        return {
+          accepted: false,
+          code: 'imitation_worse',
+          reason: `imitation error ${error.toPrecision(3)} on ${this.#count} recent labelled states exceeds the serving policy's ${serving.toPrecision(3)} by more than ${this.#o.margin * 100}%`,
+        };
+      }
+    }
+    this.#serving = net;
+    return { accepted: true, policy: net, imitationError: error };
+  }
+}

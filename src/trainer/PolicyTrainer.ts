@@ -1,0 +1,160 @@
+/**
+ * DAgger's learner side (Ross et al. 2011; Nagabandi et al. 2017, sec. V-A): every transition the
+ * expert labelled, whoever acted, joins one aggregated set; each refit fits the policy on all of
+ * it (warm-started) and produces the next versioned snapshot. Runs in the trainer, never on a tick.
+ */
+
+import { PolicyFitter, type PolicyFitOptions } from '../dynamics/policy/PolicyFitter.js';
+import {
+  makePolicyArchitecture,
+  type PolicyArchitecture,
+  type PolicySnapshot,
+} from '../dynamics/policy/PolicyNetwork.js';
+import type { TransitionBatch } from '../transport/types.js';
+
+export interface PolicyTrainerOptions {
+  readonly stateDim: number;
+  readonly actionLow: Float32Array;
+  readonly actionHigh: Float32Array;
+  readonly hiddenSizes: readonly number[];
+  readonly fit: PolicyFitOptions;
+  /** Oldest labels are dropped beyond this many (memory bound). */
+  readonly maxLabels: number;
+}
+
+/** Targets are kept inside tanh's range, where its gradient does not vanish. */
+const TARGET_LIMIT = 0.98;
+
+export class PolicyTrainer {
+  readonly architecture: PolicyArchitecture;
+  readonly #o: PolicyTrainerOptions;
+  /** maxLabels x S raw states, maxLabels x A expert actions, as a ring. */
+  readonly #states: Float32Array;
+  readonly #labels: Float32Array;
+  #count = 0;
+  #head = 0;
+  /** Labels received in total, and those from states the policy (alone or mixed) visited. */
+  #received = 0;
+  #fromPolicy = 0;
+  #version = 0;
+  #round = 0;
+  #fitter: PolicyFitter | null = null;
+
+  constructor(options: PolicyTrainerOptions) {
+    this.#o = options;
+    this.architecture = makePolicyArchitecture({
+      inputDim: options.stateDim,
+      actionDim: options.actionLow.length,
+      hiddenSizes: options.hiddenSizes,
+    });
+    this.#states = new Float32Array(options.maxLabels * options.stateDim);
+    this.#labels = new Float32Array(options.maxLabels * options.actionLow.length);
+  }
+
+  /** Labelled transitions held. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Labels taken in from states visited by the policy (source policy or mixed). */
+  get policyVisited(): number {
+    return this.#fromPolicy;
+  }
+
+  get received(): number {
+    return this.#received;
+  }
+
+  /** Adds one labelled state (copied). */
+  add(state: ArrayLike<number>, expert: ArrayLike<number>, visitedBy: 'expert' | 'policy'): void {
+    const S = this.#o.stateDim;
+    const A = this.architecture.actionDim;
+    const i = this.#head;
+    for (let k = 0; k < S; k++) this.#states[i * S + k] = state[k]!;
+    for (let k = 0; k < A; k++) this.#labels[i * A + k] = expert[k]!;
+    this.#head = (i + 1) % this.#o.maxLabels;
+    this.#count = Math.min(this.#count + 1, this.#o.maxLabels);
+    this.#received++;
+    if (visitedBy === 'policy') this.#fromPolicy++;
+  }
+
+  /** Adds every labelled row of a batch (rows whose expert row is NaN carry no label). */
+  addBatch(b: TransitionBatch): number {
+    const S = b.stateDim;
+    const A = b.actionDim;
+    const by = b.source === 'policy' || b.source === 'mixed' ? 'policy' : 'expert';
+    let n = 0;
+    for (let i = 0; i < b.count; i++) {
+      if (Number.isNaN(b.expertActions[i * A]!)) continue;
+      this.add(b.states.subarray(i * S, i * S + S), b.expertActions.subarray(i * A, i * A + A), by);
+      n++;
+    }
+    return n;
+  }
+
+  /** The newest labels, up to `n`: states n x S and expert actions n x A (copies). */
+  recent(n: number): { states: Float32Array; labels: Float32Array; count: number } {
+    const S = this.#o.stateDim;
+    const A = this.architecture.actionDim;
+    const count = Math.min(n, this.#count);
+    const states = new Float32Array(count * S);
+    const labels = new Float32Array(count * A);
+    const cap = this.#o.maxLabels;
+    for (let r = 0; r < count; r++) {
+      const i = (this.#head - count + r + cap) % cap;
+      states.set(this.#states.subarray(i * S, i * S + S), r * S);
+      labels.set(this.#labels.subarray(i * A, i * A + A), r * A);
+    }
+    return { states, labels, count };
+  }
+
+  /**
+   * Fits the next policy on every label held (DAgger round `round`). Returns null while fewer
+   * than 2 labels exist.
+   */
+  async train(round: number): Promise<PolicySnapshot | null> {
+    const N = this.#count;
+    if (N < 2) return null;
+    const S = this.#o.stateDim;
+    const A = this.architecture.actionDim;
+    const { actionLow: low, actionHigh: high } = this.#o;
+    const mean = new Float32Array(S);
+    const std = new Float32Array(S);
+    for (let i = 0; i < N; i++)
+      for (let k = 0; k < S; k++) mean[k]! += this.#states[i * S + k]! / N;
+    for (let i = 0; i < N; i++) {
+      for (let k = 0; k < S; k++) std[k]! += (this.#states[i * S + k]! - mean[k]!) ** 2 / N;
+    }
+    for (let k = 0; k < S; k++) std[k] = Math.max(Math.sqrt(std[k]!), 1e-3);
+    const x = new Float32Array(N * S);
+    const y = new Float32Array(N * A);
+    for (let i = 0; i < N; i++) {
+      for (let k = 0; k < S; k++) x[i * S + k] = (this.#states[i * S + k]! - mean[k]!) / std[k]!;
+      for (let k = 0; k < A; k++) {
+        const u = (2 * (this.#labels[i * A + k]! - low[k]!)) / (high[k]! - low[k]!) - 1;
+        y[i * A + k] = Math.max(-TARGET_LIMIT, Math.min(TARGET_LIMIT, u));
+      }
+    }
+    this.#fitter ??= await PolicyFitter.create(this.architecture, this.#o.fit.seed);
+    const loss = await this.#fitter.fit(x, y, N, this.#o.fit);
+    this.#version++;
+    this.#round = round;
+    return {
+      version: this.#version,
+      round: this.#round,
+      architecture: this.architecture,
+      inputMean: mean,
+      inputStd: std,
+      actionLow: Float32Array.from(low),
+      actionHigh: Float32Array.from(high),
+      weights: this.#fitter.getWeights(),
+      imitationLoss: loss,
+      labelled: N,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#fitter?.close();
+    this.#fitter = null;
+  }
+}

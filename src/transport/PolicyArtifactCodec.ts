@@ -1,0 +1,217 @@
+/**
+ * The distilled policy as one MQTT payload (kind 4, retained on `<prefix>/<robot>/policy`):
+ * header, u32 manifest length, manifest JSON, pad to 4, weights (f32 little-endian, in
+ * policyParamSpecs order, then inputMean, inputStd, actionLow, actionHigh). The manifest carries
+ * version, round, architecture, imitation loss, label count and the weights' sha256 and length.
+ */
+
+import { createHash } from 'node:crypto';
+import {
+  makePolicyArchitecture,
+  policyParamSpecs,
+  policySnapshotProblem,
+  type PolicyArchitecture,
+  type PolicySnapshot,
+} from '../dynamics/policy/PolicyNetwork.js';
+import { HEADER_BYTES, checkHeader, fail, viewOf, writeHeader } from './binary.js';
+import type { DecodeResult } from './types.js';
+
+/** The manifest of a policy artifact. */
+export interface PolicyManifest {
+  readonly format: 'strider-policy';
+  readonly version: number;
+  readonly round: number;
+  readonly architecture: {
+    readonly input_dim: number;
+    readonly action_dim: number;
+    readonly hidden: readonly number[];
+    readonly activation: 'tanh';
+  };
+  readonly imitation_loss: number | null;
+  readonly labelled: number;
+  readonly weights: { readonly byte_length: number; readonly sha256: string };
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+function floatCount(a: PolicyArchitecture): number {
+  let n = 2 * a.inputDim + 2 * a.actionDim;
+  for (const s of policyParamSpecs(a)) n += s.shape[0] * s.shape[1];
+  return n;
+}
+
+/** Encodes a snapshot (assumed valid: the trainer built it). */
+export function encodePolicyArtifact(snap: PolicySnapshot): Buffer {
+  const a = snap.architecture;
+  const floats = new Float32Array(floatCount(a));
+  let o = 0;
+  for (const part of [
+    ...snap.weights,
+    snap.inputMean,
+    snap.inputStd,
+    snap.actionLow,
+    snap.actionHigh,
+  ]) {
+    floats.set(part, o);
+    o += part.length;
+  }
+  const weights = new Uint8Array(floats.buffer);
+  const manifest: PolicyManifest = {
+    format: 'strider-policy',
+    version: snap.version,
+    round: snap.round,
+    architecture: {
+      input_dim: a.inputDim,
+      action_dim: a.actionDim,
+      hidden: [...a.hiddenSizes],
+      activation: 'tanh',
+    },
+    imitation_loss: Number.isFinite(snap.imitationLoss) ? snap.imitationLoss : null,
+    labelled: snap.labelled,
+    weights: { byte_length: weights.length, sha256: sha256Hex(weights) },
+  };
+  const json = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const wOff = align4(HEADER_BYTES + 4 + json.length);
+  const out = Buffer.alloc(wOff + weights.length);
+  const v = viewOf(out);
+  writeHeader(v, 'policy');
+  v.setUint32(HEADER_BYTES, json.length, true);
+  out.set(json, HEADER_BYTES + 4);
+  out.set(weights, wOff);
+  return out;
+}
+
+/**
+ * Decodes and checks a policy payload. Never throws. Codes: PAYLOAD_INVALID / PAYLOAD_VERSION
+ * (header), ARTIFACT_INVALID (manifest, length, truncation), ARTIFACT_CHECKSUM (sha256),
+ * MODEL_SHAPE_MISMATCH (sizes against the architecture, or against `expect`), NON_FINITE.
+ */
+export function decodePolicyArtifact(
+  bytes: Uint8Array,
+  expect?: { readonly stateDim: number; readonly actionDim: number },
+): DecodeResult<PolicySnapshot> {
+  const v = viewOf(bytes);
+  const bad = checkHeader(v, 'policy');
+  if (bad !== undefined) return bad;
+  if (bytes.length < HEADER_BYTES + 4) return fail('ARTIFACT_INVALID', 'manifestLength: truncated');
+  const len = v.getUint32(HEADER_BYTES, true);
+  const start = HEADER_BYTES + 4;
+  if (bytes.length < start + len) {
+    return fail(
+      'ARTIFACT_INVALID',
+      `manifest: truncated (${bytes.length - start} of ${len} bytes)`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(
+      Buffer.from(bytes.buffer, bytes.byteOffset + start, len).toString('utf8'),
+    ) as PolicyManifest;
+  } catch (err) {
+    return fail('ARTIFACT_INVALID', `manifest: not JSON (${String(err)})`);
+  }
+  const problem = manifestProblem(json);
+  if (problem !== undefined) return fail('ARTIFACT_INVALID', problem);
+  const m = json as PolicyManifest;
+  const wOff = align4(start + len);
+  const weights = bytes.subarray(Math.min(wOff, bytes.length));
+  if (weights.length !== m.weights.byte_length) {
+    return fail(
+      'ARTIFACT_INVALID',
+      `weights: ${weights.length} bytes, manifest says ${m.weights.byte_length}` +
+        (weights.length < m.weights.byte_length ? ' (truncated)' : ''),
+    );
+  }
+  const digest = sha256Hex(weights);
+  if (digest !== m.weights.sha256) {
+    return fail(
+      'ARTIFACT_CHECKSUM',
+      `weights.sha256: ${digest}, manifest says ${m.weights.sha256}`,
+    );
+  }
+  let arch: PolicyArchitecture;
+  try {
+    arch = makePolicyArchitecture({
+      inputDim: m.architecture.input_dim,
+      actionDim: m.architecture.action_dim,
+      hiddenSizes: m.architecture.hidden,
+    });
+  } catch (err) {
+    return fail('ARTIFACT_INVALID', `architecture: ${(err as Error).message}`);
+  }
+  if (
+    expect !== undefined &&
+    (arch.inputDim !== expect.stateDim || arch.actionDim !== expect.actionDim)
+  ) {
+    return fail(
+      'MODEL_SHAPE_MISMATCH',
+      `architecture: ${arch.inputDim} inputs x ${arch.actionDim} actions, this robot has ${expect.stateDim} x ${expect.actionDim}`,
+    );
+  }
+  const n = floatCount(arch);
+  if (weights.length !== 4 * n) {
+    return fail(
+      'MODEL_SHAPE_MISMATCH',
+      `weights: ${weights.length / 4} floats, architecture needs ${n}`,
+    );
+  }
+  const floats = new Float32Array(n);
+  new Uint8Array(floats.buffer).set(weights);
+  let o = 0;
+  const take = (k: number): Float32Array => floats.subarray(o, (o += k));
+  const w = policyParamSpecs(arch).map((s) => take(s.shape[0] * s.shape[1]));
+  const snap: PolicySnapshot = {
+    version: m.version,
+    round: m.round,
+    architecture: arch,
+    weights: w,
+    inputMean: take(arch.inputDim),
+    inputStd: take(arch.inputDim),
+    actionLow: take(arch.actionDim),
+    actionHigh: take(arch.actionDim),
+    imitationLoss: m.imitation_loss ?? Number.NaN,
+    labelled: m.labelled,
+  };
+  const p = policySnapshotProblem(snap);
+  if (p !== undefined) return fail(p.code, p.reason);
+  return { ok: true, value: snap };
+}
+
+function manifestProblem(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null) return 'manifest: expected an object';
+  const m = json as Record<string, unknown>;
+  const isInt = (v: unknown, min: number): boolean => Number.isInteger(v) && (v as number) >= min;
+  if (m['format'] !== 'strider-policy')
+    return `format: ${String(m['format'])}, expected "strider-policy"`;
+  if (!isInt(m['version'], 1)) return 'version: expected an integer >= 1';
+  if (!isInt(m['round'], 0)) return 'round: expected an integer >= 0';
+  const a = m['architecture'] as Record<string, unknown> | null | undefined;
+  if (
+    typeof a !== 'object' ||
+    a === null ||
+    !isInt(a['input_dim'], 1) ||
+    !isInt(a['action_dim'], 1) ||
+    !Array.isArray(a['hidden']) ||
+    a['activation'] !== 'tanh'
+  ) {
+    return 'architecture: expected {input_dim, action_dim, hidden: integer[], activation: "tanh"}';
+  }
+  const w = m['weights'] as Record<string, unknown> | null | undefined;
+  if (
+    typeof w !== 'object' ||
+    w === null ||
+    !isInt(w['byte_length'], 0) ||
+    typeof w['sha256'] !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(w['sha256'])
+  ) {
+    return 'weights: expected {byte_length: integer, sha256: 64 hex digits}';
+  }
+  const loss = m['imitation_loss'];
+  if (loss !== null && typeof loss !== 'number') return 'imitation_loss: expected a number or null';
+  if (!isInt(m['labelled'], 0)) return 'labelled: expected an integer >= 0';
+  return undefined;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

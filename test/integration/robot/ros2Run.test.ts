@@ -100,6 +100,7 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
   it('wires topics, QoS and parameters as configured; random exploration never moves a robot that needs a model; cmd_vel, then a path, set the target; shutdown releases everything', async () => {
     const fake = fakeRclnodejs();
     let teleopMessages = 0;
+    const measured: number[][] = []; // the joint positions the robot published, ROS command order
     const { run, robot } = await striderRun(
       fake,
       join(tmp.dir, 'random'),
@@ -107,6 +108,14 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
       async (r) => {
         await until('the state subscriptions', () => r.node?.subscriptions.some((s) => s.topic === '/joint_states') === true);
         const node = r.node!;
+        const deliver = node.deliver.bind(node);
+        sinon.stub(node, 'deliver').callsFake((topic, msg, qos) => {
+          if (topic === '/joint_states') {
+            const js = msg as { name: string[]; position: number[] };
+            measured.push(urdf.actuators.map((a) => js.position[js.name.indexOf(a.joint)]!));
+          }
+          return deliver(topic, msg, qos);
+        });
         node.deliver('/strider/rearm', {}); // arm: manual in this config
         // a teleop at 20 Hz for half a second, then a path (in the odometry frame) 5 m ahead
         for (let i = 0; i < 10; i++) {
@@ -124,7 +133,7 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
 
     const node = fake.node();
     assert.deepEqual(fake.createNode.firstCall.args.slice(0, 2), ['strider', '']);
-    const cmdPub = node.publisher('/effort_controller/commands');
+    const cmdPub = node.publisher('/position_controller/commands');
     assert.equal(cmdPub.typeClass, 'std_msgs/msg/Float64MultiArray');
     const cmdQos = cmdPub.options?.qos as FakeQoS;
     assert.deepEqual([cmdQos.reliability, cmdQos.depth], [1, 1], 'reliable, depth 1 (config qos.command)');
@@ -137,7 +146,8 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     assert.equal(node.getParameter('safety.state_timeout_ms').value, 500);
     assert.equal(node.getParameter('safety.tilt.max_rad').value, 0.8);
 
-    // Every command: 12 finite values within the URDF's effort limits.
+    // Every command: 12 finite joint position targets within the URDF's joint ranges.
+    assert.ok(urdf.actuators.every((a) => a.interface === 'position'), 'position actuators');
     assert.ok(cmdPub.snapshots.length >= run.report.ticks.count - 5, 'a command every tick once state flows');
     for (const snap of cmdPub.snapshots) {
       const data = (snap as { data: number[] }).data;
@@ -149,6 +159,13 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
       });
     }
     assert.ok(robot.applied > 0, 'the simulated robot received the commands');
+    // The safe command on position actuators holds the measured pose: every command is the joint
+    // positions of a /joint_states message the robot published (so the robot never moved itself).
+    for (const snap of cmdPub.snapshots) {
+      const data = (snap as { data: number[] }).data;
+      const held = measured.some((q) => q.every((v, c) => Math.abs(v - data[c]!) < 1e-6));
+      assert.ok(held, `a command that is no measured pose: ${data.join(', ')}`);
+    }
 
     // require_model (auto: true on ROS 2): the random policy never drove the robot.
     assert.equal(run.report.ticks.fallbacks, run.report.ticks.count, 'every tick sent the safe command');
@@ -221,7 +238,7 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     // Held between episodes (while the ensemble trained): those ticks published the safe command too.
     const t = run.report.ticks;
     assert.ok(t.held > 0, 'ticks between episodes');
-    const published = node.publisher('/effort_controller/commands').snapshots.length;
+    const published = node.publisher('/position_controller/commands').snapshots.length;
     assert.ok(published >= t.count + t.held - 5, `${published} commands for ${t.count} episode ticks and ${t.held} held`);
   });
 });

@@ -24,6 +24,7 @@ import { StateAssembler } from '../../../src/state/StateAssembler.js';
 import { LatencyHistogram } from '../../../src/telemetry/LatencyHistogram.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { Rng } from '../../../src/util/rng.js';
+import { QUADRUPED_EFFORT_URDF } from '../../helpers/quadruped.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 /**
@@ -425,7 +426,8 @@ describe('safety gate on MuJoCo with fault injection', function () {
 
   for (const pushed of [true, false]) {
     it(`tilt via a push (a sideways shove of the quadruped\u2019s torso mid-run): ${pushed ? 'latched stop within 2 ticks of crossing' : 'without it, no stop'}`, async () => {
-      await withRobot(QUADRUPED, { soft_start: { duration_s: 0 }, tilt: { max_rad: 0.6 } }, async ({ step, gate, policy, sim }) => {
+      // the effort quadruped: a torque PD stand the shove can tip (position servos resist it)
+      await withRobot(QUADRUPED_EFFORT_URDF, { soft_start: { duration_s: 0 }, tilt: { max_rad: 0.6 } }, async ({ step, gate, policy, sim }) => {
         policy.standKp = 20; // stand (PD on the first pose) with a little noise
         policy.scale = 0.02;
         const records: TickRecord[] = [];

@@ -377,13 +377,22 @@ describe('robot/mujoco MujocoLink (real MuJoCo WASM)', function () {
       assert.ok(pushed > still + 0.5, `lateral speed ${still} -> ${pushed} m/s under a 300 N push`);
       l.reset(0);
       for (let i = 0; i < 3; i++) l.step();
-      assert.ok(Math.abs(vy() - still) < 1e-9, 'reset cleared the push (the same seed replays the unpushed run)');
-      assert.throws(() => {
-        l.setExternalWrench('no_such_link', [1, 0, 0]);
-      }, codeIs('MODEL_MAPPING', /no body "no_such_link"/));
-      assert.throws(() => {
-        l.setExternalWrench('base_link', [Number.NaN, 0, 0]);
-      }, codeIs('COMMAND_INVALID', /non-finite/));
+      assert.ok(
+        Math.abs(vy() - still) < 1e-9,
+        'reset cleared the push (the same seed replays the unpushed run)',
+      );
+      assert.throws(
+        () => {
+          l.setExternalWrench('no_such_link', [1, 0, 0]);
+        },
+        codeIs('MODEL_MAPPING', /no body "no_such_link"/),
+      );
+      assert.throws(
+        () => {
+          l.setExternalWrench('base_link', [Number.NaN, 0, 0]);
+        },
+        codeIs('COMMAND_INVALID', /non-finite/),
+      );
     });
 
     it('loads 12 joints and 12 position actuators with the URDF limits and a floating base', async () => {
@@ -423,7 +432,11 @@ describe('robot/mujoco MujocoLink (real MuJoCo WASM)', function () {
 
     it('falls under gravity without exploding (zero and random torques)', async () => {
       // the effort quadruped: torques are the subject here (the shipped one holds a stance)
-      const l = link({ modelPath: QUADRUPED_EFFORT_URDF, controlPeriodSec: 0.02, resetNoiseScale: 0.01 });
+      const l = link({
+        modelPath: QUADRUPED_EFFORT_URDF,
+        controlPeriodSec: 0.02,
+        resetNoiseScale: 0.01,
+      });
       const desc = await l.configure();
       const rec = new Recorder();
       await l.activate(rec);
@@ -603,7 +616,11 @@ describe('robot/mujoco MujocoLink (real MuJoCo WASM)', function () {
         return n;
       };
       const cycle = async (k: number): Promise<void> => {
-        const l = new MujocoLink({ modelPath: RUNNER, controlPeriodSec: 0.05, resetNoiseScale: 0.1 });
+        const l = new MujocoLink({
+          modelPath: RUNNER,
+          controlPeriodSec: 0.05,
+          resetNoiseScale: 0.1,
+        });
         await l.configure();
         l.reset(k);
         l.step();

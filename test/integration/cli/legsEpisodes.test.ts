@@ -5,6 +5,7 @@ import { loadConfig } from '../../../src/config/index.js';
 import { meanHeadingVelocity } from '../../../src/control/episodeMotion.js';
 import { learningCurveSvg } from '../../../src/telemetry/runPlots.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { QUADRUPED_EFFORT_URDF } from '../../helpers/quadruped.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const URDF = resolve('urdf/quadruped.urdf');
@@ -12,13 +13,16 @@ const STANCE =
   '{fl_hip_abd_joint: 0, fl_hip_joint: 0.7, fl_knee_joint: -1.4, fr_hip_abd_joint: 0, fr_hip_joint: 0.7, fr_knee_joint: -1.4, ' +
   'rl_hip_abd_joint: 0, rl_hip_joint: 0.7, rl_knee_joint: -1.4, rr_hip_abd_joint: 0, rr_hip_joint: 0.7, rr_knee_joint: -1.4}';
 
-/** The quadruped in MuJoCo, random actions, falls on, cmd_vel 0.4 m/s; `action` the action space. */
-function configFile(dir: ReturnType<typeof tempDir>, action: string): string {
+/**
+ * The quadruped in MuJoCo, random actions, falls on, cmd_vel 0.4 m/s; `action` the action space,
+ * `model` the URDF (the shipped position quadruped unless given).
+ */
+function configFile(dir: ReturnType<typeof tempDir>, action: string, model: string): string {
   return dir.write(
     'legs.yaml',
     [
       'robot:',
-      `  model: ${URDF}`,
+      `  model: ${model}`,
       '  mujoco: { reset_noise: 0.02 }',
       'control:',
       '  rate_hz: 50',
@@ -38,9 +42,9 @@ function configFile(dir: ReturnType<typeof tempDir>, action: string): string {
   );
 }
 
-async function oneEpisode(action: string) {
+async function oneEpisode(action: string, model = URDF) {
   const dir = tempDir('strider-legs-');
-  const { config } = loadConfig(configFile(dir, action));
+  const { config } = loadConfig(configFile(dir, action, model));
   dir.cleanup();
   const session = new RunSession({ config, logger: silentLogger() });
   try {
@@ -56,7 +60,7 @@ describe('legged episodes in MuJoCo: stance start, falls, velocity and command (
   this.timeout(120000);
 
   it('an effort quadruped under random torques falls: the episode ends early, terminated "fall"', async () => {
-    const { record } = await oneEpisode('{ space: effort }');
+    const { record } = await oneEpisode('{ space: effort }', QUADRUPED_EFFORT_URDF);
     assert.equal(record.terminated, 'fall');
     assert.ok(record.steps < 150, `ended after ${record.steps} steps`);
     const svg = learningCurveSvg([record], 'falls');

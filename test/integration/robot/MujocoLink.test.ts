@@ -9,6 +9,7 @@ import type { Float64MultiArray, Imu, JointState, Odometry } from '../../../src/
 import { timeToSec } from '../../../src/msgs/types.js';
 import type { StateHandlers } from '../../../src/robot/types.js';
 import { isStriderError, type ErrorCode } from '../../../src/util/StriderError.js';
+import { QUADRUPED_EFFORT_URDF } from '../../helpers/quadruped.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const RUNNER = path.join(ROOT, 'urdf/planar_runner.xml');
@@ -376,16 +377,25 @@ describe('robot/mujoco MujocoLink (real MuJoCo WASM)', function () {
       assert.ok(pushed > still + 0.5, `lateral speed ${still} -> ${pushed} m/s under a 300 N push`);
       l.reset(0);
       for (let i = 0; i < 3; i++) l.step();
-      assert.ok(Math.abs(vy() - still) < 1e-9, 'reset cleared the push (the same seed replays the unpushed run)');
-      assert.throws(() => {
-        l.setExternalWrench('no_such_link', [1, 0, 0]);
-      }, codeIs('MODEL_MAPPING', /no body "no_such_link"/));
-      assert.throws(() => {
-        l.setExternalWrench('base_link', [Number.NaN, 0, 0]);
-      }, codeIs('COMMAND_INVALID', /non-finite/));
+      assert.ok(
+        Math.abs(vy() - still) < 1e-9,
+        'reset cleared the push (the same seed replays the unpushed run)',
+      );
+      assert.throws(
+        () => {
+          l.setExternalWrench('no_such_link', [1, 0, 0]);
+        },
+        codeIs('MODEL_MAPPING', /no body "no_such_link"/),
+      );
+      assert.throws(
+        () => {
+          l.setExternalWrench('base_link', [Number.NaN, 0, 0]);
+        },
+        codeIs('COMMAND_INVALID', /non-finite/),
+      );
     });
 
-    it('loads 12 joints and 12 effort actuators with the URDF limits and a floating base', async () => {
+    it('loads 12 joints and 12 position actuators with the URDF limits and a floating base', async () => {
       const l = link({ modelPath: QUADRUPED, controlPeriodSec: 0.02 });
       const desc = await l.configure();
       assert.equal(desc.name, 'strider_quadruped');
@@ -401,19 +411,32 @@ describe('robot/mujoco MujocoLink (real MuJoCo WASM)', function () {
         desc.actuators.map((a) => a.joint),
         expected,
       );
-      for (const a of desc.actuators) assert.equal(a.interface, 'effort');
+      assert.deepEqual(
+        desc.actuators.map((a) => a.name),
+        expected.map((j) => `${j}_position`),
+      );
+      for (const a of desc.actuators) assert.equal(a.interface, 'position');
       for (const j of desc.joints) {
         const knee = j.name.endsWith('knee_joint');
         assert.equal(j.effortLimit, knee ? 35.5 : 23.7, j.name);
         assert.equal(j.velocityLimit, knee ? 14 : 21, j.name);
         assert.ok(j.positionLimits !== null);
       }
-      assert.deepEqual(desc.actuators[2]!.commandLimits, [-35.5, 35.5]);
+      // a position target within the joint's range (ctrlrange), for every actuator
+      desc.actuators.forEach((a, i) => {
+        assert.deepEqual(a.commandLimits, desc.joints[i]!.positionLimits, a.name);
+      });
+      assert.deepEqual(desc.actuators[2]!.commandLimits, [-2.7, 0.1]);
       assert.equal(l.frameSkip, 10);
     });
 
     it('falls under gravity without exploding (zero and random torques)', async () => {
-      const l = link({ modelPath: QUADRUPED, controlPeriodSec: 0.02, resetNoiseScale: 0.01 });
+      // the effort quadruped: torques are the subject here (the shipped one holds a stance)
+      const l = link({
+        modelPath: QUADRUPED_EFFORT_URDF,
+        controlPeriodSec: 0.02,
+        resetNoiseScale: 0.01,
+      });
       const desc = await l.configure();
       const rec = new Recorder();
       await l.activate(rec);
@@ -593,7 +616,11 @@ describe('robot/mujoco MujocoLink (real MuJoCo WASM)', function () {
         return n;
       };
       const cycle = async (k: number): Promise<void> => {
-        const l = new MujocoLink({ modelPath: RUNNER, controlPeriodSec: 0.05, resetNoiseScale: 0.1 });
+        const l = new MujocoLink({
+          modelPath: RUNNER,
+          controlPeriodSec: 0.05,
+          resetNoiseScale: 0.1,
+        });
         await l.configure();
         l.reset(k);
         l.step();

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../../src/config/schema.js';
 import { ActionSpace } from '../../../src/control/ActionSpace.js';
 import type { JointState, Odometry } from '../../../src/msgs/types.js';
 import { MujocoLink, type MujocoLinkOptions } from '../../../src/robot/mujoco/index.js';
 import type { StateHandlers } from '../../../src/robot/types.js';
 import { StriderError } from '../../../src/util/StriderError.js';
+import { QUADRUPED_EFFORT_URDF } from '../../helpers/quadruped.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const QUADRUPED = path.resolve(here, '../../../urdf/quadruped.urdf');
 const STANCE = { hip_abd: 0, hip: 0.7, knee: -1.4 };
 const LEGS = ['fl', 'fr', 'rl', 'rr'];
 const QUADRUPED_STANCE: Record<string, number> = {};
@@ -111,7 +108,7 @@ describe('robot/mujoco keyframes, stance resets and PD servos from config (real 
 
   it('an effort-only URDF gets PD position servos from config and stands from its stance', async () => {
     const l = link({
-      modelPath: QUADRUPED,
+      modelPath: QUADRUPED_EFFORT_URDF,
       urdf: { positionGains: { kp: 80, kv: 2 } },
       resetPose: { stance: QUADRUPED_STANCE },
     });

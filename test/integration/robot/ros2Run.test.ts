@@ -8,7 +8,11 @@ import { urdfDescription } from '../../../src/robot/ros2/urdfDescription.js';
 import type { RunReport } from '../../../src/telemetry/Report.js';
 import { SimulatedRosRobot } from '../../helpers/simulatedRosRobot.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { fakeRclnodejs, type FakeQoS, type FakeRclnodejs } from '../../unit/robot/ros2/fakeRclnodejs.js';
+import {
+  fakeRclnodejs,
+  type FakeQoS,
+  type FakeRclnodejs,
+} from '../../unit/robot/ros2/fakeRclnodejs.js';
 
 /**
  * `strider run` with robot.link ros2, end to end: the real Ros2Link, RunSession, safety gate,
@@ -69,12 +73,22 @@ async function striderRun(
   });
   const write = sinon.stub(process.stdout, 'write').returns(true);
   try {
-    const args = { command: 'run' as const, config: CONFIG, set, out, report: undefined, help: false };
+    const args = {
+      command: 'run' as const,
+      config: CONFIG,
+      set,
+      out,
+      report: undefined,
+      help: false,
+    };
     const running = runCommand(args, 'test', { rclnodejs: fake.api });
     await Promise.all([running, during(robot)]);
     const code = await running;
     write.restore();
-    const stdout = write.getCalls().map((c) => String(c.args[0])).join('');
+    const stdout = write
+      .getCalls()
+      .map((c) => String(c.args[0]))
+      .join('');
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     return { run: { code, report, stdout }, robot };
   } finally {
@@ -100,17 +114,32 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
   it('wires topics, QoS and parameters as configured; random exploration never moves a robot that needs a model; cmd_vel, then a path, set the target; shutdown releases everything', async () => {
     const fake = fakeRclnodejs();
     let teleopMessages = 0;
+    const measured: number[][] = []; // the joint positions the robot published, ROS command order
     const { run, robot } = await striderRun(
       fake,
       join(tmp.dir, 'random'),
       ['control.policy=random', 'run.episodes=2', 'run.steps_per_episode=40'],
       async (r) => {
-        await until('the state subscriptions', () => r.node?.subscriptions.some((s) => s.topic === '/joint_states') === true);
+        await until(
+          'the state subscriptions',
+          () => r.node?.subscriptions.some((s) => s.topic === '/joint_states') === true,
+        );
         const node = r.node!;
+        const deliver = node.deliver.bind(node);
+        sinon.stub(node, 'deliver').callsFake((topic, msg, qos) => {
+          if (topic === '/joint_states') {
+            const js = msg as { name: string[]; position: number[] };
+            measured.push(urdf.actuators.map((a) => js.position[js.name.indexOf(a.joint)]!));
+          }
+          return deliver(topic, msg, qos);
+        });
         node.deliver('/strider/rearm', {}); // arm: manual in this config
         // a teleop at 20 Hz for half a second, then a path (in the odometry frame) 5 m ahead
         for (let i = 0; i < 10; i++) {
-          teleopMessages += node.deliver('/cmd_vel', { linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } });
+          teleopMessages += node.deliver('/cmd_vel', {
+            linear: { x: 0.3, y: 0, z: 0 },
+            angular: { x: 0, y: 0, z: 0.2 },
+          });
           await new Promise((res) => setTimeout(res, 50));
         }
         const pose = { position: { x: 5, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } };
@@ -119,39 +148,71 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
       },
     );
     assert.equal(run.code, 0);
-    assert.match(run.stdout, /strider run completed: 2 episodes on strider_quadruped \(12 actuators/);
+    assert.match(
+      run.stdout,
+      /strider run completed: 2 episodes on strider_quadruped \(12 actuators/,
+    );
     assert.ok(teleopMessages > 0, 'the link subscribed to cmd_vel');
 
     const node = fake.node();
     assert.deepEqual(fake.createNode.firstCall.args.slice(0, 2), ['strider', '']);
-    const cmdPub = node.publisher('/effort_controller/commands');
+    const cmdPub = node.publisher('/position_controller/commands');
     assert.equal(cmdPub.typeClass, 'std_msgs/msg/Float64MultiArray');
     const cmdQos = cmdPub.options?.qos as FakeQoS;
-    assert.deepEqual([cmdQos.reliability, cmdQos.depth], [1, 1], 'reliable, depth 1 (config qos.command)');
+    assert.deepEqual(
+      [cmdQos.reliability, cmdQos.depth],
+      [1, 1],
+      'reliable, depth 1 (config qos.command)',
+    );
     const js = node.subscriptions.find((s) => s.topic === '/joint_states')!;
     assert.equal(js.typeClass, 'sensor_msgs/msg/JointState');
     const stateQos = js.options.qos as FakeQoS;
-    assert.deepEqual([stateQos.reliability, stateQos.depth], [2, 5], 'best effort, depth 5 (config qos.state)');
+    assert.deepEqual(
+      [stateQos.reliability, stateQos.depth],
+      [2, 5],
+      'best effort, depth 5 (config qos.state)',
+    );
     assert.equal(node.getParameter('use_sim_time').value, true);
     assert.equal(node.getParameter('control.rate_hz').value, 50);
     assert.equal(node.getParameter('safety.state_timeout_ms').value, 500);
     assert.equal(node.getParameter('safety.tilt.max_rad').value, 0.8);
 
-    // Every command: 12 finite values within the URDF's effort limits.
-    assert.ok(cmdPub.snapshots.length >= run.report.ticks.count - 5, 'a command every tick once state flows');
+    // Every command: 12 finite joint position targets within the URDF's joint ranges.
+    assert.ok(
+      urdf.actuators.every((a) => a.interface === 'position'),
+      'position actuators',
+    );
+    assert.ok(
+      cmdPub.snapshots.length >= run.report.ticks.count - 5,
+      'a command every tick once state flows',
+    );
     for (const snap of cmdPub.snapshots) {
       const data = (snap as { data: number[] }).data;
       assert.equal(data.length, 12);
       data.forEach((v, c) => {
         assert.ok(Number.isFinite(v), `command slot ${c} is ${v}`);
         const a = urdf.actuators[c]!;
-        assert.ok(v >= a.commandLimits[0] && v <= a.commandLimits[1], `slot ${c}: ${v} outside ${a.commandLimits.join('..')}`);
+        assert.ok(
+          v >= a.commandLimits[0] && v <= a.commandLimits[1],
+          `slot ${c}: ${v} outside ${a.commandLimits.join('..')}`,
+        );
       });
     }
     assert.ok(robot.applied > 0, 'the simulated robot received the commands');
+    // The safe command on position actuators holds the measured pose: every command is the joint
+    // positions of a /joint_states message the robot published (so the robot never moved itself).
+    for (const snap of cmdPub.snapshots) {
+      const data = (snap as { data: number[] }).data;
+      const held = measured.some((q) => q.every((v, c) => Math.abs(v - data[c]!) < 1e-6));
+      assert.ok(held, `a command that is no measured pose: ${data.join(', ')}`);
+    }
 
     // require_model (auto: true on ROS 2): the random policy never drove the robot.
-    assert.equal(run.report.ticks.fallbacks, run.report.ticks.count, 'every tick sent the safe command');
+    assert.equal(
+      run.report.ticks.fallbacks,
+      run.report.ticks.count,
+      'every tick sent the safe command',
+    );
     const diags = node.publisher('/diagnostics').snapshots.map(diagValues);
     assert.ok(diags.length > 0, '/diagnostics published');
     assert.ok(diags.every((d) => d.get('model_version') === 'none'));
@@ -162,7 +223,10 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     assert.equal(teleop.get('target_angular_z'), '0.200');
     const following = diags.find((d) => d.get('task_mode') === 'path');
     assert.ok(following !== undefined, 'the path took over from cmd_vel');
-    assert.ok(Number(following.get('target_linear_x')) > 0.3, 'towards the waypoint ahead at about speed_mps (0.4)');
+    assert.ok(
+      Number(following.get('target_linear_x')) > 0.3,
+      'towards the waypoint ahead at about speed_mps (0.4)',
+    );
 
     // Shutdown: state unsubscribed, node destroyed, rclnodejs shut down, nothing published after.
     assert.ok(fake.shutdown.calledOnce);
@@ -197,11 +261,18 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
         'safety.tilt.enabled=false',
       ],
       async (r) => {
-        await until('the state subscriptions', () => r.node?.subscriptions.some((s) => s.topic === '/joint_states') === true);
+        await until(
+          'the state subscriptions',
+          () => r.node?.subscriptions.some((s) => s.topic === '/joint_states') === true,
+        );
         r.node!.deliver('/strider/rearm', {});
         const diag = r.node!.publisher('/diagnostics');
-        await until('model v1 serving', () => diag.snapshots.some((s) => diagValues(s).get('model_version') === '1'));
-        await until('the gate running', () => diag.snapshots.some((s) => diagValues(s).get('safety_mode') !== 'waiting'));
+        await until('model v1 serving', () =>
+          diag.snapshots.some((s) => diagValues(s).get('model_version') === '1'),
+        );
+        await until('the gate running', () =>
+          diag.snapshots.some((s) => diagValues(s).get('safety_mode') !== 'waiting'),
+        );
         r.node!.deliver('/strider/stop', { data: true });
         stopSent = true;
       },
@@ -211,8 +282,15 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     const node = fake.node();
     const diags = node.publisher('/diagnostics').snapshots.map(diagValues);
     const first = diags.findIndex((d) => d.get('model_version') === '1');
-    assert.ok(diags.slice(0, first).every((d) => d.get('safety_mode') === 'waiting'), 'no motion before a model');
-    assert.ok(diags.slice(first).some((d) => d.get('safety_mode') === 'soft_start' || d.get('safety_mode') === 'running'));
+    assert.ok(
+      diags.slice(0, first).every((d) => d.get('safety_mode') === 'waiting'),
+      'no motion before a model',
+    );
+    assert.ok(
+      diags
+        .slice(first)
+        .some((d) => d.get('safety_mode') === 'soft_start' || d.get('safety_mode') === 'running'),
+    );
     const last = diags.at(-1)!;
     assert.equal(last.get('safety_latch'), 'stop');
     assert.equal(last.get('stop_requested'), 'true');
@@ -221,7 +299,10 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     // Held between episodes (while the ensemble trained): those ticks published the safe command too.
     const t = run.report.ticks;
     assert.ok(t.held > 0, 'ticks between episodes');
-    const published = node.publisher('/effort_controller/commands').snapshots.length;
-    assert.ok(published >= t.count + t.held - 5, `${published} commands for ${t.count} episode ticks and ${t.held} held`);
+    const published = node.publisher('/position_controller/commands').snapshots.length;
+    assert.ok(
+      published >= t.count + t.held - 5,
+      `${published} commands for ${t.count} episode ticks and ${t.held} held`,
+    );
   });
 });

@@ -24,6 +24,7 @@ import { StateAssembler } from '../../../src/state/StateAssembler.js';
 import { LatencyHistogram } from '../../../src/telemetry/LatencyHistogram.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { Rng } from '../../../src/util/rng.js';
+import { QUADRUPED_EFFORT_URDF } from '../../helpers/quadruped.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 /**
@@ -425,28 +426,42 @@ describe('safety gate on MuJoCo with fault injection', function () {
 
   for (const pushed of [true, false]) {
     it(`tilt via a push (a sideways shove of the quadruped\u2019s torso mid-run): ${pushed ? 'latched stop within 2 ticks of crossing' : 'without it, no stop'}`, async () => {
-      await withRobot(QUADRUPED, { soft_start: { duration_s: 0 }, tilt: { max_rad: 0.6 } }, async ({ step, gate, policy, sim }) => {
-        policy.standKp = 20; // stand (PD on the first pose) with a little noise
-        policy.scale = 0.02;
-        const records: TickRecord[] = [];
-        for (let t = 0; t < 10; t++) records.push(await step(t));
-        if (pushed) sim.setExternalWrench('base_link', [0, 250, 0], [60, 0, 0]); // a 0.2 s shove and roll
-        for (let t = 10; t < 20; t++) records.push(await step(t));
-        sim.setExternalWrench('base_link', [0, 0, 0]);
-        for (let t = 20; t < 40; t++) records.push(await step(t));
-        assert.ok(records.slice(0, 10).every((r) => r.tiltRad < 0.3), 'level before the push');
-        assert.ok(records.slice(0, 10).some((r) => isPolicyCommand(r.verdict)), 'moving before the push');
-        const crossed = records.find((r) => r.tiltRad > 0.6);
-        if (!pushed) {
-          assert.equal(crossed, undefined, 'nothing tips it over without the push');
-          assert.equal(gate.latch, null);
-          return;
-        }
-        assert.ok(crossed !== undefined, 'the push tipped the quadruped over');
-        assert.ok(ticksToSafe(records, crossed.tick) <= 2);
-        assert.equal(gate.latch, 'tilt');
-        assert.ok(records.slice(crossed.tick + 2).every((r) => !isPolicyCommand(r.verdict)), 'latched');
-      });
+      // the effort quadruped: a torque PD stand the shove can tip (position servos resist it)
+      await withRobot(
+        QUADRUPED_EFFORT_URDF,
+        { soft_start: { duration_s: 0 }, tilt: { max_rad: 0.6 } },
+        async ({ step, gate, policy, sim }) => {
+          policy.standKp = 20; // stand (PD on the first pose) with a little noise
+          policy.scale = 0.02;
+          const records: TickRecord[] = [];
+          for (let t = 0; t < 10; t++) records.push(await step(t));
+          if (pushed) sim.setExternalWrench('base_link', [0, 250, 0], [60, 0, 0]); // a 0.2 s shove and roll
+          for (let t = 10; t < 20; t++) records.push(await step(t));
+          sim.setExternalWrench('base_link', [0, 0, 0]);
+          for (let t = 20; t < 40; t++) records.push(await step(t));
+          assert.ok(
+            records.slice(0, 10).every((r) => r.tiltRad < 0.3),
+            'level before the push',
+          );
+          assert.ok(
+            records.slice(0, 10).some((r) => isPolicyCommand(r.verdict)),
+            'moving before the push',
+          );
+          const crossed = records.find((r) => r.tiltRad > 0.6);
+          if (!pushed) {
+            assert.equal(crossed, undefined, 'nothing tips it over without the push');
+            assert.equal(gate.latch, null);
+            return;
+          }
+          assert.ok(crossed !== undefined, 'the push tipped the quadruped over');
+          assert.ok(ticksToSafe(records, crossed.tick) <= 2);
+          assert.equal(gate.latch, 'tilt');
+          assert.ok(
+            records.slice(crossed.tick + 2).every((r) => !isPolicyCommand(r.verdict)),
+            'latched',
+          );
+        },
+      );
     });
   }
 

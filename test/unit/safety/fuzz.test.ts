@@ -8,6 +8,7 @@ import type { RobotDescription, RobotLink } from '../../../src/robot/types.js';
 import { urdfDescription } from '../../../src/robot/ros2/urdfDescription.js';
 import { StateAssembler } from '../../../src/state/StateAssembler.js';
 import { Rng } from '../../../src/util/rng.js';
+import { QUADRUPED_EFFORT_URDF } from '../../helpers/quadruped.js';
 
 const MESSAGES = 120_000;
 
@@ -124,7 +125,8 @@ describe('safety fuzz: malformed and extreme state messages through watchdog, as
   this.timeout(60000);
 
   it(`${MESSAGES} messages: no crash; every command finite and in range; every policy command within the joint position, velocity, effort and rate limits and built from well-formed messages only`, () => {
-    const desc = urdfDescription('urdf/quadruped.urdf', 'free');
+    // the effort quadruped: the checks below are the effort actuators' rules
+    const desc = urdfDescription(QUADRUPED_EFFORT_URDF, 'free');
     const link = new CheckingLink(desc);
     const assembler = new StateAssembler(desc, { base: ['pos_z', 'quat', 'linvel', 'angvel'] });
     let nowMs = 0;

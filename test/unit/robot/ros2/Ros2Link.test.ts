@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sinon from 'sinon';
 import { SafetyGate } from '../../../../src/safety/SafetyGate.js';
 import { defaultSafetyConfig } from '../../../../src/safety/safetyConfig.js';
@@ -26,7 +25,11 @@ import { StateAssembler } from '../../../../src/state/StateAssembler.js';
 import type { Timers } from '../../../../src/util/clock.js';
 import { isStriderError } from '../../../../src/util/StriderError.js';
 import { fakeRclnodejs, FakeQoS, ParameterType, type FakeRclnodejs } from './fakeRclnodejs.js';
-import { assertQuadrupedJointsAndActuators, QUADRUPED_JOINTS } from '../../../helpers/quadruped.js';
+import {
+  assertQuadrupedJointsAndActuators,
+  QUADRUPED_EFFORT_URDF,
+  QUADRUPED_JOINTS,
+} from '../../../helpers/quadruped.js';
 
 /** Whether this machine has rclnodejs (a ROS 2 machine); the tests below hold either way. */
 const RCLNODEJS_INSTALLED = ((): boolean => {
@@ -38,8 +41,11 @@ const RCLNODEJS_INSTALLED = ((): boolean => {
   }
 })();
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const QUADRUPED = path.join(ROOT, 'urdf/quadruped.urdf');
+/**
+ * The link's own mechanics (configure, publish, safe command, SIGINT) on the effort quadruped:
+ * the default command topic is /effort_controller/commands and the safe command is zero effort.
+ */
+const QUADRUPED = QUADRUPED_EFFORT_URDF;
 const JOINTS = QUADRUPED_JOINTS;
 
 function config(partial: unknown = {}): Ros2Config {
@@ -136,7 +142,7 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     attachInputs(s.link, desc);
     s.link.attach(new Diagnostics());
     assert.equal(s.link.state, 'inactive');
-    assertQuadrupedJointsAndActuators(desc);
+    assertQuadrupedJointsAndActuators(desc, 'effort');
     assert.deepEqual(desc.actuators[2]!.commandLimits, [-35.5, 35.5]);
     assert.deepEqual(desc.base, { body: 'base_link', kind: 'free' });
     assert.equal(s.rcl.init.callCount, 1);

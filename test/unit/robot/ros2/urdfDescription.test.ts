@@ -62,12 +62,18 @@ function sensorUrdf(withJoint: boolean): string {
 }
 
 describe('robot/ros2/urdfDescription', () => {
-  it('urdf/quadruped.urdf gives exactly the 12 effort actuators, in ros2_control order, and no IMU actuator', () => {
+  it('urdf/quadruped.urdf gives exactly the 12 position actuators, in ros2_control order, with the joint limits as command limits, and no IMU actuator', () => {
     const desc = urdfDescription(QUADRUPED, 'free');
     assert.equal(desc.name, 'strider_quadruped');
     assert.deepEqual(desc.base, { body: 'base_link', kind: 'free' });
-    assertQuadrupedJointsAndActuators(desc);
-    assert.ok(desc.actuators.every((a) => a.interface === 'effort'));
+    assertQuadrupedJointsAndActuators(desc, 'position');
+    desc.actuators.forEach((a, i) => {
+      const knee = a.joint.endsWith('knee_joint');
+      const abd = a.joint.endsWith('hip_abd_joint');
+      const range = knee ? [-2.7, 0.1] : abd ? [-0.8, 0.8] : [-1.6, 1.6];
+      assert.deepEqual(a.commandLimits, range, a.name);
+      assert.deepEqual(desc.joints[i]!.positionLimits, range, a.joint);
+    });
     assert.ok(!desc.actuators.some((a) => /imu/i.test(a.name) || /imu/i.test(a.joint)));
     assert.ok(!desc.joints.some((j) => /imu/i.test(j.name)));
     // the MuJoCo link's reading of the same file (one motor per ros2_control joint)

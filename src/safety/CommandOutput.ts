@@ -38,6 +38,7 @@ export class CommandOutput {
       lastQValid: new Uint8Array(n),
       hold: new Float64Array(n),
       holdValid: false,
+      armedOnce: false,
     };
     this.#prev = new Float64Array(n);
     this.#msg = {

@@ -414,6 +414,7 @@ export class SafetyGate {
     if (this.#space?.captureNominal?.(Array.from(this.#t.slot, (k) => this.#q0[k]!)) === true) {
       this.#spaceApply?.();
     }
+    this.#out.pose.armedOnce = true;
     this.#softStartTicks = 0;
     this.#mode = 'soft_start';
     this.#log?.info('safety gate armed: soft start');

@@ -25,9 +25,17 @@ function ifaceCode(info: ActuatorInfo): number {
  * limit; -1 where a joint is not in the state.
  */
 export interface ActuatorTable {
-  /** Command limits, command units. */
+  /** Command limits, command units: every command, the safe command too, stays within them. */
   readonly lo: Float64Array;
   readonly hi: Float64Array;
+  /**
+   * The policy's bounds, command units: the command limits, narrowed by a position action space
+   * to nominal -+ scale. A policy's action is clamped to them before the soft start and the rate
+   * limit, so a robot outside them (lying down when armed) is brought in at the rate limit, and a
+   * safe command holding a pose outside them is not pulled in with a jump.
+   */
+  readonly actLo: Float64Array;
+  readonly actHi: Float64Array;
   /** EFFORT, POSITION or VELOCITY. */
   readonly iface: Uint8Array;
   /** Index of the joint's position / velocity in the state vector, or -1. */
@@ -59,7 +67,7 @@ export interface GateActionSpace {
 }
 
 /**
- * Narrow the table to a position action space: each commanded position actuator's command limits
+ * Narrow the table to a position action space: each commanded position actuator's policy bounds
  * become the space's bounds (nominal -+ scale), its rate step a share of that width, and its safe
  * command the stance (nominal). An effort space changes nothing. Called at construction and when
  * the nominal is captured at arming; `base` is the table as built from the model.
@@ -78,8 +86,8 @@ export function applyActionSpace(
     const lo = Math.max(base.lo[k]!, space.low[i]!);
     const hi = Math.min(base.hi[k]!, space.high[i]!);
     if (!(lo <= hi)) continue;
-    t.lo[k] = lo;
-    t.hi[k] = hi;
+    t.actLo[k] = lo;
+    t.actHi[k] = hi;
     t.stance[k] = Math.min(hi, Math.max(lo, space.nominal[i]!));
     if (config.rate_limit.enabled) {
       t.rateStep[k] = config.rate_limit.range_per_s * (hi - lo) * (periodMs / 1000);
@@ -109,6 +117,8 @@ export function actuatorTable(
   const t: ActuatorTable = {
     lo: new Float64Array(n),
     hi: new Float64Array(n),
+    actLo: new Float64Array(n),
+    actHi: new Float64Array(n),
     iface: new Uint8Array(n),
     posIndex: new Int32Array(n),
     velIndex: new Int32Array(n),
@@ -133,6 +143,8 @@ export function actuatorTable(
     }
     t.lo[k] = lo;
     t.hi[k] = hi;
+    t.actLo[k] = lo;
+    t.actHi[k] = hi;
     t.iface[k] = ifaceCode(info);
     t.posIndex[k] = stateIndex(layout, `joint.${info.joint}.pos`);
     t.velIndex[k] = stateIndex(layout, `joint.${info.joint}.vel`);

@@ -120,10 +120,13 @@ export function limitPolicyCommand(
     const qd = vj >= 0 ? state[vj]! : 0;
     const kp = config.hold_kp;
     const kd = config.damping_kd;
+    // the policy's bounds first (a position action space), then soft start and rate limit
+    const a = clampTo(action[i]!, t.actLo[k]!, t.actHi[k]!);
+    if (a !== action[i]!) clamped = true;
     const wanted = softStartCommand(
       t.iface[k]!,
       s,
-      action[i]!,
+      a,
       q0[k]!,
       q,
       qd,

@@ -10,12 +10,19 @@ export interface SafePose {
   /** The pose at the fault (safe_command: hold), valid while `holdValid`. */
   readonly hold: Float64Array;
   holdValid: boolean;
+  /**
+   * Whether the gate has been armed once: only then does a position action space's safe command
+   * seek the stance. Before it, the safe command holds the measured pose: a robot lying down when
+   * strider starts is not stood up by a command nobody armed.
+   */
+  armedOnce: boolean;
 }
 
 /**
  * Every actuator's safe value into `out` (model order), within its command limits: position
  * actuators of a position action space go to the stance (at most one rate-limit step from the
- * measured pose each tick); other position actuators hold (hold: the pose when the fault began,
+ * measured pose each tick) once the gate has been armed, and hold the measured pose before;
+ * other position actuators hold (hold: the pose when the fault began,
  * so a sagging joint is brought back; damping: the last measured pose), velocity actuators get 0, effort actuators get damping
  * (-kd qdot) or hold (PD to the pose at the fault) when `damp` (the state is valid) and zero effort
  * when not (never the last command).
@@ -39,7 +46,7 @@ export function fillSafeCommand(
     let v = 0;
     switch (t.iface[k]) {
       case POSITION:
-        if (Number.isFinite(t.stance[k]!) && pose.lastQValid[k] === 1) {
+        if (pose.armedOnce && Number.isFinite(t.stance[k]!) && pose.lastQValid[k] === 1) {
           // the stance, approached from the measured pose at most one rate-limit step per tick
           const q = pose.lastQ[k]!;
           v = clampTo(t.stance[k]!, q - t.rateStep[k]!, q + t.rateStep[k]!);

@@ -205,6 +205,33 @@ describe('control/ActionSpace', () => {
   });
 });
 
+describe('control/ActionSpace: the safe command before the gate was ever armed', () => {
+  it('holds the measured pose (a robot lying down is not stood up unarmed), then seeks the stance once armed', () => {
+    const desc = servoRobot();
+    const s = build(desc, { space: 'position', scale: 0.3 });
+    const link = new RecordingLink(desc);
+    const layout = new StateAssembler(desc, { base: [] }).layout;
+    const gate = new SafetyGate(link, desc.actuators, ['hip_pos', 'knee_pos'], layout, {
+      config: {
+        ...defaultSafetyConfig(),
+        soft_start: { duration_s: 0 },
+        rate_limit: { enabled: true, range_per_s: 5 },
+      },
+      joints: desc.joints,
+      periodMs: 20,
+      actionSpace: s,
+    });
+    const executed = new Float32Array(2);
+    const lying = Float32Array.of(0.2, -0.5, 0, 0); // far from the stance
+    gate.sendSafe(lying, executed);
+    gate.sendSafe(lying, executed);
+    assert.deepEqual(Array.from(link.sent.at(-1)!), [Math.fround(0.2), -0.5]);
+    gate.send(lying, Float32Array.of(0.2, -0.5), executed); // armed by its first policy command
+    gate.sendFault(lying, 'policy_failed', executed);
+    assert.ok(link.sent.at(-1)![0]! > 0.2 + 1e-6, `towards the stance: ${link.sent.at(-1)![0]}`);
+  });
+});
+
 describe('control/ActionSpace nominal: arming, through the safety gate', () => {
   it('the gate captures the stance at its first arming and limits commands around it', () => {
     const desc = servoRobot();

@@ -18,6 +18,13 @@ import { ModelSupply } from './ModelSupply.js';
 import { runReport, summary, type RunOutcome } from './runReport.js';
 import { RunMetrics } from './runMetrics.js';
 import { RunSession } from './RunSession.js';
+import { continuousLoop, LiveRun } from './continuousRun.js';
+import { PeriodicReport } from './PeriodicReport.js';
+import { resolveRunMode } from '../config/index.js';
+import { linkCapabilities } from '../robot/types.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
+import type { SwapDecision } from '../learning/index.js';
+import type { RunReport } from '../telemetry/index.js';
 
 /** The config `strider run` uses without --config: the planar runner, shipped with strider. */
 export const DEFAULT_CONFIG = fileURLToPath(
@@ -80,12 +87,14 @@ export async function runCommand(
         logger,
       })
     : null;
+  const live = new LiveRun();
   const session = new RunSession({
     config,
     logger,
     ...(deps.rclnodejs !== undefined ? { rclnodejs: deps.rclnodejs } : {}),
     ...(supply !== null ? { onRecorded: supply.push } : {}),
     onStep: (episode, step, returnSoFar, s) => {
+      live.observe?.(episode, step);
       showStep(progress, s, { episode, step, returnSoFar, total: run.total });
     },
     onEpisode: (r) => {
@@ -106,41 +115,58 @@ export async function runCommand(
     supply?.interrupt(); // a lockstep wait for the trainer's next model ends now
   });
   let metrics: RunMetrics | null = null;
+  let periodic: PeriodicReport | null = null;
   try {
     const parts = await session.open();
     metrics = await RunMetrics.start(config.metrics, logger);
     metrics?.attachSession(session);
+    const writeAll = async (outcome: RunOutcome, partial: boolean): Promise<RunReport> => {
+      const artifacts: Record<string, string> = {
+        report: run.reportPath,
+        log: join(run.outDir, 'strider.log'),
+      };
+      Object.assign(
+        artifacts,
+        await writeRunPlots(
+          run.outDir,
+          parts.runner.records,
+          session.latency,
+          session.budgetMs,
+          logger,
+        ),
+      );
+      const report = runReport(session, outcome, {
+        version,
+        startedAt: run.startedAt,
+        configPath: run.configPath,
+        config,
+        interrupted: signals.interrupted,
+        partial,
+        artifacts,
+      });
+      writeReport(run.reportPath, report);
+      return report;
+    };
+    periodic = new PeriodicReport({
+      everyS: config.run.report_every_s,
+      write: async () => {
+        await writeAll(live.outcome(), true);
+      },
+      logger,
+    });
+    periodic.start();
+    const mode = resolveRunMode(config.run, linkCapabilities(session.link).simulated);
     const outcome =
       supply !== null
-        ? await learn(session, supply, progress, metrics)
+        ? await learn(session, supply, progress, metrics, mode === 'continuous' ? live : null)
         : await explore(session, run.total);
+    await periodic.stop();
     progress.done();
-    const artifacts: Record<string, string> = {
-      report: run.reportPath,
-      log: join(run.outDir, 'strider.log'),
-    };
-    Object.assign(
-      artifacts,
-      await writeRunPlots(
-        run.outDir,
-        parts.runner.records,
-        session.latency,
-        session.budgetMs,
-        logger,
-      ),
-    );
-    const report = runReport(session, outcome, {
-      version,
-      startedAt: run.startedAt,
-      configPath: run.configPath,
-      config,
-      interrupted: signals.interrupted,
-      artifacts,
-    });
-    writeReport(run.reportPath, report);
+    const report = await writeAll(outcome, false);
     process.stdout.write(summary(report, run.outDir));
     return signals.interrupted ? 130 : 0;
   } finally {
+    await periodic?.stop();
     signals.dispose();
     progress.done();
     await metrics?.close();
@@ -248,6 +274,7 @@ async function learn(
   supply: ModelSupply,
   progress: Progress,
   metrics: RunMetrics | null,
+  continuous: LiveRun | null,
 ): Promise<RunOutcome> {
   const { config, logger } = session;
   const parts = session.parts;
@@ -267,32 +294,38 @@ async function learn(
   metrics?.attachLearning(swap, plannerStats, supply);
   let learned: LearningSummary;
   let transport: RemoteTrainingReport | null;
+  const onModel = (m: ModelVersion, d: SwapDecision): void => {
+    progress.update(
+      session.clock.nowMs(),
+      () =>
+        `model v${m.version} ${d.decision}: val loss ${m.metrics.val_loss.toFixed(3)}, H-step error ` +
+        `${m.metrics.h_step_error.toFixed(3)} (zero-delta ${m.metrics.h_step_baseline.toFixed(3)})`,
+      'force',
+    );
+  };
+  const common = { runner: parts.runner, policy: parts.policy, random: parts.random, models, swap };
   try {
-    learned = await new LearningLoop({
-      runner: parts.runner,
-      policy: parts.policy,
-      random: parts.random,
-      models,
-      swap,
-      randomEpisodes: config.learning.random_episodes,
-      iterations: config.learning.iterations,
-      episodesPerIteration: config.learning.episodes_per_iteration,
-      logger,
-      onModel: (m, d) => {
-        progress.update(
-          session.clock.nowMs(),
-          () =>
-            `model v${m.version} ${d.decision}: val loss ${m.metrics.val_loss.toFixed(3)}, H-step error ` +
-            `${m.metrics.h_step_error.toFixed(3)} (zero-delta ${m.metrics.h_step_baseline.toFixed(3)})`,
-          'force',
-        );
-      },
-    }).run();
+    if (continuous !== null) {
+      const loop = continuousLoop(session, common, onModel);
+      continuous.follow(loop, swap, supply, plannerStats);
+      learned = await loop.run();
+    } else {
+      learned = await new LearningLoop({
+        ...common,
+        randomEpisodes: config.learning.random_episodes,
+        iterations: config.learning.iterations,
+        episodesPerIteration: config.learning.episodes_per_iteration,
+        logger,
+        onModel,
+      }).run();
+    }
   } finally {
     parts.policy.use(parts.random);
     await swap.close();
     transport = await supply.close();
   }
+  if (continuous !== null)
+    return { ...continuous.outcome(), learned, transport, swaps: swap.decisions };
   return { learned, swaps: swap.decisions, transport, plannerStats };
 }
 

@@ -2,7 +2,12 @@ import type { StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
 import { meanHeadingVelocity } from '../control/episodeMotion.js';
 import type { StateLayout } from '../state/types.js';
-import type { LearningSummary, RemoteTrainingReport, SwapDecision } from '../learning/index.js';
+import type {
+  ContinuousSummary,
+  LearningSummary,
+  RemoteTrainingReport,
+  SwapDecision,
+} from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
 import type { RunReport } from '../telemetry/index.js';
 import type { RunSession } from './RunSession.js';
@@ -15,6 +20,8 @@ export interface RunOutcome {
   /** Transport figures of a trainer process; null otherwise. */
   readonly transport: RemoteTrainingReport | null;
   readonly plannerStats: MpcPolicyStats;
+  /** run.mode continuous: what the continuous loop saw; absent in episodes mode. */
+  readonly continuous?: Pick<ContinuousSummary, 'takeovers' | 'runnerStarts'>;
 }
 
 /** How the run was started and ended, for the report's header. */
@@ -24,6 +31,8 @@ export interface RunFacts {
   readonly configPath: string;
   readonly config: StriderConfig;
   readonly interrupted: boolean;
+  /** A periodic report written during the run (status running). */
+  readonly partial?: boolean;
   readonly artifacts: Record<string, string>;
 }
 
@@ -35,7 +44,7 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
   return {
     strider: facts.version,
     command: 'run',
-    status: facts.interrupted ? 'interrupted' : 'completed',
+    status: facts.partial === true ? 'running' : facts.interrupted ? 'interrupted' : 'completed',
     started_at: facts.startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     config: facts.configPath,
@@ -75,6 +84,25 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
     planner: learned === null ? null : plannerReport(plannerStats, config),
     trainer: learned === null ? null : { mode: config.trainer.mode, transport: outcome.transport },
     artifacts: facts.artifacts,
+    ...(outcome.continuous !== undefined
+      ? { continuous: continuousReport(outcome.continuous) }
+      : {}),
+  };
+}
+
+function continuousReport(
+  c: NonNullable<RunOutcome['continuous']>,
+): NonNullable<RunReport['continuous']> {
+  const takeovers = c.takeovers.map((t) => ({
+    version: t.version,
+    episode: t.episode,
+    step: t.step,
+    mid_episode: t.midEpisode,
+  }));
+  return {
+    takeovers,
+    swaps_mid_episode: takeovers.filter((t) => t.mid_episode).length,
+    runner_starts: c.runnerStarts,
   };
 }
 

@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { getPriority, hostname, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, resolveRunMode } from '../config/index.js';
 import { TrainerService, type PublishedModel } from '../trainer/index.js';
 import { Topics, Transport, encodeStatus, type TransportOptions } from '../transport/index.js';
 import { brokerAuthFromConfig, PASSWORD_ENV } from '../transport/transportFromConfig.js';
@@ -214,6 +214,12 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
     ...(config.trainer.share_group === undefined ? {} : { shareGroup: config.trainer.share_group }),
     statusId,
     seed: config.run.seed,
+    // run.mode continuous (auto: on a robot): refit on new transitions or time, not episodes
+    ...(resolveRunMode(config.run, config.robot.link === 'mujoco') === 'continuous'
+      ? {
+          refit: { transitions: config.trainer.refit_transitions, seconds: config.trainer.refit_s },
+        }
+      : {}),
     logger,
     onModelPublished: (m) => {
       const x = m.metrics;

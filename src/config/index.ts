@@ -19,3 +19,4 @@ export type {
 } from './schema.js';
 export { loadConfig, parseOverride, budgetMs } from './loadConfig.js';
 export type { ConfigOverride, LoadConfigOptions, LoadedConfig } from './loadConfig.js';
+export { resolveRunMode, type RunMode } from './runMode.js';

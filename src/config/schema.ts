@@ -373,6 +373,17 @@ const trainerSchema = z
       .max(3600)
       .default(1)
       .describe('trainer.mode child: delay before the first restart of a crashed trainer; doubled for each further attempt in a row, at most 60 s'),
+    refit_transitions: z
+      .number()
+      .int()
+      .min(1)
+      .default(2000)
+      .describe('run.mode continuous: refit after this many new transitions (or refit_s, whichever first)'),
+    refit_s: z
+      .number()
+      .gt(0)
+      .default(60)
+      .describe('run.mode continuous: refit after this many seconds when any new transition arrived (or refit_transitions, whichever first)'),
   })
   .prefault({});
 
@@ -418,6 +429,24 @@ const runSchema = z
       .default(200)
       .describe('control ticks per episode'),
     seed: z.number().int().min(0).max(4294967295).default(0).describe('random seed for resets and policies'),
+    mode: z
+      .enum(['auto', 'episodes', 'continuous'])
+      .default('auto')
+      .describe(
+        'episodes: a fixed number of episodes (Alg. 1: the controller waits for each refit in lockstep pacing); ' +
+          'continuous: control never waits for training, the trainer refits on trainer.refit_transitions / refit_s and ' +
+          'versions swap in mid-run, until SIGINT/SIGTERM or run.duration_s; auto: continuous on a robot, episodes on a simulator',
+      ),
+    duration_s: z
+      .number()
+      .gt(0)
+      .optional()
+      .describe('run.mode continuous: stop after this many seconds of wall time (default: until SIGINT/SIGTERM)'),
+    report_every_s: z
+      .number()
+      .min(0)
+      .default(60)
+      .describe('rewrite the report and plots every this many seconds during a run (0: only at the end)'),
   })
   .prefault({});
 

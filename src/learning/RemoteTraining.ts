@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StriderConfig } from '../config/schema.js';
+import { resolveRunMode } from '../config/runMode.js';
 import type { Transition } from '../control/types.js';
 import { EmbeddedBroker } from '../transport/EmbeddedBroker.js';
 import { ModelChannel, type ModelChannelCounters } from '../transport/ModelChannel.js';
@@ -128,7 +129,10 @@ export class RemoteTraining {
     });
     outbox.start();
     const models = new RemoteModelSource({
-      wait: config.robot.mujoco.pacing === 'lockstep',
+      // Alg. 1 in lockstep waits for each refit; run.mode continuous never waits
+      wait:
+        config.robot.mujoco.pacing === 'lockstep' &&
+        resolveRunMode(config.run, config.robot.link === 'mujoco') === 'episodes',
       timeoutMs: config.trainer.model_timeout_s * 1000,
       logger,
     });

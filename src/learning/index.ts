@@ -13,3 +13,9 @@ export { RemoteTraining } from './RemoteTraining.js';
 export type { RemoteTrainingOptions, RemoteTrainingReport } from './RemoteTraining.js';
 export { TrainerSupervisor } from './TrainerSupervisor.js';
 export type { TrainerState, TrainerSupervisorOptions } from './TrainerSupervisor.js';
+export { ContinuousLoop } from './ContinuousLoop.js';
+export type {
+  ContinuousLoopOptions,
+  ContinuousSummary,
+  VersionTakeover,
+} from './ContinuousLoop.js';

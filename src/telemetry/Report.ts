@@ -48,7 +48,8 @@ export interface ModelReport {
 export interface RunReport {
   strider: string;
   command: string;
-  status: 'completed' | 'interrupted' | 'failed';
+  /** running: a periodic report written during the run (run.report_every_s). */
+  status: 'completed' | 'interrupted' | 'failed' | 'running';
   started_at: string;
   finished_at: string;
   config: string;
@@ -75,6 +76,20 @@ export interface RunReport {
   swaps: Array<{ version: number; decision: string; reason: string; atMs: number }>;
   /** Where training ran, and the transport's counters when it ran over MQTT. */
   trainer: { mode: string; transport: unknown } | null;
+  /**
+   * run.mode continuous: where each version took over (episode, step; mid_episode when the episode
+   * was already running on another version) and how often the runner was started (1: never paused).
+   */
+  continuous?: {
+    takeovers: Array<{
+      version: number | null;
+      episode: number;
+      step: number;
+      mid_episode: boolean;
+    }>;
+    swaps_mid_episode: number;
+    runner_starts: number;
+  };
   artifacts: Record<string, string>;
 }
 

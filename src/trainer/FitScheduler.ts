@@ -14,6 +14,7 @@ import type { Logger } from '../util/logger.js';
 import type { Episode } from './EpisodeAssembler.js';
 import type { EpisodeStore, StoredRobot } from './EpisodeStore.js';
 import { ModelTrainer, type ModelTrainerOptions } from './ModelTrainer.js';
+import { RefitSchedule, type RefitScheduleOptions } from './RefitSchedule.js';
 import { datasetOf, type DataSource, type Trainer } from './types.js';
 
 /** One robot's dataset as the trainer holds it. */
@@ -50,6 +51,11 @@ export interface FitSchedulerOptions {
   /** A model fitted and stored; `seconds` is the round's wall-clock time. Must not throw. */
   readonly onModelStored: (robotId: string, model: ModelVersion, seconds: number) => void;
   readonly logger: Logger;
+  /**
+   * run.mode continuous: fit on this schedule (new transitions or seconds since the last fit,
+   * see RefitSchedule) instead of Alg. 1's episode counts; scheduleAll() starts its timer.
+   */
+  readonly refit?: RefitScheduleOptions;
 }
 
 /** One robot: its dimensions, dataset counts, the pieces not yet fed and its trainer. */
@@ -76,6 +82,9 @@ export interface Robot {
   queued: boolean;
   /** The newest stored model at start, until the robot's trainer is built from it (warm start). */
   stored: ModelVersion | undefined;
+  /** Transitions (both datasets) the newest fit used, and when it ended (performance.now()). */
+  trainedTransitions: number;
+  lastFitMs: number;
 }
 
 export class FitScheduler {
@@ -83,9 +92,12 @@ export class FitScheduler {
   readonly #o: FitSchedulerOptions;
   readonly #robots = new Map<string, Robot>();
   #trainings: Promise<void> = Promise.resolve();
+  readonly #refit: RefitSchedule | null;
+  #refitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: FitSchedulerOptions) {
     this.#o = options;
+    this.#refit = options.refit === undefined ? null : new RefitSchedule(options.refit);
   }
 
   /** The queue of training rounds (resolves when the rounds queued so far are done). */
@@ -152,6 +164,8 @@ export class FitScheduler {
         hasModel: false,
         queued: false,
         stored: undefined,
+        trainedTransitions: 0,
+        lastFitMs: performance.now(),
       };
       this.#robots.set(robotId, r);
       return r;
@@ -214,13 +228,27 @@ export class FitScheduler {
     if (nr !== undefined) nr.seenVersion = model.version;
   }
 
-  /** Queues every robot's fit that is due (after start). */
+  /**
+   * Queues every robot's fit that is due (after start). With a refit schedule, also starts the
+   * timer that looks again every second (a fit due by time, with no new data arriving to ask).
+   */
   scheduleAll(): void {
     for (const r of this.#robots.values()) this.#schedule(r);
+    if (this.#refit !== null && this.#refitTimer === undefined) {
+      this.#refitTimer = setInterval(
+        () => {
+          for (const r of this.#robots.values()) this.#schedule(r);
+        },
+        Math.min(1000, this.#refit.periodMs),
+      );
+      this.#refitTimer.unref();
+    }
   }
 
-  /** Frees every robot's trainer (after the queue has drained). */
+  /** Frees every robot's trainer (after the queue has drained) and stops the refit timer. */
   async closeTrainers(): Promise<void> {
+    clearInterval(this.#refitTimer);
+    this.#refitTimer = undefined;
     for (const r of this.#robots.values()) {
       const t = r.trainer;
       r.trainer = undefined;
@@ -243,6 +271,10 @@ export class FitScheduler {
   }
 
   #due(r: Robot): boolean {
+    if (this.#refit !== null) {
+      const fresh = r.randTransitions + r.rlTransitions - r.trainedTransitions;
+      return this.#refit.due(fresh, performance.now() - r.lastFitMs);
+    }
     if (!r.hasModel) return r.randEpisodes >= this.#o.learning.random_episodes;
     // rand episodes count too: after a rejected model the controller keeps acting randomly
     const fresh = r.randEpisodes - r.trainedRand + (r.rlEpisodes - r.trainedRl);
@@ -261,6 +293,7 @@ export class FitScheduler {
     if (!this.#o.running() || !this.#due(r)) return;
     const t0 = performance.now();
     const used = { rand_episodes: r.randEpisodes, rl_episodes: r.rlEpisodes };
+    const usedTransitions = r.randTransitions + r.rlTransitions;
     let model: ModelVersion;
     try {
       const trainer = r.trainer ?? (await this.#createTrainer(r));
@@ -279,6 +312,8 @@ export class FitScheduler {
       // `episodes_per_iteration` episodes do
       r.trainedRand = used.rand_episodes;
       r.trainedRl = used.rl_episodes;
+      r.trainedTransitions = usedTransitions;
+      r.lastFitMs = performance.now();
       return;
     } finally {
       this.counters.training_seconds += (performance.now() - t0) / 1000;
@@ -289,6 +324,8 @@ export class FitScheduler {
     r.hasModel = true;
     r.trainedRand = used.rand_episodes;
     r.trainedRl = used.rl_episodes;
+    r.trainedTransitions = usedTransitions;
+    r.lastFitMs = performance.now();
     this.#o.logger.info(
       { robotId: r.robotId, version: model.version, seconds, ...used, ...model.metrics },
       'model stored',

@@ -15,6 +15,7 @@ import { silentLogger } from '../util/logger.js';
 import { EpisodeIntake } from './EpisodeIntake.js';
 import { EpisodeStore } from './EpisodeStore.js';
 import { FitScheduler, type RobotDataCounts } from './FitScheduler.js';
+import type { RefitScheduleOptions } from './RefitSchedule.js';
 import type { ModelTrainerOptions } from './ModelTrainer.js';
 import { TrainerPublisher, type PublishedModel } from './TrainerPublisher.js';
 import type { Trainer } from './types.js';
@@ -86,6 +87,8 @@ export interface TrainerServiceOptions {
   readonly continuityTolerance?: number;
   /** Builds a robot's trainer; default ModelTrainer.create. */
   readonly createTrainer?: (options: ModelTrainerOptions) => Promise<Trainer>;
+  /** run.mode continuous: the refit schedule (FitScheduler's `refit`); default Alg. 1's. */
+  readonly refit?: RefitScheduleOptions;
   /** Called when the broker has acknowledged a published model. Must not throw. */
   readonly onModelPublished?: (model: PublishedModel) => void;
   readonly logger?: Logger;
@@ -134,6 +137,7 @@ export class TrainerService {
       learning: options.learning,
       seed: options.seed,
       ...(options.createTrainer === undefined ? {} : { createTrainer: options.createTrainer }),
+      ...(options.refit === undefined ? {} : { refit: options.refit }),
       running,
       onModelStored: (robotId, model, seconds) => {
         this.#publisher.publish(robotId, model, seconds, 'new');

@@ -42,6 +42,7 @@ import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { mpcPolicyFactory } from './createMpcPolicy.js';
 import { createRobotLink } from './createRobotLink.js';
+import { RunRecording } from './RunRecording.js';
 
 export interface RunSessionOptions {
   readonly config: StriderConfig;
@@ -60,6 +61,8 @@ export interface RunSessionOptions {
   readonly onRecorded?: (t: Transition, reward: number, episode: number, done: boolean) => void;
   /** The rclnodejs module for robot.link ros2 (default: imported when the link configures). */
   readonly rclnodejs?: RclnodejsApi;
+  /** Record a rosbag2 bag into this folder (run.record_bag; src/cli/RunRecording). */
+  readonly recordBagDir?: string;
 }
 
 /**
@@ -81,6 +84,7 @@ export class RunSession {
   readonly latency = new LatencyHistogram();
   #parts: SessionParts | null = null;
   #simDriver: RealtimeSimDriver | null = null;
+  #recording: RunRecording | null = null;
   readonly #o: RunSessionOptions;
 
   constructor(options: RunSessionOptions) {
@@ -112,6 +116,7 @@ export class RunSession {
     const tiltFromImu = tiltNeedsImu(config);
     const description = await link.configure();
     const caps = linkCapabilities(link);
+    const recording = await this.#openRecording();
     const assembler = new StateAssembler(description, config.state);
     const actuators = commandedActuators(description, config);
     const reward = createReward(config.task, assembler.layout, actuators);
@@ -136,7 +141,7 @@ export class RunSession {
     const requireModel =
       config.safety.require_model === 'auto' ? !caps.simulated : config.safety.require_model;
     const gate = new SafetyGate(
-      link,
+      recording?.tapCommands(link) ?? link,
       description.actuators,
       actuators.map((a) => a.name),
       assembler.layout,
@@ -197,7 +202,7 @@ export class RunSession {
     };
     this.#parts = parts;
     if (caps.ros2Node !== null) this.#attachRos2(caps.ros2Node, parts);
-    await link.activate(watchdog);
+    await link.activate(recording?.tapState(watchdog) ?? watchdog);
     this.#startSimDriver(caps);
     return parts;
   }
@@ -219,6 +224,19 @@ export class RunSession {
     });
   }
 
+  /** The bag being recorded (recordBagDir), or null. */
+  get recording(): RunRecording | null {
+    return this.#recording;
+  }
+
+  async #openRecording(): Promise<RunRecording | null> {
+    const dir = this.#o.recordBagDir;
+    if (dir === undefined) return null;
+    const { config, link, pacing, clock, logger } = this;
+    this.#recording = await RunRecording.open({ dir, config, link, pacing, clock, logger });
+    return this.#recording;
+  }
+
   /** End the current episode early and run no more (SIGINT); safe before open(). */
   stop(): void {
     this.#parts?.runner.stop();
@@ -235,6 +253,7 @@ export class RunSession {
       this.logger.warn({ err }, 'link deactivate failed');
     });
     await this.link.close();
+    await this.#recording?.close();
   }
 
   #scheduler(): TickScheduler {
@@ -313,6 +332,7 @@ export class RunSession {
           ? {}
           : {
               cmdVel: (twist) => {
+                this.#recording?.cmdVel(twist);
                 task.onCmdVel(twist, clock.nowMs());
               },
               path: (waypoints, frameId) => {

@@ -103,7 +103,7 @@ function jsonNumbers(_key: string, value: unknown): unknown {
 }
 
 /** The robot model's description: a URDF read directly, an MJCF through MuJoCo. */
-async function describeRobot(config: Readonly<StriderConfig>): Promise<RobotDescription> {
+export async function describeRobot(config: Readonly<StriderConfig>): Promise<RobotDescription> {
   const r = config.robot;
   if (extname(r.model).toLowerCase() === '.urdf') {
     return urdfDescription(r.model, r.mujoco.floating_base ? 'free' : 'fixed');

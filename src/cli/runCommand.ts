@@ -84,6 +84,7 @@ export async function runCommand(
     logger,
     ...(deps.rclnodejs !== undefined ? { rclnodejs: deps.rclnodejs } : {}),
     ...(supply !== null ? { onRecorded: supply.push } : {}),
+    ...(config.run.record_bag ? { recordBagDir: join(run.outDir, 'bag') } : {}),
     onStep: (episode, step, returnSoFar, s) => {
       showStep(progress, s, { episode, step, returnSoFar, total: run.total });
     },
@@ -112,6 +113,7 @@ export async function runCommand(
     const artifacts: Record<string, string> = {
       report: run.reportPath,
       log: join(run.outDir, 'strider.log'),
+      ...(session.recording !== null ? { bag: session.recording.dir } : {}),
     };
     Object.assign(
       artifacts,

@@ -358,6 +358,12 @@ const runSchema = z
       .default(200)
       .describe('control ticks per episode'),
     seed: z.number().int().min(0).max(4294967295).default(0).describe('random seed for resets and policies'),
+    record_bag: z
+      .boolean()
+      .default(false)
+      .describe(
+        'strider run records OUT/bag/: a rosbag2 MCAP of the state, command and task topics (docs/bags.md)',
+      ),
   })
   .prefault({});
 

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BagReader } from '../../../src/bags/BagReader.js';
+import { readBagEpisodes, replayBag } from '../../../src/bags/replayBag.js';
+import { describeRobot } from '../../../src/cli/replayCommand.js';
+import { RunSession } from '../../../src/cli/RunSession.js';
+import { loadConfig, type StriderConfig } from '../../../src/config/index.js';
+import { silentLogger } from '../../../src/util/logger.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const EPISODES = 12;
+const STEPS = 100;
+
+/**
+ * The planar runner on random actions in lockstep, recording its bag; the replay section maps the
+ * bag's topics back (the command topic carries every actuator, model order: the action).
+ */
+function runConfig(): StriderConfig {
+  return loadConfig(resolve('config/planar_runner.yaml'), {
+    overrides: [
+      'control.policy=random',
+      `run.episodes=${EPISODES}`,
+      `run.steps_per_episode=${STEPS}`,
+      'run.seed=3',
+      'run.record_bag=true',
+      'log.level=warn',
+      'model.ensemble_size=3',
+      'model.hidden=[64, 64]',
+      'model.epochs_first=80',
+      'model.h_step_horizon=5',
+      'replay.robot=model',
+      'replay.odometry=/odom',
+      'replay.joint_states=/joint_states',
+      'replay.action.kind=float64_multi_array',
+      'replay.action.topic=/effort_controller/commands',
+      'replay.episode_s=1000',
+    ],
+  }).config;
+}
+
+/** One live transition as the run streamed it (onRecorded), copied. */
+interface Streamed {
+  readonly episode: number;
+  readonly state: Float32Array;
+  readonly action: Float32Array;
+  readonly nextState: Float32Array;
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
+}
+
+describe('bags: a strider run records its bag, and replay reads back the run', function () {
+  this.timeout(240_000);
+  const tmp = tempDir();
+  const bagDir = join(tmp.dir, 'bag');
+  const config = runConfig();
+  const streamed: Streamed[] = [];
+  let recorderStats = { accepted: 0, dropped: 0, written: 0, flushed: 0 };
+
+  before(async () => {
+    const session = new RunSession({
+      config,
+      logger: silentLogger(),
+      recordBagDir: bagDir,
+      onRecorded: (t, _r, episode) => {
+        streamed.push({
+          episode,
+          state: t.state.slice(),
+          action: t.action.slice(),
+          nextState: t.nextState.slice(),
+        });
+      },
+    });
+    try {
+      await session.open();
+      await session.parts.runner.runEpisodes(EPISODES);
+    } finally {
+      await session.close();
+    }
+    recorderStats = session.recording!.stats;
+  });
+  after(() => {
+    tmp.cleanup();
+  });
+
+  it('writes a rosbag2 MCAP with metadata.yaml, nothing dropped', async () => {
+    assert.equal(streamed.length, EPISODES * STEPS);
+    assert.ok(existsSync(join(bagDir, 'metadata.yaml')));
+    assert.equal(recorderStats.dropped, 0);
+    assert.equal(recorderStats.written, recorderStats.accepted);
+    const bag = await BagReader.open(bagDir);
+    const count = (t: string): number => bag.topics.get(t)?.count ?? -1;
+    // each tick: one command; activation, each reset and each step: a joint state, an IMU and
+    // an odometry message
+    const states = 1 + EPISODES * (STEPS + 1);
+    assert.equal(count('/joint_states'), states);
+    assert.equal(count('/imu'), states);
+    assert.equal(count('/odom'), states);
+    assert.ok(count('/effort_controller/commands') >= EPISODES * STEPS);
+    assert.equal(bag.topics.get('/odom')!.type, 'nav_msgs/msg/Odometry');
+    assert.equal(bag.topics.get('/odom')!.definition, 'embedded');
+  });
+
+  it('replays into the very transitions the run streamed, bit for bit', async () => {
+    const description = await describeRobot(config);
+    const { cut } = await readBagEpisodes({
+      bagPath: bagDir,
+      config,
+      description,
+      logger: silentLogger(),
+    });
+    assert.equal(cut.episodes.length, EPISODES);
+    assert.equal(cut.droppedEpisodes, 0);
+    const S = streamed[0]!.state.length;
+    const A = streamed[0]!.action.length;
+    let k = 0;
+    for (let e = 0; e < EPISODES; e++) {
+      const ep = cut.episodes[e]!;
+      assert.equal(ep.actions.length / A, STEPS, `episode ${e}: steps`);
+      for (let t = 0; t < STEPS; t++, k++) {
+        const live = streamed[k]!;
+        assert.equal(live.episode, e);
+        const at = `episode ${e} step ${t}`;
+        assert.ok(sameBits(ep.states.subarray(t * S, (t + 1) * S), live.state), `${at}: state`);
+        assert.ok(sameBits(ep.actions.subarray(t * A, (t + 1) * A), live.action), `${at}: action`);
+        assert.ok(
+          sameBits(ep.states.subarray((t + 1) * S, (t + 2) * S), live.nextState),
+          `${at}: next state`,
+        );
+      }
+    }
+  });
+
+  it('trains a model that beats both baselines on H-step error on held-out episodes', async () => {
+    const { summary } = await replayBag({
+      bagPath: bagDir,
+      config,
+      description: await describeRobot(config),
+      logger: silentLogger(),
+    });
+    assert.equal(summary.episodes, EPISODES);
+    assert.equal(summary.transitions, EPISODES * STEPS);
+    assert.ok(summary.held_out.episodes >= 3);
+    const { zero_delta, constant_velocity } = summary.baselines;
+    assert.ok(
+      summary.h_step_error < zero_delta.h_step_error &&
+        summary.h_step_error < constant_velocity.h_step_error,
+      `H-step error ${summary.h_step_error} vs zero-delta ${zero_delta.h_step_error}, ` +
+        `constant-velocity ${constant_velocity.h_step_error}`,
+    );
+  });
+});

@@ -126,7 +126,11 @@ ROS 2 Jazzy; docs/ros2.md): episodes are tick windows, and the safety gate sends
 safe command until a learned model serves, and between episodes (docs/safety.md).
 
 Writes OUT/report.json (episodes, tick latency, misses), OUT/learning_curve.{svg,png}
-(return per episode vs environment steps) and OUT/tick_latency.{svg,png}.
+(return per episode vs environment steps) and OUT/tick_latency.{svg,png}; with
+run.record_bag: true also OUT/bag/, a rosbag2 MCAP of the state, command and cmd_vel topics
+that strider replay, ros2 bag and Foxglove read (docs/bags.md). model.initial=DIR (a model
+artifact, e.g. strider replay's OUT/model) starts control.policy mpc on that model, once the
+hot-swap checks pass.
 Ctrl-C ends the current episode, writes the report and exits with status 130.
 
 ${COMMON_HELP}
@@ -135,6 +139,7 @@ Examples:
   strider run
   strider run --set run.episodes=10 --set robot.mujoco.pacing=realtime
   strider run --config config/quadruped.yaml --out runs/quad
+  strider run --set run.record_bag=true --set model.initial=runs/replay/model
   strider run --config config/quadruped_ros2.yaml   # ROS 2 / Gazebo (launch/gazebo.launch.py)`,
   train: `Usage: strider train [options]
 
@@ -190,7 +195,8 @@ or before it; state samples more than replay.max_gap_s apart split episodes, and
 are cut to replay.episode_s; every k-th episode (k = 1 / replay.holdout_fraction) is held out.
 The model: section sets the ensemble and training (as for \`strider run\`).
 
-Writes OUT/model (manifest.json + weights.bin, the trainer's model format), OUT/report.json
+Writes OUT/model (manifest.json + weights.bin, the trainer's model format; strider run
+starts from it with --set model.initial=OUT/model), OUT/report.json
 (transitions, episodes, one_step_error, h_step_error and baselines.zero_delta /
 constant_velocity on the same held-out episodes and H = model.h_step_horizon; errors are mean
 squared, in units of the state's std) and OUT/replay.log. A progress line on a terminal.

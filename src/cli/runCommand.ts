@@ -14,6 +14,7 @@ import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { plannerShape } from './createMpcPolicy.js';
 import type { RemoteTrainingReport } from '../learning/index.js';
+import { loadInitialModel } from './initialModel.js';
 import { ModelSupply } from './ModelSupply.js';
 import { runReport, summary, type RunOutcome } from './runReport.js';
 import { RunSession } from './RunSession.js';
@@ -268,6 +269,9 @@ async function learn(
       iterations: config.learning.iterations,
       episodesPerIteration: config.learning.episodes_per_iteration,
       logger,
+      ...(config.model.initial !== null
+        ? { initial: await loadInitialModel(config.model.initial, S, A) }
+        : {}),
       onModel: (m, d) => {
         progress.update(
           session.clock.nowMs(),

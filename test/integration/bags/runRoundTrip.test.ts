@@ -1,20 +1,25 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BagReader } from '../../../src/bags/BagReader.js';
 import { readBagEpisodes, replayBag } from '../../../src/bags/replayBag.js';
 import { describeRobot } from '../../../src/cli/replayCommand.js';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig, type StriderConfig } from '../../../src/config/index.js';
+import { loadInitialModel } from '../../../src/cli/initialModel.js';
+import type { RunReport } from '../../../src/telemetry/Report.js';
+import { writeModelArtifactDir } from '../../../src/transport/ModelArtifactDir.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { isStriderError } from '../../../src/util/StriderError.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const EPISODES = 12;
 const STEPS = 100;
 
 /**
- * The planar runner on random actions in lockstep, recording its bag; the replay section maps the
- * bag's topics back (the command topic carries every actuator, model order: the action).
+ * The planar runner on random actions in lockstep, recording its bag; the shipped config's replay
+ * section maps the bag's topics back (the command topic carries every actuator, model order).
  */
 function runConfig(): StriderConfig {
   return loadConfig(resolve('config/planar_runner.yaml'), {
@@ -29,12 +34,6 @@ function runConfig(): StriderConfig {
       'model.hidden=[64, 64]',
       'model.epochs_first=80',
       'model.h_step_horizon=5',
-      'replay.robot=model',
-      'replay.odometry=/odom',
-      'replay.joint_states=/joint_states',
-      'replay.action.kind=float64_multi_array',
-      'replay.action.topic=/effort_controller/commands',
-      'replay.episode_s=1000',
     ],
   }).config;
 }
@@ -135,8 +134,10 @@ describe('bags: a strider run records its bag, and replay reads back the run', f
     }
   });
 
+  const modelDir = join(tmp.dir, 'model');
+
   it('trains a model that beats both baselines on H-step error on held-out episodes', async () => {
-    const { summary } = await replayBag({
+    const { summary, model } = await replayBag({
       bagPath: bagDir,
       config,
       description: await describeRobot(config),
@@ -152,5 +153,43 @@ describe('bags: a strider run records its bag, and replay reads back the run', f
       `H-step error ${summary.h_step_error} vs zero-delta ${zero_delta.h_step_error}, ` +
         `constant-velocity ${constant_velocity.h_step_error}`,
     );
+    await writeModelArtifactDir(modelDir, model);
+  });
+
+  it('model.initial: strider run starts on the replayed model, through the hot-swap checks', async () => {
+    const initial = await loadInitialModel(modelDir, 23, 6);
+    assert.equal(initial.version, 0, "serves as version 0: the trainer's versions are newer");
+    await assert.rejects(loadInitialModel(modelDir, 22, 6), (e: unknown) =>
+      isStriderError(e, 'MODEL_SHAPE_MISMATCH'),
+    );
+    await assert.rejects(loadInitialModel(join(tmp.dir, 'none'), 23, 6), (e: unknown) =>
+      isStriderError(e, 'IO'),
+    );
+    const out = join(tmp.dir, 'run-initial');
+    const set = [
+      'control.policy=mpc',
+      'trainer.mode=in_process',
+      'learning.random_episodes=1',
+      'learning.iterations=0',
+      'run.steps_per_episode=20',
+      'model.ensemble_size=3',
+      'model.hidden=[64, 64]',
+      'planner.population=60',
+      'planner.iterations=1',
+      `model.initial=${modelDir}`,
+    ];
+    const r = spawnSync(
+      process.execPath,
+      [resolve('bin/strider.js'), 'run', '--out', out, ...set.flatMap((x) => ['--set', x])],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, STRIDER_LOG_LEVEL: 'warn' } },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+    const [first] = report.swaps;
+    assert.ok(first !== undefined, 'a swap decision on the initial model');
+    assert.equal(first.version, 0);
+    assert.equal(first.decision, 'accepted', first.reason);
+    const [episode] = report.episodes;
+    assert.equal(episode?.source, 'mpc');
   });
 });

@@ -14,6 +14,8 @@ export interface CommonArgs {
   readonly help: boolean;
   /** replay: the bag (folder, .mcap or .db3). */
   readonly bag?: string | undefined;
+  /** replay: send the trained model to running controllers over MQTT. */
+  readonly publish?: boolean;
   /** bench only: the learning benchmark, its seeds and environment steps (as given). */
   readonly learning?: boolean;
   readonly seeds?: string | undefined;
@@ -32,6 +34,7 @@ const OPTIONS = {
   report: { type: 'string', short: 'r' },
   help: { type: 'boolean', short: 'h' },
   bag: { type: 'string', short: 'b' },
+  publish: { type: 'boolean' },
   version: { type: 'boolean', short: 'V' },
   learning: { type: 'boolean' },
   seeds: { type: 'string' },
@@ -69,6 +72,9 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       `--learning, --seeds and --steps are options of strider bench, not of ${first}`,
     );
   }
+  if (first !== 'replay' && values.publish === true) {
+    throw new StriderError('CLI_USAGE', `--publish is an option of strider replay, not of ${first}`);
+  }
   if (positionals.length > 1) {
     throw new StriderError('CLI_USAGE', `unexpected argument "${positionals[1] ?? ''}" after "${first}"; see strider ${first} --help`);
   }
@@ -82,6 +88,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       report: values.report,
       help: values.help === true,
       bag: values.bag,
+      publish: values.publish === true,
       learning: values.learning === true,
       seeds: values.seeds,
       steps: values.steps,
@@ -204,12 +211,18 @@ Bad input (a missing topic, a type that differs from the config, a file that is 
 an empty bag) exits 1 with a BAG_* message naming the topic or file. Docs: docs/bags.md.
 
   -b, --bag PATH          the bag to replay (required)
+      --publish           also send the model to running controllers over MQTT, as the trainer
+                          does (retained, QoS 1, on <transport.prefix>/<transport.robot_id>/model;
+                          needs --set transport.broker=mqtt://HOST:1883); a controller's
+                          hot-swap takes it if newer than its serving version and it passes the checks
 ${COMMON_HELP}
                           (replay's default config: config/diffdrive_replay.yaml)
 
 Examples:
   strider replay --bag ../shared/testdata/bags/robots/neato_real_fsc --out runs/neato
-  strider replay --bag robot.mcap --config my_robot.yaml --set control.rate_hz=50`,
+  strider replay --bag robot.mcap --config my_robot.yaml --set control.rate_hz=50
+  strider replay --bag runs/rec/bag --config config/planar_runner.yaml --publish \\
+    --set transport.broker=mqtt://10.0.0.5:1883`,
   bench: `Usage: strider bench [options]
 
 Prints figures (not pass/fail) and writes them as JSON (--report FILE, default OUT/bench.json):

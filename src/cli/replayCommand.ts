@@ -9,6 +9,7 @@ import { Progress } from '../telemetry/Progress.js';
 import { writeModelArtifactDir } from '../transport/ModelArtifactDir.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
+import { checkPublishable, publishReplayModel } from './publishReplayModel.js';
 import { createRunLogger, prepareOutDir } from './runCommand.js';
 
 /** The config `strider replay` uses without --config: a diff-drive base (/odom, /cmd_vel). */
@@ -26,6 +27,8 @@ export interface ReplayReport extends ReplaySummary {
   /** The model artifact folder (manifest.json + weights.bin). */
   readonly model_dir: string;
   readonly model_version: number;
+  /** The MQTT topic the model went to (--publish), or null. */
+  readonly published_to: string | null;
   readonly train_seconds: number;
 }
 
@@ -44,6 +47,7 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
   const startedAt = new Date();
   const configPath = args.config ?? REPLAY_DEFAULT_CONFIG;
   const { config, path } = loadConfig(configPath, { overrides: args.set });
+  if (args.publish === true) checkPublishable(config);
   const outDir = prepareOutDir(args.out, startedAt);
   const reportPath = resolve(args.report ?? join(outDir, 'report.json'));
   const logger = createRunLogger(config, outDir, { name: 'strider-replay', file: 'replay.log' });
@@ -67,6 +71,8 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
   }
   const modelDir = join(outDir, 'model');
   await writeModelArtifactDir(modelDir, model);
+  const publishedTo =
+    args.publish === true ? await publishReplayModel(config, model, logger) : null;
   const report: ReplayReport = {
     strider: version,
     command: 'replay',
@@ -75,6 +81,7 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
     finished_at: new Date().toISOString(),
     model_dir: modelDir,
     model_version: model.version,
+    published_to: publishedTo,
     train_seconds: model.metrics.train_seconds,
     ...summary,
   };
@@ -91,7 +98,9 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
       `constant-velocity ${f(summary.baselines.constant_velocity.one_step_error)})\n` +
       `  H-step error   ${f(summary.h_step_error)} (zero-delta ${f(summary.baselines.zero_delta.h_step_error)}, ` +
       `constant-velocity ${f(summary.baselines.constant_velocity.h_step_error)})\n` +
-      `  model: ${modelDir}\n  report: ${reportPath}\n`,
+      `  model: ${modelDir}\n` +
+      (publishedTo !== null ? `  published: ${publishedTo} (retained)\n` : '') +
+      `  report: ${reportPath}\n`,
   );
   logger.info({ report: reportPath, model: modelDir }, 'replay done');
   return 0;

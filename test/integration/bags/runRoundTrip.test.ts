@@ -9,7 +9,12 @@ import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig, type StriderConfig } from '../../../src/config/index.js';
 import { loadInitialModel } from '../../../src/cli/initialModel.js';
 import type { RunReport } from '../../../src/telemetry/Report.js';
+import { replayCommand } from '../../../src/cli/replayCommand.js';
+import { EmbeddedBroker } from '../../../src/transport/EmbeddedBroker.js';
+import { ModelChannel, type ModelEvent } from '../../../src/transport/ModelChannel.js';
 import { writeModelArtifactDir } from '../../../src/transport/ModelArtifactDir.js';
+import { Topics } from '../../../src/transport/topics.js';
+import { Transport } from '../../../src/transport/Transport.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { isStriderError } from '../../../src/util/StriderError.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -191,5 +196,47 @@ describe('bags: a strider run records its bag, and replay reads back the run', f
     assert.equal(first.decision, 'accepted', first.reason);
     const [episode] = report.episodes;
     assert.equal(episode?.source, 'mpc');
+  });
+
+  it("replay --publish sends the model retained on the robot's model topic", async () => {
+    const broker = await EmbeddedBroker.start();
+    const sub = new Transport({ url: broker.url, clientId: 'controller', protocolVersion: 4 });
+    try {
+      const publishArgs = {
+        command: 'replay' as const,
+        config: 'config/planar_runner.yaml',
+        set: [
+          'log.level=warn',
+          'model.ensemble_size=3',
+          'model.hidden=[32]',
+          'model.epochs_first=5',
+          `transport.broker=${broker.url}`,
+          'transport.robot_id=runner1',
+        ],
+        out: join(tmp.dir, 'replay-publish'),
+        report: undefined,
+        help: false,
+        bag: bagDir,
+        publish: true,
+      };
+      assert.equal(await replayCommand(publishArgs, 'test'), 0);
+      // a controller that subscribes afterwards gets the retained model at once
+      sub.start();
+      await sub.waitConnected({ timeoutMs: 10_000 });
+      const channel = new ModelChannel({ transport: sub, topics: new Topics('strider') });
+      const got = new Promise<ModelEvent>((res) => {
+        void channel.subscribe('runner1', res);
+      });
+      const ev = await got;
+      assert.equal(ev.type, 'accepted');
+      assert.equal(ev.model.snapshot.architecture.stateDim, 23);
+      await assert.rejects(
+        replayCommand({ ...publishArgs, set: ['log.level=warn'] }, 'test'),
+        (e: unknown) => isStriderError(e, 'CLI_USAGE') && /transport\.broker/.test(e.message),
+      );
+    } finally {
+      await sub.close();
+      await broker.close();
+    }
   });
 });

@@ -50,10 +50,10 @@ export function runTopics(config: StriderConfig): RunTopics {
  * `run.record_bag`: records OUT/bag/ (a rosbag2 MCAP, src/bags/BagRecorder) while `strider run`
  * drives the robot: the state messages as the link delivered them (tapState: wraps the handlers
  * the link feeds), the safety gate's commands (tapCommands: wraps the link the gate sends to),
- * and the cmd_vel task input (cmdVel). On the caller's path each message costs one copy into a
- * pooled object (allocated on first use, reused after `ring` messages of that topic: by then the
- * recorder has serialised it) and an O(1) BagRecorder.write; serialising and disk run off the
- * tick on the recorder's timer.
+ * and the cmd_vel task input (cmdVel). On the caller's path each message costs one copy (a few
+ * small objects; its number arrays go into pooled buffers, reused after `ring` messages of that
+ * topic, by when the recorder has serialised them) and an O(1) BagRecorder.write; serialising
+ * and disk run off the tick on the recorder's timer.
  *
  * Log time: a simulator in lockstep stamps with its simulated time, continued across episodes
  * with a jump of EPISODE_GAP_SEC (whole control periods) at each reset, so the state and command
@@ -68,6 +68,7 @@ export class RunRecording {
   readonly #stamp: () => bigint;
   readonly #pools: Map<string, { items: unknown[]; next: number }> = new Map();
   readonly #ring: number;
+  readonly #logger: Logger;
 
   private constructor(
     dir: string,
@@ -75,7 +76,9 @@ export class RunRecording {
     recorder: BagRecorder,
     stamp: () => bigint,
     ring: number,
+    logger: Logger,
   ) {
+    this.#logger = logger;
     this.dir = dir;
     this.topics = topics;
     this.#recorder = recorder;
@@ -111,7 +114,7 @@ export class RunRecording {
       o.pacing === 'lockstep' && isSteppable(link)
         ? simulatedStamp(() => link.simTimeSec, o.config.control.rate_hz)
         : wallStamp(o.clock);
-    return new RunRecording(o.dir, topics, recorder, stamp, ring);
+    return new RunRecording(o.dir, topics, recorder, stamp, ring, o.logger);
   }
 
   /** The handlers to give the link: each message is recorded, then passed on to `downstream`. */
@@ -152,7 +155,14 @@ export class RunRecording {
   /** Drains the ring and finishes the file and metadata.yaml. */
   async close(): Promise<RecorderStats> {
     await this.#recorder.close();
-    return this.#recorder.stats;
+    const stats = this.#recorder.stats;
+    if (stats.dropped > 0) {
+      this.#logger.warn(
+        { bag: this.dir, ...stats },
+        'bag recorder: its ring was full for some messages; they are not in the bag',
+      );
+    }
+    return stats;
   }
 
   #write<T>(

@@ -252,8 +252,11 @@ export class RunSession {
     await this.link.deactivate().catch((err: unknown) => {
       this.logger.warn({ err }, 'link deactivate failed');
     });
-    await this.link.close();
-    await this.#recording?.close();
+    try {
+      await this.link.close();
+    } finally {
+      await this.#recording?.close(); // the bag's last chunk and metadata.yaml, whatever the link did
+    }
   }
 
   #scheduler(): TickScheduler {

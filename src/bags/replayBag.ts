@@ -54,9 +54,13 @@ export interface ReplayBagOptions {
  * one-step and H-step errors on the held-out episodes against the zero-delta and
  * constant-velocity baselines.
  */
-export async function replayBag(
-  o: ReplayBagOptions,
-): Promise<{ summary: ReplaySummary; model: ModelVersion }> {
+export async function replayBag(o: ReplayBagOptions): Promise<{
+  summary: ReplaySummary;
+  model: ModelVersion;
+  /** The held-out episodes, in time order (what --shadow runs on). */
+  holdout: Trajectory[];
+  assembler: StateAssembler;
+}> {
   const { config, logger } = o;
   const replay = config.replay;
   const progress = o.progress ?? (() => undefined);
@@ -109,6 +113,8 @@ export async function replayBag(
   const count = (d: readonly Trajectory[]): number => countTransitions(d, S, A);
   return {
     model,
+    holdout: split.holdout,
+    assembler,
     summary: {
       bag: o.bagPath,
       files: bag.files,

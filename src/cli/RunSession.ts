@@ -417,7 +417,7 @@ function taskTracking(
  * @throws StriderError MODEL_MAPPING for a name not in the model (as the gate names it),
  *   MODEL_UNSUPPORTED for an actuator without a finite control range
  */
-function commandedActuators(description: RobotDescription, config: StriderConfig): ActuatorInfo[] {
+export function commandedActuators(description: RobotDescription, config: StriderConfig): ActuatorInfo[] {
   const all = description.actuators;
   const names = config.control.actuators ?? all.map((a) => a.name);
   const actuators = names.map((name) => {

@@ -16,6 +16,8 @@ export interface CommonArgs {
   readonly bag?: string | undefined;
   /** replay: send the trained model to running controllers over MQTT. */
   readonly publish?: boolean;
+  /** replay: run the controller's planner on the held-out recorded states (report only). */
+  readonly shadow?: boolean;
   /** bench only: the learning benchmark, its seeds and environment steps (as given). */
   readonly learning?: boolean;
   readonly seeds?: string | undefined;
@@ -35,6 +37,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   bag: { type: 'string', short: 'b' },
   publish: { type: 'boolean' },
+  shadow: { type: 'boolean' },
   version: { type: 'boolean', short: 'V' },
   learning: { type: 'boolean' },
   seeds: { type: 'string' },
@@ -61,7 +64,10 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     return { kind: 'help' };
   }
   if (!isCommand(first)) {
-    throw new StriderError('CLI_USAGE', `unknown command "${first}"; commands are: ${COMMANDS.join(', ')}`);
+    throw new StriderError(
+      'CLI_USAGE',
+      `unknown command "${first}"; commands are: ${COMMANDS.join(', ')}`,
+    );
   }
   if (
     first !== 'bench' &&
@@ -72,11 +78,17 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       `--learning, --seeds and --steps are options of strider bench, not of ${first}`,
     );
   }
-  if (first !== 'replay' && values.publish === true) {
-    throw new StriderError('CLI_USAGE', `--publish is an option of strider replay, not of ${first}`);
+  if (first !== 'replay' && (values.publish === true || values.shadow === true)) {
+    throw new StriderError(
+      'CLI_USAGE',
+      `--publish and --shadow are options of strider replay, not of ${first}`,
+    );
   }
   if (positionals.length > 1) {
-    throw new StriderError('CLI_USAGE', `unexpected argument "${positionals[1] ?? ''}" after "${first}"; see strider ${first} --help`);
+    throw new StriderError(
+      'CLI_USAGE',
+      `unexpected argument "${positionals[1] ?? ''}" after "${first}"; see strider ${first} --help`,
+    );
   }
   return {
     kind: 'command',
@@ -89,6 +101,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       help: values.help === true,
       bag: values.bag,
       publish: values.publish === true,
+      shadow: values.shadow === true,
       learning: values.learning === true,
       seeds: values.seeds,
       steps: values.steps,
@@ -215,6 +228,11 @@ an empty bag) exits 1 with a BAG_* message naming the topic or file. Docs: docs/
                           does (retained, QoS 1, on <transport.prefix>/<transport.robot_id>/model;
                           needs --set transport.broker=mqtt://HOST:1883); a controller's
                           hot-swap takes it if newer than its serving version and it passes the checks
+      --shadow            also run the controller's planner (MPC, model.initial when set, else the
+                          model just trained) on every held-out recorded state, through a safety
+                          gate that cannot publish; the report's shadow: predicted vs recorded
+                          next states, planned vs recorded actions (needs replay.robot model and
+                          the command topic as the action)
 ${COMMON_HELP}
                           (replay's default config: config/diffdrive_replay.yaml)
 

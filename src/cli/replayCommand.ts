@@ -9,7 +9,9 @@ import { Progress } from '../telemetry/Progress.js';
 import { writeModelArtifactDir } from '../transport/ModelArtifactDir.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
+import { loadInitialModel } from './initialModel.js';
 import { checkPublishable, publishReplayModel } from './publishReplayModel.js';
+import { shadowReplay, type ShadowReport } from './shadowReplay.js';
 import { createRunLogger, prepareOutDir } from './runCommand.js';
 
 /** The config `strider replay` uses without --config: a diff-drive base (/odom, /cmd_vel). */
@@ -29,6 +31,8 @@ export interface ReplayReport extends ReplaySummary {
   readonly model_version: number;
   /** The MQTT topic the model went to (--publish), or null. */
   readonly published_to: string | null;
+  /** --shadow: the controller's planner on the held-out recorded states. */
+  readonly shadow?: ShadowReport;
   readonly train_seconds: number;
 }
 
@@ -54,10 +58,15 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
   const progress = new Progress();
   const bagPath = resolve(args.bag);
   const description = config.replay.robot === 'model' ? await describeRobot(config) : null;
-  let summary: ReplaySummary;
-  let model;
+  if (args.shadow === true && description === null) {
+    throw new StriderError(
+      'CONFIG_INVALID',
+      'strider replay --shadow plans for the robot model\u2019s actuators: it needs replay.robot: model (and robot.model)',
+    );
+  }
+  let trained: Awaited<ReturnType<typeof replayBag>>;
   try {
-    ({ summary, model } = await replayBag({
+    trained = await replayBag({
       bagPath,
       config,
       description,
@@ -65,14 +74,37 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
       progress: (text, force) => {
         progress.update(performance.now(), () => text, force);
       },
-    }));
+    });
   } finally {
     progress.done();
   }
+  const { summary, model } = trained;
   const modelDir = join(outDir, 'model');
   await writeModelArtifactDir(modelDir, model);
   const publishedTo =
     args.publish === true ? await publishReplayModel(config, model, logger) : null;
+  const shadow =
+    args.shadow === true && description !== null
+      ? await shadowReplay({
+          config,
+          description,
+          assembler: trained.assembler,
+          model:
+            config.model.initial !== null
+              ? await loadInitialModel(
+                  config.model.initial,
+                  summary.state_names.length,
+                  summary.action_names.length,
+                )
+              : model,
+          episodes: trained.holdout,
+          logger,
+          progress: (text) => {
+            progress.update(performance.now(), () => text, 'throttle');
+          },
+        })
+      : null;
+  progress.done();
   const report: ReplayReport = {
     strider: version,
     command: 'replay',
@@ -82,6 +114,7 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
     model_dir: modelDir,
     model_version: model.version,
     published_to: publishedTo,
+    ...(shadow !== null ? { shadow } : {}),
     train_seconds: model.metrics.train_seconds,
     ...summary,
   };
@@ -100,6 +133,10 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
       `constant-velocity ${f(summary.baselines.constant_velocity.h_step_error)})\n` +
       `  model: ${modelDir}\n` +
       (publishedTo !== null ? `  published: ${publishedTo} (retained)\n` : '') +
+      (shadow !== null
+        ? `  shadow (model v${shadow.model_version}, ${shadow.steps} held-out states): planned vs recorded action ` +
+          `RMSE ${f(shadow.actions.rmse_of_range)} of the command range; commands sent ${shadow.commands_sent}\n`
+        : '') +
       `  report: ${reportPath}\n`,
   );
   logger.info({ report: reportPath, model: modelDir }, 'replay done');

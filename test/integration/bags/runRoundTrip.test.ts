@@ -9,7 +9,7 @@ import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig, type StriderConfig } from '../../../src/config/index.js';
 import { loadInitialModel } from '../../../src/cli/initialModel.js';
 import type { RunReport } from '../../../src/telemetry/Report.js';
-import { replayCommand } from '../../../src/cli/replayCommand.js';
+import { replayCommand, type ReplayReport } from '../../../src/cli/replayCommand.js';
 import { EmbeddedBroker } from '../../../src/transport/EmbeddedBroker.js';
 import { ModelChannel, type ModelEvent } from '../../../src/transport/ModelChannel.js';
 import { writeModelArtifactDir } from '../../../src/transport/ModelArtifactDir.js';
@@ -238,5 +238,44 @@ describe('bags: a strider run records its bag, and replay reads back the run', f
       await sub.close();
       await broker.close();
     }
+  });
+
+  it('replay --shadow: the planner acts on every held-out recorded state; nothing is sent', async () => {
+    const out = join(tmp.dir, 'replay-shadow');
+    const shadowArgs = {
+      command: 'replay' as const,
+      config: 'config/planar_runner.yaml',
+      set: [
+        'log.level=warn',
+        'model.ensemble_size=3',
+        'model.hidden=[32]',
+        'model.epochs_first=5',
+        'planner.population=30',
+        'planner.iterations=1',
+        `model.initial=${modelDir}`,
+      ],
+      out,
+      report: undefined,
+      help: false,
+      bag: bagDir,
+      shadow: true,
+    };
+    assert.equal(await replayCommand(shadowArgs, 'test'), 0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ReplayReport;
+    const shadow = report.shadow;
+    assert.ok(shadow !== undefined);
+    assert.equal(shadow.model_version, 0, "the controller's model: model.initial");
+    assert.equal(shadow.episodes, report.held_out.episodes);
+    assert.equal(shadow.steps, report.held_out.transitions);
+    assert.equal(shadow.planner.plans, shadow.steps);
+    assert.equal(shadow.commands_sent, 0);
+    assert.equal(shadow.actions.rmse.length, 6);
+    assert.ok(shadow.actions.rmse.every((r) => Number.isFinite(r) && r > 0));
+    assert.ok(Number.isFinite(shadow.next_state.one_step_error));
+    assert.ok(shadow.next_state.h_step_error < shadow.next_state.baselines.zero_delta.h_step_error);
+    await assert.rejects(
+      replayCommand({ ...shadowArgs, set: [...shadowArgs.set, 'replay.robot=topics'] }, 'test'),
+      (e: unknown) => isStriderError(e, 'CONFIG_INVALID') && /replay\.robot: model/.test(e.message),
+    );
   });
 });

@@ -8,8 +8,14 @@ import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import { BagReader } from './BagReader.js';
 import { evaluateReplay, type ReplayErrors } from './evaluateReplay.js';
-import { checkTopics, firstJointNames, readBagSeries, topicRoles } from './readBagSeries.js';
-import { resample } from './resample.js';
+import {
+  checkTopics,
+  firstJointNames,
+  readBagSeries,
+  topicRoles,
+  type BagSeries,
+} from './readBagSeries.js';
+import { resample, type ResampleResult } from './resample.js';
 
 /** What `strider replay` reports (the JSON report's figures). */
 export interface ReplaySummary extends ReplayErrors {
@@ -48,44 +54,17 @@ export interface ReplayBagOptions {
  * one-step and H-step errors on the held-out episodes against the zero-delta and
  * constant-velocity baselines.
  */
-export async function replayBag(
-  o: ReplayBagOptions,
-): Promise<{ summary: ReplaySummary; model: ModelVersion }> {
+export async function replayBag(o: ReplayBagOptions): Promise<{
+  summary: ReplaySummary;
+  model: ModelVersion;
+  /** The held-out episodes, in time order (what --shadow runs on). */
+  holdout: Trajectory[];
+  assembler: StateAssembler;
+}> {
   const { config, logger } = o;
   const replay = config.replay;
   const progress = o.progress ?? (() => undefined);
-  const bag = await BagReader.open(o.bagPath);
-  for (const note of bag.notes) logger.info({ bag: o.bagPath }, note);
-  const roles = topicRoles(replay);
-  checkTopics(bag, roles, o.bagPath);
-  const description = o.description ?? (await topicsDescription(bag, replay.joint_states));
-  const assembler = new StateAssembler(description, config.state);
-  let total = 0;
-  for (const r of roles) total += bag.topics.get(r.topic)?.count ?? 0;
-  const series = await readBagSeries(bag, assembler, replay, (n) => {
-    progress(
-      `reading ${o.bagPath}: ${n}/${total} messages (${Math.round((100 * n) / Math.max(1, total))}%)`,
-      n === total ? 'force' : 'throttle',
-    );
-  });
-  if (series.state.timesSec.length < 2) {
-    throw new StriderError(
-      'BAG_EMPTY',
-      `bag ${o.bagPath}: fewer than 2 complete states from ${roles
-        .filter((r) => r.key !== 'replay.action.topic')
-        .map((r) => r.topic)
-        .join(' + ')}`,
-    );
-  }
-  const periodSec = 1 / config.control.rate_hz;
-  const cut = resample(series.state, series.action, {
-    periodSec,
-    maxGapSec: replay.max_gap_s,
-    actionTimeoutSec: replay.action.timeout_s,
-    episodeSec: replay.episode_s,
-    minEpisodeSteps: replay.min_episode_steps,
-    quatOffset: assembler.layout.names.indexOf('base.quat.w'),
-  });
+  const { bag, assembler, series, cut, periodSec } = await readBagEpisodes(o);
   const S = assembler.layout.dim;
   const A = series.action.dim;
   if (cut.episodes.length < 2) {
@@ -134,6 +113,8 @@ export async function replayBag(
   const count = (d: readonly Trajectory[]): number => countTransitions(d, S, A);
   return {
     model,
+    holdout: split.holdout,
+    assembler,
     summary: {
       bag: o.bagPath,
       files: bag.files,
@@ -153,6 +134,60 @@ export async function replayBag(
       ...errors,
     },
   };
+}
+
+/** A bag read into episodes on the control grid: what replay trains on and --shadow runs on. */
+export interface BagEpisodes {
+  readonly bag: BagReader;
+  /** The state assembler the bag's messages went through (its layout names the state). */
+  readonly assembler: StateAssembler;
+  readonly series: BagSeries;
+  /** The episodes in time order, with the resampling counts. */
+  readonly cut: ResampleResult;
+  readonly periodSec: number;
+}
+
+/**
+ * Steps 1-4 of replay (docs/bags.md): the config's topics through the StateAssembler, on one
+ * clock, resampled to control.rate_hz and cut into episodes. BAG_* errors name the topic and bag.
+ */
+export async function readBagEpisodes(o: ReplayBagOptions): Promise<BagEpisodes> {
+  const { config, logger } = o;
+  const replay = config.replay;
+  const progress = o.progress ?? (() => undefined);
+  const bag = await BagReader.open(o.bagPath);
+  for (const note of bag.notes) logger.info({ bag: o.bagPath }, note);
+  const roles = topicRoles(replay);
+  checkTopics(bag, roles, o.bagPath);
+  const description = o.description ?? (await topicsDescription(bag, replay.joint_states));
+  const assembler = new StateAssembler(description, config.state);
+  let total = 0;
+  for (const r of roles) total += bag.topics.get(r.topic)?.count ?? 0;
+  const series = await readBagSeries(bag, assembler, replay, (n) => {
+    progress(
+      `reading ${o.bagPath}: ${n}/${total} messages (${Math.round((100 * n) / Math.max(1, total))}%)`,
+      n === total ? 'force' : 'throttle',
+    );
+  });
+  if (series.state.timesSec.length < 2) {
+    throw new StriderError(
+      'BAG_EMPTY',
+      `bag ${o.bagPath}: fewer than 2 complete states from ${roles
+        .filter((r) => r.key !== 'replay.action.topic')
+        .map((r) => r.topic)
+        .join(' + ')}`,
+    );
+  }
+  const periodSec = 1 / config.control.rate_hz;
+  const cut = resample(series.state, series.action, {
+    periodSec,
+    maxGapSec: replay.max_gap_s,
+    actionTimeoutSec: replay.action.timeout_s,
+    episodeSec: replay.episode_s,
+    minEpisodeSteps: replay.min_episode_steps,
+    quatOffset: assembler.layout.names.indexOf('base.quat.w'),
+  });
+  return { bag, assembler, series, cut, periodSec };
 }
 
 /** A robot with no model file: its joints are the first JointState's names; its base floats. */

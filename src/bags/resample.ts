@@ -43,8 +43,9 @@ export interface ResampleResult {
  * Aligns a state series and a command series on the control-period grid and cuts episodes.
  *
  * Grid: t_k = t_0 + k * periodSec from the later of the first state and first command to the last
- * state. State at t_k: linear interpolation between the samples that bracket it (a quaternion is
- * interpolated componentwise, sign-aligned and renormalised: nlerp). Command at t_k: the last one
+ * state. State at t_k: a sample at t_k (within 1 ns; the last of several) as it is, else linear
+ * interpolation between the samples that bracket it (a quaternion is interpolated componentwise,
+ * sign-aligned and renormalised: nlerp). Command at t_k: the last one
  * at or before t_k (zero-order hold, as a robot's driver holds it). A grid point whose bracketing
  * states are more than maxGapSec apart, or with no command in force, is a gap: it ends the current
  * run. Each run is cut into episodes of episodeSec; a_k is applied over [t_k, t_k+1).
@@ -107,13 +108,31 @@ export function resample(
       flush();
       continue;
     }
-    interpolate(state, i, t, s, o.quatOffset, runStates.length >= S ? runStates.slice(-S) : null);
+    const previous = runStates.length >= S ? runStates.slice(-S) : null;
+    if (!onSample) interpolate(state, i, t, s, o.quatOffset, previous);
+    // on a sample: that sample as recorded (the later one where both are), bit for bit
+    else copySample(state, Math.abs(t - tb) <= EPS_SEC ? i + 1 : i, s, o.quatOffset, previous);
     for (let d = 0; d < S; d++) runStates.push(s[d]!);
     for (let d = 0; d < A; d++) runActions.push(action.values[j * A + d]!);
     validSteps++;
   }
   flush();
   return { episodes, validSteps, gapSteps, gaps, droppedEpisodes: dropped };
+}
+
+function copySample(
+  series: TimeSeries,
+  i: number,
+  out: Float32Array,
+  quatOffset: number,
+  previous: readonly number[] | null,
+): void {
+  const S = series.dim;
+  out.set(series.values.subarray(i * S, (i + 1) * S));
+  if (quatOffset < 0 || previous === null) return;
+  let dot = 0;
+  for (let q = 0; q < 4; q++) dot += previous[quatOffset + q]! * out[quatOffset + q]!;
+  if (dot < 0) for (let q = 0; q < 4; q++) out[quatOffset + q] = -out[quatOffset + q]!;
 }
 
 function interpolate(

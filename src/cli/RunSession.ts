@@ -46,6 +46,7 @@ import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { mpcPolicyFactory } from './createMpcPolicy.js';
 import { createRobotLink } from './createRobotLink.js';
+import { RunRecording } from './RunRecording.js';
 
 export interface RunSessionOptions {
   readonly config: StriderConfig;
@@ -64,6 +65,8 @@ export interface RunSessionOptions {
   readonly onRecorded?: (t: Transition, reward: number, episode: number, done: boolean) => void;
   /** The rclnodejs module for robot.link ros2 (default: imported when the link configures). */
   readonly rclnodejs?: RclnodejsApi;
+  /** Record a rosbag2 bag into this folder (run.record_bag; src/cli/RunRecording). */
+  readonly recordBagDir?: string;
 }
 
 /**
@@ -87,6 +90,7 @@ export class RunSession {
   readonly mpcLatency = new LatencyHistogram();
   #parts: SessionParts | null = null;
   #simDriver: RealtimeSimDriver | null = null;
+  #recording: RunRecording | null = null;
   readonly #o: RunSessionOptions;
 
   constructor(options: RunSessionOptions) {
@@ -118,6 +122,7 @@ export class RunSession {
     const tiltFromImu = tiltNeedsImu(config);
     const description = await link.configure();
     const caps = linkCapabilities(link);
+    const recording = await this.#openRecording();
     const assembler = new StateAssembler(description, config.state);
     const actuators = commandedActuators(description, config);
     const actionSpace = ActionSpace.fromConfig(description, actuators, config.control.action);
@@ -147,7 +152,7 @@ export class RunSession {
     const requireModel =
       config.safety.require_model === 'auto' ? !caps.simulated : config.safety.require_model;
     const gate = new SafetyGate(
-      link,
+      recording?.tapCommands(link) ?? link,
       description.actuators,
       actuators.map((a) => a.name),
       assembler.layout,
@@ -212,7 +217,7 @@ export class RunSession {
     };
     this.#parts = parts;
     if (caps.ros2Node !== null) this.#attachRos2(caps.ros2Node, parts);
-    await link.activate(watchdog);
+    await link.activate(recording?.tapState(watchdog) ?? watchdog);
     this.#startSimDriver(caps);
     return parts;
   }
@@ -235,6 +240,19 @@ export class RunSession {
     });
   }
 
+  /** The bag being recorded (recordBagDir), or null. */
+  get recording(): RunRecording | null {
+    return this.#recording;
+  }
+
+  async #openRecording(): Promise<RunRecording | null> {
+    const dir = this.#o.recordBagDir;
+    if (dir === undefined) return null;
+    const { config, link, pacing, clock, logger } = this;
+    this.#recording = await RunRecording.open({ dir, config, link, pacing, clock, logger });
+    return this.#recording;
+  }
+
   /** End the current episode early and run no more (SIGINT); safe before open(). */
   stop(): void {
     this.#parts?.runner.stop();
@@ -250,7 +268,11 @@ export class RunSession {
     await this.link.deactivate().catch((err: unknown) => {
       this.logger.warn({ err }, 'link deactivate failed');
     });
-    await this.link.close();
+    try {
+      await this.link.close();
+    } finally {
+      await this.#recording?.close(); // the bag's last chunk and metadata.yaml, whatever the link did
+    }
   }
 
   #scheduler(): TickScheduler {
@@ -332,6 +354,7 @@ export class RunSession {
           ? {}
           : {
               cmdVel: (twist) => {
+                this.#recording?.cmdVel(twist);
                 task.onCmdVel(twist, clock.nowMs());
               },
               path: (waypoints, frameId) => {
@@ -438,7 +461,7 @@ function taskTracking(
  * @throws StriderError MODEL_MAPPING for a name not in the model (as the gate names it),
  *   MODEL_UNSUPPORTED for an actuator without a finite control range
  */
-function commandedActuators(description: RobotDescription, config: StriderConfig): ActuatorInfo[] {
+export function commandedActuators(description: RobotDescription, config: StriderConfig): ActuatorInfo[] {
   const all = description.actuators;
   const names = config.control.actuators ?? all.map((a) => a.name);
   const actuators = names.map((name) => {

@@ -14,6 +14,10 @@ export interface CommonArgs {
   readonly help: boolean;
   /** replay: the bag (folder, .mcap or .db3). */
   readonly bag?: string | undefined;
+  /** replay: send the trained model to running controllers over MQTT. */
+  readonly publish?: boolean;
+  /** replay: run the controller's planner on the held-out recorded states (report only). */
+  readonly shadow?: boolean;
   /** bench only: the learning benchmark, its seeds and environment steps (as given). */
   readonly learning?: boolean;
   readonly seeds?: string | undefined;
@@ -32,6 +36,8 @@ const OPTIONS = {
   report: { type: 'string', short: 'r' },
   help: { type: 'boolean', short: 'h' },
   bag: { type: 'string', short: 'b' },
+  publish: { type: 'boolean' },
+  shadow: { type: 'boolean' },
   version: { type: 'boolean', short: 'V' },
   learning: { type: 'boolean' },
   seeds: { type: 'string' },
@@ -58,7 +64,10 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     return { kind: 'help' };
   }
   if (!isCommand(first)) {
-    throw new StriderError('CLI_USAGE', `unknown command "${first}"; commands are: ${COMMANDS.join(', ')}`);
+    throw new StriderError(
+      'CLI_USAGE',
+      `unknown command "${first}"; commands are: ${COMMANDS.join(', ')}`,
+    );
   }
   if (
     first !== 'bench' &&
@@ -69,8 +78,17 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       `--learning, --seeds and --steps are options of strider bench, not of ${first}`,
     );
   }
+  if (first !== 'replay' && (values.publish === true || values.shadow === true)) {
+    throw new StriderError(
+      'CLI_USAGE',
+      `--publish and --shadow are options of strider replay, not of ${first}`,
+    );
+  }
   if (positionals.length > 1) {
-    throw new StriderError('CLI_USAGE', `unexpected argument "${positionals[1] ?? ''}" after "${first}"; see strider ${first} --help`);
+    throw new StriderError(
+      'CLI_USAGE',
+      `unexpected argument "${positionals[1] ?? ''}" after "${first}"; see strider ${first} --help`,
+    );
   }
   return {
     kind: 'command',
@@ -82,6 +100,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       report: values.report,
       help: values.help === true,
       bag: values.bag,
+      publish: values.publish === true,
+      shadow: values.shadow === true,
       learning: values.learning === true,
       seeds: values.seeds,
       steps: values.steps,
@@ -126,7 +146,11 @@ ROS 2 Jazzy; docs/ros2.md): episodes are tick windows, and the safety gate sends
 safe command until a learned model serves, and between episodes (docs/safety.md).
 
 Writes OUT/report.json (episodes, tick latency, misses), OUT/learning_curve.{svg,png}
-(return per episode vs environment steps) and OUT/tick_latency.{svg,png}.
+(return per episode vs environment steps) and OUT/tick_latency.{svg,png}; with
+run.record_bag: true also OUT/bag/, a rosbag2 MCAP of the state, command and cmd_vel topics
+that strider replay, ros2 bag and Foxglove read (docs/bags.md). model.initial=DIR (a model
+artifact, e.g. strider replay's OUT/model) starts control.policy mpc on that model, once the
+hot-swap checks pass.
 Ctrl-C ends the current episode, writes the report and exits with status 130.
 
 ${COMMON_HELP}
@@ -135,6 +159,7 @@ Examples:
   strider run
   strider run --set run.episodes=10 --set robot.mujoco.pacing=realtime
   strider run --config config/quadruped.yaml --out runs/quad
+  strider run --set run.record_bag=true --set model.initial=runs/replay/model
   strider run --config config/quadruped_ros2.yaml   # ROS 2 / Gazebo (launch/gazebo.launch.py)`,
   train: `Usage: strider train [options]
 
@@ -190,7 +215,8 @@ or before it; state samples more than replay.max_gap_s apart split episodes, and
 are cut to replay.episode_s; every k-th episode (k = 1 / replay.holdout_fraction) is held out.
 The model: section sets the ensemble and training (as for \`strider run\`).
 
-Writes OUT/model (manifest.json + weights.bin, the trainer's model format), OUT/report.json
+Writes OUT/model (manifest.json + weights.bin, the trainer's model format; strider run
+starts from it with --set model.initial=OUT/model), OUT/report.json
 (transitions, episodes, one_step_error, h_step_error and baselines.zero_delta /
 constant_velocity on the same held-out episodes and H = model.h_step_horizon; errors are mean
 squared, in units of the state's std) and OUT/replay.log. A progress line on a terminal.
@@ -198,12 +224,23 @@ Bad input (a missing topic, a type that differs from the config, a file that is 
 an empty bag) exits 1 with a BAG_* message naming the topic or file. Docs: docs/bags.md.
 
   -b, --bag PATH          the bag to replay (required)
+      --publish           also send the model to running controllers over MQTT, as the trainer
+                          does (retained, QoS 1, on <transport.prefix>/<transport.robot_id>/model;
+                          needs --set transport.broker=mqtt://HOST:1883); a controller's
+                          hot-swap takes it if newer than its serving version and it passes the checks
+      --shadow            also run the controller's planner (MPC, model.initial when set, else the
+                          model just trained) on every held-out recorded state, through a safety
+                          gate that cannot publish; the report's shadow: predicted vs recorded
+                          next states, planned vs recorded actions (needs replay.robot model and
+                          the command topic as the action)
 ${COMMON_HELP}
                           (replay's default config: config/diffdrive_replay.yaml)
 
 Examples:
   strider replay --bag ../shared/testdata/bags/robots/neato_real_fsc --out runs/neato
-  strider replay --bag robot.mcap --config my_robot.yaml --set control.rate_hz=50`,
+  strider replay --bag robot.mcap --config my_robot.yaml --set control.rate_hz=50
+  strider replay --bag runs/rec/bag --config config/planar_runner.yaml --publish \\
+    --set transport.broker=mqtt://10.0.0.5:1883`,
   bench: `Usage: strider bench [options]
 
 Prints figures (not pass/fail) and writes them as JSON (--report FILE, default OUT/bench.json):

@@ -9,6 +9,9 @@ import { Progress } from '../telemetry/Progress.js';
 import { writeModelArtifactDir } from '../transport/ModelArtifactDir.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
+import { loadInitialModel } from './initialModel.js';
+import { checkPublishable, publishReplayModel } from './publishReplayModel.js';
+import { shadowReplay, type ShadowReport } from './shadowReplay.js';
 import { createRunLogger, prepareOutDir } from './runCommand.js';
 
 /** The config `strider replay` uses without --config: a diff-drive base (/odom, /cmd_vel). */
@@ -26,6 +29,10 @@ export interface ReplayReport extends ReplaySummary {
   /** The model artifact folder (manifest.json + weights.bin). */
   readonly model_dir: string;
   readonly model_version: number;
+  /** The MQTT topic the model went to (--publish), or null. */
+  readonly published_to: string | null;
+  /** --shadow: the controller's planner on the held-out recorded states. */
+  readonly shadow?: ShadowReport;
   readonly train_seconds: number;
 }
 
@@ -44,16 +51,22 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
   const startedAt = new Date();
   const configPath = args.config ?? REPLAY_DEFAULT_CONFIG;
   const { config, path } = loadConfig(configPath, { overrides: args.set });
+  if (args.publish === true) checkPublishable(config);
   const outDir = prepareOutDir(args.out, startedAt);
   const reportPath = resolve(args.report ?? join(outDir, 'report.json'));
   const logger = createRunLogger(config, outDir, { name: 'strider-replay', file: 'replay.log' });
   const progress = new Progress();
   const bagPath = resolve(args.bag);
   const description = config.replay.robot === 'model' ? await describeRobot(config) : null;
-  let summary: ReplaySummary;
-  let model;
+  if (args.shadow === true && description === null) {
+    throw new StriderError(
+      'CONFIG_INVALID',
+      'strider replay --shadow plans for the robot model\u2019s actuators: it needs replay.robot: model (and robot.model)',
+    );
+  }
+  let trained: Awaited<ReturnType<typeof replayBag>>;
   try {
-    ({ summary, model } = await replayBag({
+    trained = await replayBag({
       bagPath,
       config,
       description,
@@ -61,12 +74,37 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
       progress: (text, force) => {
         progress.update(performance.now(), () => text, force);
       },
-    }));
+    });
   } finally {
     progress.done();
   }
+  const { summary, model } = trained;
   const modelDir = join(outDir, 'model');
   await writeModelArtifactDir(modelDir, model);
+  const publishedTo =
+    args.publish === true ? await publishReplayModel(config, model, logger) : null;
+  const shadow =
+    args.shadow === true && description !== null
+      ? await shadowReplay({
+          config,
+          description,
+          assembler: trained.assembler,
+          model:
+            config.model.initial !== null
+              ? await loadInitialModel(
+                  config.model.initial,
+                  summary.state_names.length,
+                  summary.action_names.length,
+                )
+              : model,
+          episodes: trained.holdout,
+          logger,
+          progress: (text) => {
+            progress.update(performance.now(), () => text, 'throttle');
+          },
+        })
+      : null;
+  progress.done();
   const report: ReplayReport = {
     strider: version,
     command: 'replay',
@@ -75,6 +113,8 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
     finished_at: new Date().toISOString(),
     model_dir: modelDir,
     model_version: model.version,
+    published_to: publishedTo,
+    ...(shadow !== null ? { shadow } : {}),
     train_seconds: model.metrics.train_seconds,
     ...summary,
   };
@@ -91,7 +131,13 @@ export async function replayCommand(args: CommonArgs, version: string): Promise<
       `constant-velocity ${f(summary.baselines.constant_velocity.one_step_error)})\n` +
       `  H-step error   ${f(summary.h_step_error)} (zero-delta ${f(summary.baselines.zero_delta.h_step_error)}, ` +
       `constant-velocity ${f(summary.baselines.constant_velocity.h_step_error)})\n` +
-      `  model: ${modelDir}\n  report: ${reportPath}\n`,
+      `  model: ${modelDir}\n` +
+      (publishedTo !== null ? `  published: ${publishedTo} (retained)\n` : '') +
+      (shadow !== null
+        ? `  shadow (model v${shadow.model_version}, ${shadow.steps} held-out states): planned vs recorded action ` +
+          `RMSE ${f(shadow.actions.rmse_of_range)} of the command range; commands sent ${shadow.commands_sent}\n`
+        : '') +
+      `  report: ${reportPath}\n`,
   );
   logger.info({ report: reportPath, model: modelDir }, 'replay done');
   return 0;
@@ -103,7 +149,7 @@ function jsonNumbers(_key: string, value: unknown): unknown {
 }
 
 /** The robot model's description: a URDF read directly, an MJCF through MuJoCo. */
-async function describeRobot(config: Readonly<StriderConfig>): Promise<RobotDescription> {
+export async function describeRobot(config: Readonly<StriderConfig>): Promise<RobotDescription> {
   const r = config.robot;
   if (extname(r.model).toLowerCase() === '.urdf') {
     return urdfDescription(r.model, r.mujoco.floating_base ? 'free' : 'fixed');

@@ -14,6 +14,7 @@ import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { plannerShape } from './createMpcPolicy.js';
 import type { RemoteTrainingReport } from '../learning/index.js';
+import { loadInitialModel } from './initialModel.js';
 import { ModelSupply } from './ModelSupply.js';
 import { runReport, summary, type RunOutcome } from './runReport.js';
 import { RunMetrics } from './runMetrics.js';
@@ -93,6 +94,7 @@ export async function runCommand(
     logger,
     ...(deps.rclnodejs !== undefined ? { rclnodejs: deps.rclnodejs } : {}),
     ...(supply !== null ? { onRecorded: supply.push } : {}),
+    ...(config.run.record_bag ? { recordBagDir: join(run.outDir, 'bag') } : {}),
     onStep: (episode, step, returnSoFar, s) => {
       live.observe?.(episode, step);
       showStep(progress, s, { episode, step, returnSoFar, total: run.total });
@@ -124,6 +126,7 @@ export async function runCommand(
       const artifacts: Record<string, string> = {
         report: run.reportPath,
         log: join(run.outDir, 'strider.log'),
+        ...(session.recording !== null ? { bag: session.recording.dir } : {}),
       };
       Object.assign(
         artifacts,
@@ -316,6 +319,9 @@ async function learn(
         iterations: config.learning.iterations,
         episodesPerIteration: config.learning.episodes_per_iteration,
         logger,
+        ...(config.model.initial !== null
+          ? { initial: await loadInitialModel(config.model.initial, S, A) }
+          : {}),
         onModel,
       }).run();
     }

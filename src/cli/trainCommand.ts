@@ -98,7 +98,7 @@ export function lowerProcessPriority(
  * 5 first and, when the broker answers "unacceptable protocol version" (CONNACK 1, aedes and
  * other 3.1.1-only brokers; 132 in MQTT 5 terms), MQTT 3.1.1 (4).
  */
-async function connect(
+export async function connect(
   base: Omit<TransportOptions, 'protocolVersion'>,
   fixed: 4 | 5 | undefined,
   timeoutMs: number,

@@ -194,6 +194,14 @@ const modelSchema = z
     batch_size: z.number().int().min(1).max(65536).default(256).describe('minibatch rows per member'),
     epochs_first: z.number().int().min(1).max(10000).default(60).describe('epochs of the first fit (on D_rand)'),
     epochs_per_round: z.number().int().min(1).max(10000).default(30).describe('epochs of each refit (warm started)'),
+    initial: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'a model artifact folder (manifest.json + weights.bin, e.g. strider replay’s OUT/model) the controller starts with, through the hot-swap checks (control.policy mpc; docs/bags.md)',
+      ),
     holdout_fraction: z
       .number()
       .min(0)
@@ -447,6 +455,12 @@ const runSchema = z
       .min(0)
       .default(60)
       .describe('rewrite the report and plots every this many seconds during a run (0: only at the end)'),
+    record_bag: z
+      .boolean()
+      .default(false)
+      .describe(
+        'strider run records OUT/bag/: a rosbag2 MCAP of the state, command and task topics (docs/bags.md)',
+      ),
   })
   .prefault({});
 

@@ -18,6 +18,11 @@ export interface LearningLoopOptions {
   readonly logger: Logger;
   /** Called for each version offered to the swap, with the decision. */
   readonly onModel?: (model: ModelVersion, decision: SwapDecision) => void;
+  /**
+   * A model to start with (model.initial): offered to the swap before the first episode, so the
+   * first episodes run on its planner if it passes the checks (else on random actions).
+   */
+  readonly initial?: ModelVersion;
 }
 
 /** What the loop did, for the report. */
@@ -45,6 +50,9 @@ export class LearningLoop {
     // a call, not a property read: SIGINT can stop the runner while next() is awaited
     const stopped = (): boolean => o.runner.stopped;
     o.policy.use(o.random);
+    if (o.initial !== undefined) {
+      o.onModel?.(o.initial, await o.swap.consider(o.initial));
+    }
     this.#done(await o.runner.runEpisodes(o.randomEpisodes));
     for (let it = 0; it < o.iterations && !stopped(); it++) {
       const model = await o.models.next();

@@ -4,7 +4,7 @@ import { meanHeadingVelocity } from '../control/episodeMotion.js';
 import type { StateLayout } from '../state/types.js';
 import type { LearningSummary, RemoteTrainingReport, SwapDecision } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
-import type { RunReport } from '../telemetry/index.js';
+import type { PolicyReport, RunReport } from '../telemetry/index.js';
 import type { RunSession } from './RunSession.js';
 
 /** What a run's episodes produced beyond the session's own records. */
@@ -15,6 +15,8 @@ export interface RunOutcome {
   /** Transport figures of a trainer process; null otherwise. */
   readonly transport: RemoteTrainingReport | null;
   readonly plannerStats: MpcPolicyStats;
+  /** The distilled policy serving at the end (control.policy dagger / policy); null otherwise. */
+  readonly policy?: PolicyReport | null;
 }
 
 /** How the run was started and ended, for the report's header. */
@@ -74,6 +76,7 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
     swaps: [...swaps],
     planner: learned === null ? null : plannerReport(plannerStats, config),
     trainer: learned === null ? null : { mode: config.trainer.mode, transport: outcome.transport },
+    policy: outcome.policy ?? null,
     artifacts: facts.artifacts,
   };
 }
@@ -148,6 +151,12 @@ export function summary(report: RunReport, outDir: string): string {
     const m = report.model;
     lines.push(
       `  model v${m.version}: train loss ${m.train_loss.toFixed(3)}, val loss ${m.val_loss.toFixed(3)}, H-step error ${m.h_step_error.toFixed(3)}`,
+    );
+  }
+  if (report.policy !== null) {
+    const p = report.policy;
+    lines.push(
+      `  policy v${p.version} (DAgger round ${p.round}): imitation loss ${p.imitation_loss.toFixed(4)}`,
     );
   }
   lines.push(

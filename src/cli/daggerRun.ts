@@ -3,7 +3,11 @@ import type { ActionPolicy } from '../control/types.js';
 import { DaggerLoop } from '../learning/DaggerLoop.js';
 import type { PolicyReport } from '../telemetry/index.js';
 import { PolicyGate } from '../learning/PolicyGate.js';
-import { InProcessPolicySource } from '../learning/PolicySource.js';
+import {
+  InProcessPolicySource,
+  RemotePolicySource,
+  type PolicySource,
+} from '../learning/PolicySource.js';
 import { PolicyTrainer } from '../trainer/PolicyTrainer.js';
 import type { ModelSupply } from './ModelSupply.js';
 import type { RunSession } from './RunSession.js';
@@ -22,8 +26,9 @@ function isExpert(p: ActionPolicy): p is ExpertPolicy {
 
 /**
  * control.policy dagger / policy, after the learning loop (the serving MPC policy is the expert):
- * the DAgger rounds and the evaluation episodes of the policy alone, with the policy fitted in
- * this process. Returns the report's `policy` section (null: no MPC expert, or no policy was
+ * the DAgger rounds and the evaluation episodes of the policy alone. The policy is fitted in
+ * this process (trainer.mode in_process) or by the trainer process, which publishes it on the
+ * policy topic (child, external). Returns the report's `policy` section (null: no MPC expert, or no policy was
  * accepted). The transitions of these episodes reach the policy through `supply.tap`.
  */
 export async function runDagger(
@@ -42,30 +47,46 @@ export async function runDagger(
   const S = parts.assembler.layout.dim;
   const A = parts.actuators.length;
   const pc = config.policy;
-  const trainer = new PolicyTrainer({
-    stateDim: S,
-    actionLow: Float32Array.from(parts.actionSpace.low),
-    actionHigh: Float32Array.from(parts.actionSpace.high),
-    hiddenSizes: pc.hidden,
-    fit: {
-      epochs: pc.epochs,
-      batchSize: pc.batch_size,
-      learningRate: pc.learning_rate,
-      seed: pc.seed,
-    },
-    maxLabels: pc.max_labels,
-  });
+  const remote = supply.remote;
+  const trainer =
+    remote !== null
+      ? null
+      : new PolicyTrainer({
+          stateDim: S,
+          actionLow: Float32Array.from(parts.actionSpace.low),
+          actionHigh: Float32Array.from(parts.actionSpace.high),
+          hiddenSizes: pc.hidden,
+          fit: {
+            epochs: pc.epochs,
+            batchSize: pc.batch_size,
+            learningRate: pc.learning_rate,
+            seed: pc.seed,
+          },
+          maxLabels: pc.max_labels,
+        });
   const gate = new PolicyGate({
     stateDim: S,
     actionDim: A,
     margin: pc.accept_margin,
     capacity: pc.check_states,
   });
+  let source: PolicySource;
+  let remoteSource: RemotePolicySource | null = null;
+  if (remote !== null) {
+    remoteSource = new RemotePolicySource({
+      wait: session.pacing === 'lockstep',
+      timeoutMs: config.trainer.model_timeout_s * 1000,
+    });
+    await remote.subscribePolicy(remoteSource.offer);
+    source = remoteSource;
+  } else {
+    source = new InProcessPolicySource(trainer!);
+  }
   const loop = new DaggerLoop({
     runner: parts.runner,
     policy: parts.policy,
     expert,
-    source: new InProcessPolicySource(trainer),
+    source,
     gate,
     config: pc,
     mode,
@@ -78,8 +99,9 @@ export async function runDagger(
     return await loop.run();
   } finally {
     supply.tap(null);
+    remoteSource?.close();
     parts.policy.use(expert);
     await loop.close();
-    await trainer.close();
+    await trainer?.close();
   }
 }

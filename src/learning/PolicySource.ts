@@ -38,3 +38,56 @@ export class InProcessPolicySource implements PolicySource {
     return snap === null ? null : encodePolicyArtifact(snap);
   }
 }
+
+/**
+ * Policy payloads a trainer process published retained on the policy topic (they arrive through
+ * offer(); the labelled transitions already went to it over MQTT). With `wait` (lockstep), next()
+ * waits up to `timeoutMs` for a payload newer than the last it returned; without, it returns the
+ * newest that arrived, or null.
+ */
+export class RemotePolicySource implements PolicySource {
+  readonly #wait: boolean;
+  readonly #timeoutMs: number;
+  #newest: Uint8Array | null = null;
+  #fresh = false;
+  #waiter: (() => void) | null = null;
+  #closed = false;
+
+  constructor(options: { wait: boolean; timeoutMs: number }) {
+    this.#wait = options.wait;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  /** A payload from the policy topic (unchecked: PolicyGate checks it). */
+  readonly offer = (payload: Uint8Array): void => {
+    this.#newest = payload;
+    this.#fresh = true;
+    this.#waiter?.();
+  };
+
+  observe(): void {
+    // transitions were streamed to the trainer as they happened
+  }
+
+  /** Wake a waiting next() for good (shutdown). */
+  close(): void {
+    this.#closed = true;
+    this.#waiter?.();
+  }
+
+  async next(): Promise<Uint8Array | null> {
+    if (this.#wait && !this.#fresh && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#timeoutMs);
+        this.#waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#waiter = null;
+    }
+    if (!this.#fresh) return null;
+    this.#fresh = false;
+    return this.#newest;
+  }
+}

@@ -91,37 +91,56 @@ export class PolicySchedule {
     for (const r of this.#robots.values()) await r.trainer?.close();
   }
 
-  async #fit(robotId: string, r: RobotPolicy): Promise<void> {
+  /**
+   * A PolicyTrainer whose action bounds are those of the labels seen, widened by 5% of their span
+   * (the trainer process does not load the robot model); when later labels reach beyond them, a
+   * new one takes every label of the old (its fit starts afresh: the output range changed).
+   */
+  async #rebuild(r: RobotPolicy): Promise<void> {
     const c = this.#o.config;
-    try {
-      if (r.trainer === null) {
-        if (r.pending.length === 0) return;
-        // bounds from the labels seen (widened a little): the expert's actions stay inside them
-        const low = new Float32Array(r.actionDim);
-        const high = new Float32Array(r.actionDim);
-        for (let k = 0; k < r.actionDim; k++) {
-          const span = Math.max(r.high[k]! - r.low[k]!, 1e-3);
-          low[k] = r.low[k]! - 0.05 * span;
-          high[k] = r.high[k]! + 0.05 * span;
-        }
-        r.trainer = new PolicyTrainer({
-          stateDim: r.stateDim,
-          actionLow: low,
-          actionHigh: high,
-          hiddenSizes: c.hidden,
-          fit: {
-            epochs: c.epochs,
-            batchSize: c.batch_size,
-            learningRate: c.learning_rate,
-            seed: c.seed,
-          },
-          maxLabels: c.max_labels,
-        });
-        for (const b of r.pending) this.counters.labels += r.trainer.addBatch(b);
-        r.pending.length = 0;
+    const low = new Float32Array(r.actionDim);
+    const high = new Float32Array(r.actionDim);
+    for (let k = 0; k < r.actionDim; k++) {
+      const span = Math.max(r.high[k]! - r.low[k]!, 1e-3);
+      low[k] = r.low[k]! - 0.05 * span;
+      high[k] = r.high[k]! + 0.05 * span;
+    }
+    const next = new PolicyTrainer({
+      stateDim: r.stateDim,
+      actionLow: low,
+      actionHigh: high,
+      hiddenSizes: c.hidden,
+      fit: {
+        epochs: c.epochs,
+        batchSize: c.batch_size,
+        learningRate: c.learning_rate,
+        seed: c.seed,
+      },
+      maxLabels: c.max_labels,
+    });
+    const old = r.trainer;
+    if (old !== null) {
+      const kept = old.recent(old.size);
+      const S = r.stateDim;
+      const A = r.actionDim;
+      for (let i = 0; i < kept.count; i++) {
+        const st = kept.states.subarray(i * S, i * S + S);
+        next.add(st, kept.labels.subarray(i * A, i * A + A), 'expert');
       }
+      await old.close();
+    }
+    for (const b of r.pending) this.counters.labels += next.addBatch(b);
+    r.pending.length = 0;
+    r.trainer = next;
+  }
+
+  async #fit(robotId: string, r: RobotPolicy): Promise<void> {
+    try {
+      if (r.trainer === null && r.pending.length === 0) return;
+      if (r.trainer === null || outgrown(r)) await this.#rebuild(r);
+      const trainer = r.trainer!;
       r.round++;
-      const snap = await r.trainer.train(r.round);
+      const snap = await trainer.train(r.round);
       if (snap === null) return;
       this.counters.fits++;
       const topic = this.#o.topics.topic(robotId, 'policy');
@@ -144,6 +163,15 @@ export class PolicySchedule {
       this.#o.logger.error({ err, robotId }, 'policy fit or publish failed');
     }
   }
+}
+
+/** The labels seen reach beyond the trainer's action bounds. */
+function outgrown(r: RobotPolicy): boolean {
+  const t = r.trainer;
+  if (t === null) return false;
+  for (let k = 0; k < r.actionDim; k++)
+    if (r.low[k]! < t.actionLow[k]! || r.high[k]! > t.actionHigh[k]!) return true;
+  return false;
 }
 
 /** An owned copy (the inbox's batches may be views into reused buffers). */

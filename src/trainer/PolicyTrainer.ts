@@ -51,6 +51,15 @@ export class PolicyTrainer {
     this.#labels = new Float32Array(options.maxLabels * options.actionLow.length);
   }
 
+  /** The action bounds the policy's tanh output is mapped onto (A values each). */
+  get actionLow(): Float32Array {
+    return this.#o.actionLow;
+  }
+
+  get actionHigh(): Float32Array {
+    return this.#o.actionHigh;
+  }
+
   /** Labelled transitions held. */
   get size(): number {
     return this.#count;

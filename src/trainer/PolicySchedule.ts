@@ -117,6 +117,7 @@ export class PolicySchedule {
         seed: c.seed,
       },
       maxLabels: c.max_labels,
+      versionsBefore: r.trainer?.version ?? 0,
     });
     const old = r.trainer;
     if (old !== null) {

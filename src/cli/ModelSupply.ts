@@ -28,6 +28,7 @@ export class ModelSupply {
   readonly #o: ModelSupplyOptions;
   #trainer: ModelTrainer | null = null;
   #remote: RemoteTraining | null = null;
+  #tap: ((t: Transition) => void) | null = null;
 
   constructor(options: ModelSupplyOptions) {
     this.#o = options;
@@ -36,7 +37,13 @@ export class ModelSupply {
   /** A recorded transition, to the trainer process (in-process training reads the episodes). */
   readonly push = (t: Transition, reward: number, episode: number, done: boolean): void => {
     this.#remote?.push(t, reward, episode, done);
+    this.#tap?.(t);
   };
+
+  /** Also hand every recorded transition to `fn` (the DAgger loop's labels); null: none. */
+  tap(fn: ((t: Transition) => void) | null): void {
+    this.#tap = fn;
+  }
 
   /** Start the trainer for states of `stateDim` and actions of `actionDim`; returns its models. */
   async start(stateDim: number, actionDim: number): Promise<ModelSource> {

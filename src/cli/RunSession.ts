@@ -12,6 +12,7 @@ import {
   type Transition,
   type TransitionSink,
 } from '../control/index.js';
+import { DaggerPolicy } from '../control/DaggerPolicy.js';
 import { CmdVelReward } from '../planning/rewards.js';
 import { createReward } from '../planning/createReward.js';
 import { FallDetector } from '../control/FallDetector.js';
@@ -374,6 +375,9 @@ export class RunSession {
         p99Ms: latency.quantileMs(0.99),
         maxMs: latency.maxMs,
         modelVersion: policy.modelVersion ?? null,
+        ...(policy.current instanceof DaggerPolicy
+          ? { policyVersion: policy.current.learner?.version ?? null }
+          : {}),
         safety: gate.status(),
         ...(task !== null ? { task: { mode: task.mode, ...task.target } } : {}),
       })),

@@ -7,7 +7,7 @@ import type { EpisodeRecord } from '../control/index.js';
 import { HotSwap, LearningLoop, type LearningSummary } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
 import type { RclnodejsApi } from '../robot/ros2/rclnodejsApi.js';
-import { Progress, runLogStreams, writeReport } from '../telemetry/index.js';
+import { Progress, runLogStreams, writeReport, type PolicyReport } from '../telemetry/index.js';
 import { writeRunPlots } from '../telemetry/runPlots.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
@@ -15,6 +15,7 @@ import type { CommonArgs } from './args.js';
 import { plannerShape } from './createMpcPolicy.js';
 import type { RemoteTrainingReport } from '../learning/index.js';
 import { loadInitialModel } from './initialModel.js';
+import { daggerEpisodes, runDagger } from './daggerRun.js';
 import { ModelSupply } from './ModelSupply.js';
 import { runReport, summary, type RunOutcome } from './runReport.js';
 import { RunMetrics } from './runMetrics.js';
@@ -182,7 +183,7 @@ interface RunSetup {
   readonly startedAt: Date;
   readonly config: StriderConfig;
   readonly configPath: string;
-  /** control.policy mpc: the learning loop; else random episodes. */
+  /** control.policy mpc, dagger or policy: the learning loop; random: random episodes. */
   readonly learning: boolean;
   readonly outDir: string;
   readonly reportPath: string;
@@ -195,7 +196,7 @@ function setUpRun(args: CommonArgs, startedAt: Date, progress: Progress): RunSet
   const { config, path: configPath } = loadConfig(args.config ?? DEFAULT_CONFIG, {
     overrides: args.set,
   });
-  const learning = config.control.policy === 'mpc';
+  const learning = config.control.policy !== 'random';
   if (learning) plannerShape(config); // fail on an inconsistent planner before any episode runs
   const outDir = prepareOutDir(args.out, startedAt);
   const l = config.learning;
@@ -208,7 +209,7 @@ function setUpRun(args: CommonArgs, startedAt: Date, progress: Progress): RunSet
     reportPath: resolve(args.report ?? join(outDir, 'report.json')),
     logger: createRunLogger(config, outDir, { progress }),
     total: learning
-      ? l.random_episodes + l.iterations * l.episodes_per_iteration
+      ? l.random_episodes + l.iterations * l.episodes_per_iteration + daggerEpisodes(config)
       : config.run.episodes,
   };
 }
@@ -297,6 +298,7 @@ async function learn(
   metrics?.attachLearning(swap, plannerStats, supply);
   let learned: LearningSummary;
   let transport: RemoteTrainingReport | null;
+  let policy: PolicyReport | null = null;
   const onModel = (m: ModelVersion, d: SwapDecision): void => {
     progress.update(
       session.clock.nowMs(),
@@ -325,14 +327,15 @@ async function learn(
         onModel,
       }).run();
     }
+    policy = await runDagger(session, supply);
   } finally {
     parts.policy.use(parts.random);
     await swap.close();
     transport = await supply.close();
   }
   if (continuous !== null)
-    return { ...continuous.outcome(), learned, transport, swaps: swap.decisions };
-  return { learned, swaps: swap.decisions, transport, plannerStats };
+    return { ...continuous.outcome(), learned, transport, swaps: swap.decisions, policy };
+  return { learned, swaps: swap.decisions, transport, plannerStats, policy };
 }
 
 /** Up to 64 (state, action) pairs from the newest episode, for the swap's disagreement check. */

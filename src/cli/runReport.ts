@@ -9,7 +9,7 @@ import type {
   SwapDecision,
 } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
-import type { RunReport } from '../telemetry/index.js';
+import type { PolicyReport, RunReport } from '../telemetry/index.js';
 import type { RunSession } from './RunSession.js';
 
 /** What a run's episodes produced beyond the session's own records. */
@@ -22,6 +22,8 @@ export interface RunOutcome {
   readonly plannerStats: MpcPolicyStats;
   /** run.mode continuous: what the continuous loop saw; absent in episodes mode. */
   readonly continuous?: Pick<ContinuousSummary, 'takeovers' | 'runnerStarts'>;
+  /** The distilled policy serving at the end (control.policy dagger / policy); null otherwise. */
+  readonly policy?: PolicyReport | null;
 }
 
 /** How the run was started and ended, for the report's header. */
@@ -83,6 +85,7 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
     swaps: [...swaps],
     planner: learned === null ? null : plannerReport(plannerStats, config),
     trainer: learned === null ? null : { mode: config.trainer.mode, transport: outcome.transport },
+    policy: outcome.policy ?? null,
     artifacts: facts.artifacts,
     ...(outcome.continuous !== undefined
       ? { continuous: continuousReport(outcome.continuous) }
@@ -176,6 +179,12 @@ export function summary(report: RunReport, outDir: string): string {
     const m = report.model;
     lines.push(
       `  model v${m.version}: train loss ${m.train_loss.toFixed(3)}, val loss ${m.val_loss.toFixed(3)}, H-step error ${m.h_step_error.toFixed(3)}`,
+    );
+  }
+  if (report.policy !== null) {
+    const p = report.policy;
+    lines.push(
+      `  policy v${p.version} (DAgger round ${p.round}): imitation loss ${p.imitation_loss.toFixed(4)}`,
     );
   }
   lines.push(

@@ -210,6 +210,10 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
     dataDir: outDir,
     model: config.model,
     learning: config.learning,
+    // control.policy dagger / policy: the policy is distilled here too (issue 13)
+    ...(config.control.policy === 'dagger' || config.control.policy === 'policy'
+      ? { policy: config.policy }
+      : {}),
     ...(robotId === undefined ? {} : { robotId }),
     ...(config.trainer.share_group === undefined ? {} : { shareGroup: config.trainer.share_group }),
     statusId,

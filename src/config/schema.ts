@@ -95,11 +95,14 @@ const controlSchema = z
       .optional()
       .describe('actuators commanded, in this order (default: all actuators, model order)'),
     policy: z
-      .enum(['random', 'mpc'])
+      .enum(['random', 'mpc', 'policy', 'dagger'])
       .default('mpc')
       .describe(
         'random: random actions only; mpc: the learning loop (Nagabandi Alg. 1): random episodes, ' +
-          'fit the ensemble, then MPC episodes aggregated into the data and refit',
+          'fit the ensemble, then MPC episodes aggregated into the data and refit; dagger: the ' +
+          'learning loop, then policy.rounds DAgger rounds (policy.mixing) and policy.eval_episodes ' +
+          'of the distilled policy alone; policy: as dagger, but the policy acts in every round once ' +
+          'one is loaded (MPC labels every state)',
       ),
     random: randomPolicySchema,
     action: actionSchema.describe('the action space: what an action means (docs/robots.md)'),

@@ -182,6 +182,18 @@ export class RemoteTraining {
     });
   }
 
+  /**
+   * Hands every payload on this robot's policy topic (retained: the newest at once) to `onPayload`
+   * (unchecked: the caller's PolicyGate checks it). Resolves once subscribed.
+   */
+  async subscribePolicy(onPayload: (payload: Uint8Array) => void): Promise<void> {
+    const t = this.#o.config.transport;
+    const topic = new Topics(t.prefix).topic(t.robot_id, 'policy');
+    await this.#transport.subscribe(topic, 1, (_topic, payload) => {
+      onPayload(payload);
+    });
+  }
+
   /** Take the embedded broker away (listener and connections) / bring it back: outage tests and benches. */
   async pauseBroker(): Promise<void> {
     await this.#broker?.pause();

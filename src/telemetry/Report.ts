@@ -44,6 +44,38 @@ export interface ModelReport {
   h_step_error: number;
 }
 
+/** What happened to one policy payload. */
+export interface PolicyDecisionRecord {
+  readonly round: number;
+  readonly version: number | null;
+  readonly decision: 'accepted' | 'rejected';
+  readonly code?: string;
+  readonly reason?: string;
+  /** Imitation error (MSE, command units) on the recent labelled states the gate held. */
+  readonly imitation_error?: number;
+}
+
+/** The report's `policy` section: the policy serving at the end. */
+export interface PolicyReport {
+  version: number;
+  /** The fit's own loss (MSE in the normalised action space) on the aggregated set. */
+  imitation_loss: number;
+  /** The DAgger round it was fitted after. */
+  round: number;
+  /** Labelled states the controller held when it was accepted, and its error on them. */
+  imitation_error: number | null;
+  decisions: PolicyDecisionRecord[];
+  dagger: {
+    ticks: number;
+    expert_acted: number;
+    learner_acted: number;
+    labelled: number;
+    fallback_policy: number;
+    fallback_shifted_plan: number;
+    learner_faults: number;
+  };
+}
+
 /** The JSON summary written by `--report FILE` at exit and on SIGINT. */
 export interface RunReport {
   strider: string;
@@ -90,6 +122,12 @@ export interface RunReport {
     swaps_mid_episode: number;
     runner_starts: number;
   };
+  /**
+   * The distilled policy serving at the end (control.policy dagger / policy): version, its fit's
+   * imitation loss, its DAgger round, plus the gate's decisions and DAgger's tick counters; null
+   * otherwise.
+   */
+  policy: PolicyReport | null;
   artifacts: Record<string, string>;
 }
 

@@ -57,6 +57,8 @@ export interface EpisodeIntakeOptions {
   readonly store: EpisodeStore;
   /** Where stored episodes are counted and fits scheduled. */
   readonly fits: FitScheduler;
+  /** Every batch that passed the dimension check (the DAgger labels' way in). Must not throw. */
+  readonly onBatch?: (b: TransitionBatch) => void;
   readonly logger: Logger;
 }
 
@@ -187,6 +189,7 @@ export class EpisodeIntake {
       return;
     }
     this.#taken += b.count;
+    this.#o.onBatch?.(b);
     this.#assembler.push(b);
   }
 

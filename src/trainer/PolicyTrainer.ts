@@ -20,6 +20,8 @@ export interface PolicyTrainerOptions {
   readonly fit: PolicyFitOptions;
   /** Oldest labels are dropped beyond this many (memory bound). */
   readonly maxLabels: number;
+  /** Versions issued before this trainer (a replaced one's): the first train() issues this + 1. */
+  readonly versionsBefore?: number;
 }
 
 /** Targets are kept inside tanh's range, where its gradient does not vanish. */
@@ -42,6 +44,7 @@ export class PolicyTrainer {
 
   constructor(options: PolicyTrainerOptions) {
     this.#o = options;
+    this.#version = options.versionsBefore ?? 0;
     this.architecture = makePolicyArchitecture({
       inputDim: options.stateDim,
       actionDim: options.actionLow.length,
@@ -49,6 +52,20 @@ export class PolicyTrainer {
     });
     this.#states = new Float32Array(options.maxLabels * options.stateDim);
     this.#labels = new Float32Array(options.maxLabels * options.actionLow.length);
+  }
+
+  /** The action bounds the policy's tanh output is mapped onto (A values each). */
+  get actionLow(): Float32Array {
+    return this.#o.actionLow;
+  }
+
+  get actionHigh(): Float32Array {
+    return this.#o.actionHigh;
+  }
+
+  /** The last version train() issued (versionsBefore until the first). */
+  get version(): number {
+    return this.#version;
   }
 
   /** Labelled transitions held. */

@@ -7,7 +7,7 @@
  * FitScheduler (datasets, fit queue), TrainerPublisher (models and status out).
  */
 
-import type { LearningConfig, ModelConfig } from '../config/schema.js';
+import type { LearningConfig, ModelConfig, PolicyConfig } from '../config/schema.js';
 import type { Topics } from '../transport/topics.js';
 import type { Transport } from '../transport/Transport.js';
 import type { Logger } from '../util/logger.js';
@@ -17,6 +17,7 @@ import { EpisodeStore } from './EpisodeStore.js';
 import { FitScheduler, type RobotDataCounts } from './FitScheduler.js';
 import type { RefitScheduleOptions } from './RefitSchedule.js';
 import type { ModelTrainerOptions } from './ModelTrainer.js';
+import { PolicySchedule } from './PolicySchedule.js';
 import { TrainerPublisher, type PublishedModel } from './TrainerPublisher.js';
 import type { Trainer } from './types.js';
 
@@ -63,6 +64,8 @@ export interface TrainerServiceOptions {
   readonly dataDir: string;
   readonly model: ModelConfig;
   readonly learning: LearningConfig;
+  /** DAgger distillation: fit and publish the policy after each dynamics fit (absent: no policy). */
+  readonly policy?: PolicyConfig;
   /** Serve this robot only; default every robot under the prefix (`+`). */
   readonly robotId?: string;
   /** Join this shared-subscription group (`$share/<group>/<prefix>/+/transitions`); serves every robot. */
@@ -108,6 +111,7 @@ export class TrainerService {
   readonly #fits: FitScheduler;
   readonly #intake: EpisodeIntake;
   readonly #publisher: TrainerPublisher;
+  readonly #policy: PolicySchedule | null;
   #republishTimer: NodeJS.Timeout | undefined;
   #state: 'idle' | 'running' | 'closing' | 'closed' = 'idle';
 
@@ -131,6 +135,16 @@ export class TrainerService {
       logger: this.#log,
     });
     this.published = this.#publisher.published;
+    const policy =
+      options.policy === undefined
+        ? null
+        : new PolicySchedule({
+            transport: options.transport,
+            topics: options.topics,
+            config: options.policy,
+            logger: this.#log,
+          });
+    this.#policy = policy;
     this.#fits = new FitScheduler({
       store: this.#store,
       model: options.model,
@@ -141,6 +155,7 @@ export class TrainerService {
       running,
       onModelStored: (robotId, model, seconds) => {
         this.#publisher.publish(robotId, model, seconds, 'new');
+        policy?.fitAfterModel(robotId);
       },
       logger: this.#log,
     });
@@ -154,6 +169,13 @@ export class TrainerService {
         : { continuityTolerance: options.continuityTolerance }),
       store: this.#store,
       fits: this.#fits,
+      ...(policy === null
+        ? {}
+        : {
+            onBatch: (b) => {
+              policy.addBatch(b);
+            },
+          }),
       logger: this.#log,
     });
   }
@@ -224,6 +246,7 @@ export class TrainerService {
       const t = this.#fits.trainings;
       await w;
       await t;
+      await this.#policy?.fits;
       await this.#publisher.settled();
       if (w === this.#intake.writes && t === this.#fits.trainings && this.#publisher.pending === 0)
         return;
@@ -252,6 +275,7 @@ export class TrainerService {
     await Promise.race([this.#publisher.settled(), grace]);
     if (wasRunning) await this.#publisher.publishOffline(grace);
     await this.#fits.closeTrainers();
+    await this.#policy?.close();
     this.#state = 'closed';
     this.#log.info({ counters: this.snapshotCounters() }, 'trainer closed');
   }

@@ -19,6 +19,8 @@ export interface ControllerDiagnostics {
   readonly maxMs: number;
   /** Version of the dynamics model in use; null before the first. */
   readonly modelVersion: number | null;
+  /** Version of the distilled policy loaded (control.policy dagger / policy); absent otherwise. */
+  readonly policyVersion?: number | null;
   readonly safety: {
     readonly mode: string;
     readonly latch: string | null;
@@ -50,6 +52,11 @@ function controllerStatus(
     { key: 'safety_latch', value: d.safety.latch ?? 'none' },
     { key: 'stop_requested', value: String(d.safety.stopRequested) },
   );
+  if (d.policyVersion !== undefined)
+    values.push({
+      key: 'policy_version',
+      value: d.policyVersion === null ? 'none' : String(d.policyVersion),
+    });
   if (d.task !== undefined) {
     values.push(
       { key: 'task_mode', value: d.task.mode },

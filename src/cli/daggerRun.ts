@@ -1,0 +1,107 @@
+import type { ExpertPolicy } from '../control/DaggerPolicy.js';
+import type { ActionPolicy } from '../control/types.js';
+import { DaggerLoop } from '../learning/DaggerLoop.js';
+import type { PolicyReport } from '../telemetry/index.js';
+import { PolicyGate } from '../learning/PolicyGate.js';
+import {
+  InProcessPolicySource,
+  RemotePolicySource,
+  type PolicySource,
+} from '../learning/PolicySource.js';
+import { PolicyTrainer } from '../trainer/PolicyTrainer.js';
+import type { ModelSupply } from './ModelSupply.js';
+import type { RunSession } from './RunSession.js';
+
+/** The episodes control.policy dagger / policy adds after the learning loop. */
+export function daggerEpisodes(config: RunSession['config']): number {
+  const p = config.policy;
+  return config.control.policy === 'dagger' || config.control.policy === 'policy'
+    ? p.rounds * p.episodes_per_round + p.eval_episodes
+    : 0;
+}
+
+function isExpert(p: ActionPolicy): p is ExpertPolicy {
+  return 'lastPlanStatus' in p;
+}
+
+/**
+ * control.policy dagger / policy, after the learning loop (the serving MPC policy is the expert):
+ * the DAgger rounds and the evaluation episodes of the policy alone. The policy is fitted in
+ * this process (trainer.mode in_process) or by the trainer process, which publishes it on the
+ * policy topic (child, external). Returns the report's `policy` section (null: no MPC expert, or no policy was
+ * accepted). The transitions of these episodes reach the policy through `supply.tap`.
+ */
+export async function runDagger(
+  session: RunSession,
+  supply: ModelSupply,
+): Promise<PolicyReport | null> {
+  const { config, logger } = session;
+  const parts = session.parts;
+  const mode = config.control.policy;
+  if (mode !== 'dagger' && mode !== 'policy') return null;
+  const expert = parts.policy.current;
+  if (!isExpert(expert)) {
+    logger.warn('no MPC policy serves after the learning loop: no DAgger rounds');
+    return null;
+  }
+  const S = parts.assembler.layout.dim;
+  const A = parts.actuators.length;
+  const pc = config.policy;
+  const remote = supply.remote;
+  const trainer =
+    remote !== null
+      ? null
+      : new PolicyTrainer({
+          stateDim: S,
+          actionLow: Float32Array.from(parts.actionSpace.low),
+          actionHigh: Float32Array.from(parts.actionSpace.high),
+          hiddenSizes: pc.hidden,
+          fit: {
+            epochs: pc.epochs,
+            batchSize: pc.batch_size,
+            learningRate: pc.learning_rate,
+            seed: pc.seed,
+          },
+          maxLabels: pc.max_labels,
+        });
+  const gate = new PolicyGate({
+    stateDim: S,
+    actionDim: A,
+    margin: pc.accept_margin,
+    capacity: pc.check_states,
+  });
+  let source: PolicySource;
+  let remoteSource: RemotePolicySource | null = null;
+  if (remote !== null) {
+    remoteSource = new RemotePolicySource({
+      wait: session.pacing === 'lockstep',
+      timeoutMs: config.trainer.model_timeout_s * 1000,
+    });
+    await remote.subscribePolicy(remoteSource.offer);
+    source = remoteSource;
+  } else {
+    source = new InProcessPolicySource(trainer!);
+  }
+  const loop = new DaggerLoop({
+    runner: parts.runner,
+    policy: parts.policy,
+    expert,
+    source,
+    gate,
+    config: pc,
+    mode,
+    actionDim: A,
+    seed: config.run.seed,
+    logger,
+  });
+  supply.tap(loop.observe);
+  try {
+    return await loop.run();
+  } finally {
+    supply.tap(null);
+    remoteSource?.close();
+    parts.policy.use(expert);
+    await loop.close();
+    await trainer?.close();
+  }
+}

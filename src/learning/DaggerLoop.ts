@@ -1,0 +1,166 @@
+import type { PolicyConfig } from '../config/schema.js';
+import { DaggerPolicy, daggerBeta, type ExpertPolicy } from '../control/DaggerPolicy.js';
+import type { EpisodeRunner } from '../control/EpisodeRunner.js';
+import type { PolicySwitch } from '../control/PolicySwitch.js';
+import type { Transition } from '../control/types.js';
+import type { OnnxPolicyNet } from '../dynamics/policy/OnnxPolicyNet.js';
+import type { PolicyDecisionRecord, PolicyReport } from '../telemetry/Report.js';
+import type { Logger } from '../util/logger.js';
+import type { PolicyGate } from './PolicyGate.js';
+import type { PolicySource } from './PolicySource.js';
+
+export interface DaggerLoopOptions {
+  readonly runner: EpisodeRunner;
+  readonly policy: PolicySwitch;
+  /** The serving MPC policy (the expert) after the learning loop. */
+  readonly expert: ExpertPolicy;
+  readonly source: PolicySource;
+  readonly gate: PolicyGate;
+  readonly config: PolicyConfig;
+  /** control.policy: dagger (beta mixing or gated per policy.mixing) or policy (the learner acts). */
+  readonly mode: 'dagger' | 'policy';
+  readonly actionDim: number;
+  readonly seed: number;
+  readonly logger: Logger;
+}
+
+/**
+ * DAgger (Ross et al. 2011, Alg. 3.1; Nagabandi et al. 2017, sec. V-A) after the learning loop:
+ * round i runs `policy.episodes_per_round` episodes where the learner acts with probability
+ * 1 - beta_i (or while within gate_distance of the expert, or always in mode policy), the MPC
+ * expert labelling every visited state; the policy is refitted on the aggregate; the payload
+ * passes PolicyGate and the accepted policy becomes the learner between episodes (a tick
+ * boundary). Then `policy.eval_episodes` episodes of the policy alone (source "policy").
+ * The dynamics model stays the one serving at the end of the learning loop.
+ */
+export class DaggerLoop {
+  readonly decisions: PolicyDecisionRecord[] = [];
+  readonly dagger: DaggerPolicy;
+  readonly #o: DaggerLoopOptions;
+  #serving: OnnxPolicyNet | null = null;
+  #servingError: number | null = null;
+  readonly #retired: OnnxPolicyNet[] = [];
+
+  constructor(options: DaggerLoopOptions) {
+    this.#o = options;
+    this.dagger = new DaggerPolicy({
+      expert: options.expert,
+      mode: 'mpc',
+      actionDim: options.actionDim,
+      gateDistance: options.config.gate_distance,
+      seed: options.seed,
+    });
+  }
+
+  /** The gate keeps recent labelled states; the source takes them into its aggregate. */
+  readonly observe = (t: Transition): void => {
+    const expert = t.expertAction;
+    if (expert !== null && expert !== undefined) this.#o.gate.observe(t.state, expert);
+    this.#o.source.observe(t);
+  };
+
+  async run(): Promise<PolicyReport | null> {
+    const o = this.#o;
+    const c = o.config;
+    const stopped = (): boolean => o.runner.stopped;
+    o.policy.use(this.dagger);
+    for (let round = 1; round <= c.rounds && !stopped(); round++) {
+      this.dagger.setMode(this.#roundMode());
+      this.dagger.setBeta(daggerBeta(round, c.beta_initial, c.beta_decay));
+      o.logger.info(
+        { round, mode: this.dagger.mode, beta: this.dagger.beta, learner: this.#serving?.version },
+        'DAgger round',
+      );
+      await o.runner.runEpisodes(c.episodes_per_round);
+      if (stopped()) break;
+      await this.#refit(round);
+    }
+    if (this.#serving !== null && !stopped()) {
+      this.dagger.setMode('policy');
+      o.logger.info({ version: this.#serving.version }, 'evaluation episodes of the policy alone');
+      await o.runner.runEpisodes(c.eval_episodes);
+    }
+    return this.report();
+  }
+
+  report(): PolicyReport | null {
+    const p = this.#serving;
+    if (p === null) return null;
+    const s = this.dagger.stats;
+    return {
+      version: p.version,
+      imitation_loss: p.imitationLoss,
+      round: p.round,
+      imitation_error: this.#servingError,
+      decisions: [...this.decisions],
+      dagger: {
+        ticks: s.ticks,
+        expert_acted: s.expertActed,
+        learner_acted: s.learnerActed,
+        labelled: s.labelled,
+        fallback_policy: s.fallbackPolicy,
+        fallback_shifted_plan: s.fallbackShiftedPlan,
+        learner_faults: s.learnerFaults,
+      },
+    };
+  }
+
+  /** Frees every policy session this loop loaded (call after the learner stopped acting). */
+  async close(): Promise<void> {
+    this.dagger.setLearner(null);
+    for (const p of this.#retired) await p.close();
+    this.#retired.length = 0;
+    await this.#serving?.close();
+    this.#serving = null;
+  }
+
+  #roundMode(): 'policy' | 'mixed' | 'gated' {
+    if (this.#o.mode === 'policy') return 'policy';
+    return this.#o.config.mixing === 'gated' ? 'gated' : 'mixed';
+  }
+
+  async #refit(round: number): Promise<void> {
+    const o = this.#o;
+    const payload = await o.source.next(round);
+    if (payload === null) {
+      o.logger.warn({ round }, 'no policy after this round (too few labels, or none arrived)');
+      return;
+    }
+    const d = await o.gate.consider(payload);
+    if (!d.accepted) {
+      this.decisions.push({
+        round,
+        version: null,
+        decision: 'rejected',
+        code: d.code,
+        reason: d.reason,
+      });
+      o.logger.warn(
+        { round, code: d.code, reason: d.reason },
+        'policy payload rejected; the serving policy stays',
+      );
+      return;
+    }
+    const error = Number.isFinite(d.imitationError) ? d.imitationError : null;
+    this.decisions.push({
+      round,
+      version: d.policy.version,
+      decision: 'accepted',
+      ...(error !== null ? { imitation_error: error } : {}),
+    });
+    // between episodes: nothing ticks, so the learner changes at a tick boundary
+    if (this.#serving !== null) this.#retired.push(this.#serving);
+    this.#serving = d.policy;
+    this.#servingError = error;
+    this.dagger.setLearner(d.policy);
+    o.logger.info(
+      {
+        round,
+        version: d.policy.version,
+        imitationLoss: d.policy.imitationLoss,
+        imitationError: error,
+      },
+      'policy accepted',
+    );
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The trainer process's side of DAgger distillation: every labelled transition it receives joins
+ * its robot's PolicyTrainer (the aggregated set), and after each dynamics fit the policy is refitted
+ * on all of it and published retained on `<prefix>/<robot_id>/policy` as a policy artifact (the
+ * controller's PolicyGate checks it). Fits run in one serial queue, never on an MQTT callback.
+ */
+
+import type { PolicyConfig } from '../config/schema.js';
+import { encodePolicyArtifact } from '../transport/PolicyArtifactCodec.js';
+import type { Topics } from '../transport/topics.js';
+import type { Transport } from '../transport/Transport.js';
+import type { TransitionBatch } from '../transport/types.js';
+import type { Logger } from '../util/logger.js';
+import { PolicyTrainer } from './PolicyTrainer.js';
+
+export interface PolicyScheduleOptions {
+  readonly transport: Pick<Transport, 'publishAsync'>;
+  readonly topics: Topics;
+  readonly config: PolicyConfig;
+  readonly logger: Logger;
+}
+
+/** Labels buffered per robot until its first fit fixes the action bounds. */
+interface RobotPolicy {
+  readonly stateDim: number;
+  readonly actionDim: number;
+  /** Running bounds of the expert's actions (the trainer does not load the robot model). */
+  readonly low: Float32Array;
+  readonly high: Float32Array;
+  readonly pending: TransitionBatch[];
+  trainer: PolicyTrainer | null;
+  round: number;
+}
+
+export class PolicySchedule {
+  readonly counters = { labels: 0, fits: 0, published: 0, failed: 0 };
+  readonly #o: PolicyScheduleOptions;
+  readonly #robots = new Map<string, RobotPolicy>();
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: PolicyScheduleOptions) {
+    this.#o = options;
+  }
+
+  /** The fits queued so far (resolves when they are done). */
+  get fits(): Promise<void> {
+    return this.#queue;
+  }
+
+  /** A checked transition batch (its rows with an expert label join the robot's set). */
+  addBatch(b: TransitionBatch): void {
+    let r = this.#robots.get(b.robotId);
+    if (r === undefined) {
+      r = {
+        stateDim: b.stateDim,
+        actionDim: b.actionDim,
+        low: new Float32Array(b.actionDim).fill(Infinity),
+        high: new Float32Array(b.actionDim).fill(-Infinity),
+        pending: [],
+        trainer: null,
+        round: 0,
+      };
+      this.#robots.set(b.robotId, r);
+    }
+    if (r.stateDim !== b.stateDim || r.actionDim !== b.actionDim) return;
+    const A = b.actionDim;
+    let labelled = false;
+    for (let i = 0; i < b.count; i++) {
+      if (Number.isNaN(b.expertActions[i * A]!)) continue;
+      labelled = true;
+      for (let k = 0; k < A; k++) {
+        const u = b.expertActions[i * A + k]!;
+        if (u < r.low[k]!) r.low[k] = u;
+        if (u > r.high[k]!) r.high[k] = u;
+      }
+    }
+    if (!labelled) return;
+    if (r.trainer !== null) this.counters.labels += r.trainer.addBatch(b);
+    else r.pending.push(copyBatch(b));
+  }
+
+  /** After a dynamics fit of `robotId`: refit its policy and publish it (queued; never rejects). */
+  fitAfterModel(robotId: string): void {
+    const r = this.#robots.get(robotId);
+    if (r === undefined) return;
+    this.#queue = this.#queue.then(() => this.#fit(robotId, r));
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    for (const r of this.#robots.values()) await r.trainer?.close();
+  }
+
+  /**
+   * A PolicyTrainer whose action bounds are those of the labels seen, widened by 5% of their span
+   * (the trainer process does not load the robot model); when later labels reach beyond them, a
+   * new one takes every label of the old (its fit starts afresh: the output range changed).
+   */
+  async #rebuild(r: RobotPolicy): Promise<void> {
+    const c = this.#o.config;
+    const low = new Float32Array(r.actionDim);
+    const high = new Float32Array(r.actionDim);
+    for (let k = 0; k < r.actionDim; k++) {
+      const span = Math.max(r.high[k]! - r.low[k]!, 1e-3);
+      low[k] = r.low[k]! - 0.05 * span;
+      high[k] = r.high[k]! + 0.05 * span;
+    }
+    const next = new PolicyTrainer({
+      stateDim: r.stateDim,
+      actionLow: low,
+      actionHigh: high,
+      hiddenSizes: c.hidden,
+      fit: {
+        epochs: c.epochs,
+        batchSize: c.batch_size,
+        learningRate: c.learning_rate,
+        seed: c.seed,
+      },
+      maxLabels: c.max_labels,
+      versionsBefore: r.trainer?.version ?? 0,
+    });
+    const old = r.trainer;
+    if (old !== null) {
+      const kept = old.recent(old.size);
+      const S = r.stateDim;
+      const A = r.actionDim;
+      for (let i = 0; i < kept.count; i++) {
+        const st = kept.states.subarray(i * S, i * S + S);
+        next.add(st, kept.labels.subarray(i * A, i * A + A), 'expert');
+      }
+      await old.close();
+    }
+    for (const b of r.pending) this.counters.labels += next.addBatch(b);
+    r.pending.length = 0;
+    r.trainer = next;
+  }
+
+  async #fit(robotId: string, r: RobotPolicy): Promise<void> {
+    try {
+      if (r.trainer === null && r.pending.length === 0) return;
+      if (r.trainer === null || outgrown(r)) await this.#rebuild(r);
+      const trainer = r.trainer!;
+      r.round++;
+      const snap = await trainer.train(r.round);
+      if (snap === null) return;
+      this.counters.fits++;
+      const topic = this.#o.topics.topic(robotId, 'policy');
+      await this.#o.transport.publishAsync(topic, encodePolicyArtifact(snap), {
+        qos: 1,
+        retain: true,
+      });
+      this.counters.published++;
+      this.#o.logger.info(
+        {
+          robotId,
+          version: snap.version,
+          labels: snap.labelled,
+          imitationLoss: snap.imitationLoss,
+        },
+        'policy published',
+      );
+    } catch (err) {
+      this.counters.failed++;
+      this.#o.logger.error({ err, robotId }, 'policy fit or publish failed');
+    }
+  }
+}
+
+/** The labels seen reach beyond the trainer's action bounds. */
+function outgrown(r: RobotPolicy): boolean {
+  const t = r.trainer;
+  if (t === null) return false;
+  for (let k = 0; k < r.actionDim; k++)
+    if (r.low[k]! < t.actionLow[k]! || r.high[k]! > t.actionHigh[k]!) return true;
+  return false;
+}
+
+/** An owned copy (the inbox's batches may be views into reused buffers). */
+function copyBatch(b: TransitionBatch): TransitionBatch {
+  return {
+    ...b,
+    states: b.states.slice(),
+    actions: b.actions.slice(),
+    expertActions: b.expertActions.slice(),
+    nextStates: b.nextStates.slice(),
+    rewards: b.rewards.slice(),
+    dones: b.dones.slice(),
+  };
+}

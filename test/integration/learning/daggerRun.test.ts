@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RunReport } from '../../../src/telemetry/Report.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const BIN = resolve('bin/strider.js');
+
+describe('strider run control.policy dagger (planar runner, lockstep)', function () {
+  this.timeout(300_000);
+  let tmp: ReturnType<typeof tempDir>;
+  before(() => {
+    tmp = tempDir('strider-dagger-');
+  });
+  after(() => {
+    tmp.cleanup();
+  });
+
+  for (const mode of ['in_process', 'child'] as const) {
+    it(`trainer.mode ${mode}: ends with a distilled policy (version >= 1) in the report and episodes of the policy alone`, () => {
+      const out = join(tmp.dir, mode);
+      const set = [
+        'control.policy=dagger',
+        `trainer.mode=${mode}`,
+        'learning.random_episodes=1',
+        'learning.iterations=1',
+        'run.steps_per_episode=30',
+        'model.hidden=[32,32]',
+        'model.epochs_first=5',
+        'model.epochs_per_round=2',
+        'planner.horizon=5',
+        'planner.population=20',
+        'policy.rounds=2',
+        'policy.beta_initial=0.5',
+        'policy.eval_episodes=1',
+        'policy.epochs=5',
+        // a shared machine: a slow planner warm-up must not reject the only dynamics model
+        'control.budget_ms=45',
+      ].flatMap((s) => ['--set', s]);
+      const r = spawnSync(process.execPath, [BIN, 'run', '--out', out, ...set], {
+        encoding: 'utf8',
+        timeout: 280_000,
+        env: { ...process.env, STRIDER_LOG_LEVEL: 'warn' },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+      // 1 random + 1 MPC + 2 DAgger rounds + 1 evaluation episode
+      assert.deepEqual(
+        report.episodes.map((e) => e.source).slice(0, 2),
+        ['random', 'mpc'],
+        JSON.stringify(report.swaps),
+      );
+      assert.equal(report.episodes.length, 5);
+      const p = report.policy;
+      assert.ok(p !== null, 'report.policy is filled');
+      assert.ok(p.version >= 1, `policy version ${p.version}`);
+      assert.ok(p.round >= 1 && p.round <= 2, `round ${p.round}`);
+      assert.ok(Number.isFinite(p.imitation_loss) && p.imitation_loss >= 0);
+      assert.ok(p.decisions.some((d) => d.decision === 'accepted'));
+      assert.ok(p.dagger.labelled > 0, 'the expert labelled the visited states');
+      assert.ok(p.dagger.learner_acted > 0, 'the policy acted');
+      // round 1 has no learner yet: the expert acts (source mpc); the evaluation episode is the policy's
+      assert.equal(report.episodes[2]!.source, 'mpc');
+      assert.equal(report.episodes[3]!.source, 'mixed');
+      assert.equal(report.episodes[4]!.source, 'policy');
+      assert.match(r.stdout, /policy v\d+ \(DAgger round \d\): imitation loss/);
+    });
+  }
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { configSchema } from '../../../src/config/schema.js';
+import type { PolicySnapshot } from '../../../src/dynamics/policy/PolicyNetwork.js';
+import { PolicySchedule } from '../../../src/trainer/PolicySchedule.js';
+import { decodePolicyArtifact } from '../../../src/transport/PolicyArtifactCodec.js';
+import { EmbeddedBroker, Topics, Transport } from '../../../src/transport/index.js';
+import type { TransitionBatch } from '../../../src/transport/types.js';
+import { silentLogger } from '../../../src/util/logger.js';
+import { A, S, linearEpisode } from '../../unit/trainer/transitionFixtures.js';
+
+const topics = new Topics('ptest');
+const policy = configSchema.shape.policy.parse({ hidden: [8], epochs: 3, batch_size: 16 });
+
+/** An episode whose rows are labelled by a known expert (scaled by `gain`), the first row not. */
+function labelled(episode: number, gain: number, source: 'mpc' | 'mixed'): TransitionBatch {
+  const b = linearEpisode({ episode, firstSeq: episode * 100, steps: 30, source });
+  for (let i = 0; i < b.count; i++) {
+    for (let k = 0; k < A; k++) {
+      b.expertActions[i * A + k] = i === 0 ? Number.NaN : gain * Math.tanh(b.states[i * S + k]!);
+    }
+  }
+  return b;
+}
+
+describe('trainer/PolicySchedule: labels in, policy out retained on the policy topic', function () {
+  this.timeout(60_000);
+  let broker: EmbeddedBroker;
+  let trn: Transport;
+  let obs: Transport;
+
+  before(async () => {
+    broker = await EmbeddedBroker.start();
+    const make = (clientId: string): Transport => {
+      const t = new Transport({
+        url: broker.url,
+        clientId,
+        protocolVersion: 4,
+        connectTimeoutMs: 2000,
+      });
+      t.start();
+      return t;
+    };
+    trn = make('policy-trainer');
+    obs = make('policy-observer');
+    await Promise.all([trn, obs].map((t) => t.waitConnected({ timeoutMs: 5000 })));
+  });
+
+  after(async () => {
+    await Promise.all([trn.close(), obs.close()]);
+    await broker.close();
+  });
+
+  it('aggregates labelled rows only, publishes versioned artifacts, and keeps versions rising when the bounds grow', async () => {
+    const schedule = new PolicySchedule({
+      transport: trn,
+      topics,
+      config: policy,
+      logger: silentLogger(),
+    });
+    const random = linearEpisode({ episode: 0, firstSeq: 0, steps: 30, source: 'random' });
+    schedule.addBatch(random); // no labels: nothing to fit
+    schedule.fitAfterModel('robot0');
+    await schedule.fits;
+    assert.equal(schedule.counters.published, 0);
+
+    schedule.addBatch(labelled(1, 0.5, 'mpc'));
+    schedule.fitAfterModel('robot0');
+    await schedule.fits;
+    assert.equal(schedule.counters.labels, 29, 'the unlabelled first row is skipped');
+    assert.equal(schedule.counters.published, 1);
+
+    // labels beyond the first fit's bounds: a wider trainer takes the labels held, versions go on
+    const wide = labelled(2, 0.9, 'mixed');
+    let widest = -Infinity;
+    for (let i = 1; i < wide.count; i++) widest = Math.max(widest, wide.expertActions[i * A]!);
+    schedule.addBatch(wide);
+    schedule.fitAfterModel('robot0');
+    await schedule.fits;
+    assert.equal(schedule.counters.published, 2);
+
+    const received: PolicySnapshot[] = [];
+    await obs.subscribe(topics.topic('robot0', 'policy'), 1, (_t, payload) => {
+      const d = decodePolicyArtifact(payload, { stateDim: S, actionDim: A });
+      assert.ok(d.ok, d.ok ? '' : d.reason);
+      received.push(d.value);
+    });
+    const end = Date.now() + 10_000;
+    while (received.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const snap = received.at(-1);
+    assert.ok(snap !== undefined, 'the retained policy reaches a late subscriber');
+    assert.equal(snap.version, 2);
+    assert.equal(snap.round, 2);
+    assert.equal(snap.labelled, 58, 'refitted on the aggregate of both episodes');
+    assert.ok(Number.isFinite(snap.imitationLoss));
+    assert.ok(snap.actionHigh[0]! >= widest, `bounds ${snap.actionHigh[0]} cover ${widest}`);
+    await schedule.close();
+  });
+});

@@ -3,7 +3,9 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'out/**', 'bin/**', 'eslint.config.js', '.mocharc.cjs'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'out/**', 'bin/**', 'eslint.config.js', '.mocharc.cjs'],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

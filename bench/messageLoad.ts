@@ -27,7 +27,12 @@ const DEFS = ros2jazzy as unknown as Record<string, MessageDefinition>;
 
 function codec(name: string): { reader: MessageReader; writer: MessageWriter } {
   const root = DEFS[name]!;
-  const defs = [root, ...Object.entries(DEFS).filter(([k]) => k !== name).map(([, v]) => v)];
+  const defs = [
+    root,
+    ...Object.entries(DEFS)
+      .filter(([k]) => k !== name)
+      .map(([, v]) => v),
+  ];
   return { reader: new MessageReader(defs), writer: new MessageWriter(defs) };
 }
 

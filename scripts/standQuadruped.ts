@@ -125,8 +125,7 @@ async function stand(
     const send = (): void => {
       link.sendCommand({ layout: { dim: [], data_offset: 0 }, data: cmd });
     };
-    const positionOf = (joint: string): number =>
-      (js)?.position[jointIndex.get(joint) ?? -1] ?? 0;
+    const positionOf = (joint: string): number => js?.position[jointIndex.get(joint) ?? -1] ?? 0;
 
     if (keyHeight(text) === null) {
       const start = desc.actuators.map((a) => positionOf(a.joint));

@@ -27,14 +27,22 @@ export interface TickFigures {
  * deadline clock (like a robot), the controller plans with MPC over an ensemble of the configured
  * size (random weights: the cost does not depend on them) and sends through the safety gate.
  */
-export async function benchTick(config: StriderConfig, logger: Logger, ticks: number): Promise<TickFigures> {
+export async function benchTick(
+  config: StriderConfig,
+  logger: Logger,
+  ticks: number,
+): Promise<TickFigures> {
   return runTick(config, logger, ticks, null);
 }
 
 /** Ticks over budget in each phase of the disturbance benchmark. */
 export interface DisturbanceFigures extends TickFigures {
   /** Per phase: normal, broker paused, broker back, trainer SIGKILLed. */
-  readonly phases: ReadonlyArray<{ readonly phase: string; readonly ticks: number; readonly misses: number }>;
+  readonly phases: ReadonlyArray<{
+    readonly phase: string;
+    readonly ticks: number;
+    readonly misses: number;
+  }>;
   /** Transitions the controller queued to the trainer, spooled while the broker was away, dropped. */
   readonly transitions_queued: number;
   readonly transitions_spooled: number;
@@ -118,7 +126,12 @@ interface TickHooks {
   readonly onClose: () => Promise<void>;
 }
 
-async function runTick(config: StriderConfig, logger: Logger, ticks: number, hooks: TickHooks | null): Promise<TickFigures> {
+async function runTick(
+  config: StriderConfig,
+  logger: Logger,
+  ticks: number,
+  hooks: TickHooks | null,
+): Promise<TickFigures> {
   const session = new RunSession({
     config,
     logger,
@@ -140,7 +153,11 @@ async function runTick(config: StriderConfig, logger: Logger, ticks: number, hoo
     });
     const model: ModelVersion = {
       version: 0,
-      snapshot: { architecture, normalisers: identityNormalisers(S, A), weights: initWeights(architecture, 11) },
+      snapshot: {
+        architecture,
+        normalisers: identityNormalisers(S, A),
+        weights: initWeights(architecture, 11),
+      },
       metrics: {
         train_loss: Number.NaN,
         val_loss: Number.NaN,

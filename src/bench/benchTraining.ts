@@ -31,7 +31,11 @@ export async function benchTraining(options: {
   });
   const B = options.batchPerMember;
   const E = arch.ensembleSize;
-  const backend = await OnnxTrainingBackend.create({ architecture: arch, initialWeights: initWeights(arch, 1), maxBatchPerMember: B });
+  const backend = await OnnxTrainingBackend.create({
+    architecture: arch,
+    initialWeights: initWeights(arch, 1),
+    maxBatchPerMember: B,
+  });
   try {
     const rng = new Rng(5);
     const x = Float32Array.from({ length: E * B * inputDim(arch) }, () => rng.normal());

@@ -29,7 +29,9 @@ export interface BenchReport {
   planner: { model_steps_per_s: number; gflops: number; iteration_ms: number };
   engine: { gflops: number; chain_ms: number };
   efficiency: number;
-  tick: TickFigures & { planner: { optimizer: string; population: number; horizon: number; iterations: number } };
+  tick: TickFigures & {
+    planner: { optimizer: string; population: number; horizon: number; iterations: number };
+  };
   /** The same tick while a trainer process (nice 10) trains the ensemble on the same cores. */
   tick_with_training: TickFigures & { training_sample_passes_per_s: number };
   /** The same tick streaming to a `strider train` child: normal, broker paused, broker back, trainer SIGKILLed. */
@@ -58,16 +60,29 @@ const LOAD_ROLE = 'training-load';
  * Start a child process that trains the ensemble (the ONNX training graph) for `seconds` at lower
  * OS priority, like `strider train` beside the controller; resolves with its sample-passes/s.
  */
-function startTrainingLoad(args: CommonArgs, seconds: number, dims: { S: number; A: number }): Promise<number> {
-  const child = spawn(process.execPath, [BIN, 'bench', ...(args.config !== undefined ? ['--config', args.config] : []), ...args.set.flatMap((x) => ['--set', x])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      STRIDER_BENCH_ROLE: LOAD_ROLE,
-      STRIDER_BENCH_LOAD_SECONDS: String(seconds),
-      STRIDER_BENCH_LOAD_DIMS: `${dims.S},${dims.A}`,
+function startTrainingLoad(
+  args: CommonArgs,
+  seconds: number,
+  dims: { S: number; A: number },
+): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'bench',
+      ...(args.config !== undefined ? ['--config', args.config] : []),
+      ...args.set.flatMap((x) => ['--set', x]),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        STRIDER_BENCH_ROLE: LOAD_ROLE,
+        STRIDER_BENCH_LOAD_SECONDS: String(seconds),
+        STRIDER_BENCH_LOAD_DIMS: `${dims.S},${dims.A}`,
+      },
     },
-  });
+  );
   if (child.pid !== undefined) setPriority(child.pid, 10);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -76,7 +91,8 @@ function startTrainingLoad(args: CommonArgs, seconds: number, dims: { S: number;
     child.once('exit', (code) => {
       const m = /sample_passes_per_s=([0-9.]+)/.exec(out);
       if (code === 0 && m?.[1] !== undefined) resolvePasses(Number(m[1]));
-      else reject(new StriderError('IO', `the training-load process failed (exit ${String(code)})`));
+      else
+        reject(new StriderError('IO', `the training-load process failed (exit ${String(code)})`));
     });
   });
 }
@@ -90,9 +106,13 @@ async function learningBenchCommand(args: CommonArgs): Promise<number> {
   });
   plannerShape(config);
   const outDir = prepareOutDir(args.out, new Date());
-  const logger = createRunLogger({ ...config, log: { level: 'warn' } }, outDir, { file: 'bench.log' });
+  const logger = createRunLogger({ ...config, log: { level: 'warn' } }, outDir, {
+    file: 'bench.log',
+  });
   const reportPath = resolve(args.report ?? join(outDir, 'learning.json'));
-  process.stdout.write(`strider bench --learning: ${options.seeds} seed(s) x ${options.steps} env steps, gym protocol; runs in ${outDir}/seed-<i>\n`);
+  process.stdout.write(
+    `strider bench --learning: ${options.seeds} seed(s) x ${options.steps} env steps, gym protocol; runs in ${outDir}/seed-<i>\n`,
+  );
   const report = await runLearningBench({
     ...options,
     bin: BIN,
@@ -127,7 +147,9 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     process.stdout.write(`sample_passes_per_s=${t.sample_passes_per_s}\n`);
     return 0;
   }
-  const { config } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: ['control.policy=mpc', ...args.set] });
+  const { config } = loadConfig(args.config ?? DEFAULT_CONFIG, {
+    overrides: ['control.policy=mpc', ...args.set],
+  });
   const outDir = prepareOutDir(args.out, new Date());
   const logger = createRunLogger({ ...config, log: { level: 'warn' } }, outDir);
   const out = (line: string): void => {
@@ -156,7 +178,17 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
       horizon: config.planner.horizon,
       optimizer: config.planner.optimizer,
     },
-    { label: 'E5 K200 H15 200x3 obs29 act8', stateDim: 29, actionDim: 8, ensembleSize: 5, hidden: [200, 200, 200], population: 200, particles: 5, horizon: 15, optimizer: 'cem' },
+    {
+      label: 'E5 K200 H15 200x3 obs29 act8',
+      stateDim: 29,
+      actionDim: 8,
+      ensembleSize: 5,
+      hidden: [200, 200, 200],
+      population: 200,
+      particles: 5,
+      horizon: 15,
+      optimizer: 'cem',
+    },
   ];
   out('strider bench: figures, not pass/fail (2-core machines are noisy: compare ratios)');
   const figures: PlannerFigures[] = [];
@@ -183,7 +215,9 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     'planner.iterations=5',
     ...args.set,
   ];
-  const { config: tickConfig, path: tickConfigPath } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: tickOverrides });
+  const { config: tickConfig, path: tickConfigPath } = loadConfig(args.config ?? DEFAULT_CONFIG, {
+    overrides: tickOverrides,
+  });
   const tick = await benchTick(tickConfig, logger, 500);
   const tp = tickConfig.planner;
   out(
@@ -225,20 +259,43 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
   out(
     `  training (ONNX graph, Adam, E${training.ensemble_size} ${training.hidden.join('x')}, batch ${training.batch_per_member}/member): ${fmt(training.sample_passes_per_s / 1000)}k sample-passes/s`,
   );
-  const policy = await benchPolicy({ stateDim: S, actionDim: A, hidden: config.policy.hidden, calls: 5000 });
-  out(`  policy inference (${policy.hidden.join('x')} tanh, ONNX Runtime): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us`);
+  const policy = await benchPolicy({
+    stateDim: S,
+    actionDim: A,
+    hidden: config.policy.hidden,
+    calls: 5000,
+  });
+  out(
+    `  policy inference (${policy.hidden.join('x')} tanh, ONNX Runtime): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us`,
+  );
   const first = figures[0]!;
   const report: BenchReport = {
-    planner: { model_steps_per_s: first.model_steps_per_s, gflops: first.gflops, iteration_ms: first.iteration_ms },
+    planner: {
+      model_steps_per_s: first.model_steps_per_s,
+      gflops: first.gflops,
+      iteration_ms: first.iteration_ms,
+    },
     engine: { gflops: first.engine_gflops, chain_ms: first.engine_chain_ms },
     efficiency: first.efficiency,
-    tick: { ...tick, planner: { optimizer: tp.optimizer, population: tp.population, horizon: tp.horizon, iterations: tp.iterations } },
+    tick: {
+      ...tick,
+      planner: {
+        optimizer: tp.optimizer,
+        population: tp.population,
+        horizon: tp.horizon,
+        iterations: tp.iterations,
+      },
+    },
     tick_with_training: { ...tickLoaded, training_sample_passes_per_s: loadPasses },
     tick_disturbed: disturbed,
     training,
     policy,
     shapes: figures,
-    machine: { cpus: os.cpus().length, node: process.version, load_avg_1m: os.loadavg()[0] ?? Number.NaN },
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      load_avg_1m: os.loadavg()[0] ?? Number.NaN,
+    },
   };
   const reportPath = resolve(args.report ?? join(outDir, 'bench.json'));
   try {

@@ -4,7 +4,13 @@ import { isStriderError } from '../util/StriderError.js';
 import { HELP, parseCliArgs, type CommonArgs } from './args.js';
 
 /** Exit statuses: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted. */
-const USAGE_CODES = new Set(['CLI_USAGE', 'CONFIG_NOT_FOUND', 'CONFIG_YAML', 'CONFIG_INVALID', 'CONFIG_OVERRIDE']);
+const USAGE_CODES = new Set([
+  'CLI_USAGE',
+  'CONFIG_NOT_FOUND',
+  'CONFIG_YAML',
+  'CONFIG_INVALID',
+  'CONFIG_OVERRIDE',
+]);
 
 function version(): string {
   const pkgPath = fileURLToPath(new URL('../../package.json', import.meta.url));

@@ -60,9 +60,14 @@ export function createRunLogger(
   outDir: string,
   options: { name?: string; file?: string; stderr?: 'tty-warn' | 'all'; progress?: Progress } = {},
 ): Logger {
-  const level = (process.env['STRIDER_LOG_LEVEL'] as StriderConfig['log']['level'] | undefined) ?? config.log.level;
+  const level =
+    (process.env['STRIDER_LOG_LEVEL'] as StriderConfig['log']['level'] | undefined) ??
+    config.log.level;
   const streams = runLogStreams({ level, outDir, ...options });
-  return pino({ name: options.name ?? 'strider', level, base: { pid: process.pid } }, pino.multistream(streams));
+  return pino(
+    { name: options.name ?? 'strider', level, base: { pid: process.pid } },
+    pino.multistream(streams),
+  );
 }
 
 /** What `strider run` takes from outside when it is not the CLI calling (tests). */

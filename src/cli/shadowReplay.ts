@@ -11,7 +11,7 @@ import { monotonicClock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import { mpcPolicyFactory } from './createMpcPolicy.js';
-import { commandedActuators } from './RunSession.js';
+import { commandedActuators } from './sessionConfig.js';
 
 /** What `strider replay --shadow` reports (the report's `shadow`). */
 export interface ShadowReport {

@@ -18,7 +18,8 @@ interface JsonSchemaNode {
 
 function typeText(node: JsonSchemaNode): string {
   if (node.enum !== undefined) return node.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
-  if (node.type === 'array') return `list of ${node.items !== undefined ? typeText(node.items) : 'values'}`;
+  if (node.type === 'array')
+    return `list of ${node.items !== undefined ? typeText(node.items) : 'values'}`;
   if (node.type === 'integer') return 'integer';
   return node.type ?? 'value';
 }
@@ -29,7 +30,8 @@ function boundsText(node: JsonSchemaNode): string {
   if (node.exclusiveMinimum !== undefined) parts.push(`> ${node.exclusiveMinimum}`);
   if (node.maximum !== undefined) parts.push(`<= ${node.maximum}`);
   if (node.exclusiveMaximum !== undefined) parts.push(`< ${node.exclusiveMaximum}`);
-  if (node.minItems !== undefined) parts.push(`at least ${node.minItems} item${node.minItems === 1 ? '' : 's'}`);
+  if (node.minItems !== undefined)
+    parts.push(`at least ${node.minItems} item${node.minItems === 1 ? '' : 's'}`);
   return parts.join(', ');
 }
 
@@ -41,7 +43,11 @@ function rows(node: JsonSchemaNode, prefix: string, out: string[]): void {
       continue;
     }
     const required = node.required?.includes(key) === true && child.default === undefined;
-    const def = required ? '**required**' : child.default === undefined ? '(see description)' : `\`${JSON.stringify(child.default)}\``;
+    const def = required
+      ? '**required**'
+      : child.default === undefined
+        ? '(see description)'
+        : `\`${JSON.stringify(child.default)}\``;
     const desc = (child.description ?? '').replace(/\|/g, '\\|');
     out.push(`| \`${path}\` | ${typeText(child)} | ${def} | ${boundsText(child)} | ${desc} |`);
   }

@@ -45,7 +45,9 @@ export function parseOverride(text: string): ConfigOverride {
   try {
     value = raw.trim() === '' ? '' : parseYaml(raw);
   } catch (cause) {
-    throw new StriderError('CONFIG_OVERRIDE', `--set "${text}": the value is not valid YAML`, { cause });
+    throw new StriderError('CONFIG_OVERRIDE', `--set "${text}": the value is not valid YAML`, {
+      cause,
+    });
   }
   return { path: key.split('.'), value, text };
 }
@@ -134,16 +136,24 @@ export function loadConfig(file: string, options: LoadConfigOptions = {}): Loade
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    throw new StriderError('CONFIG_YAML', `${path}: invalid YAML: ${first?.message ?? 'parse error'}`, {
-      cause: first,
-      context: { path },
-    });
+    throw new StriderError(
+      'CONFIG_YAML',
+      `${path}: invalid YAML: ${first?.message ?? 'parse error'}`,
+      {
+        cause: first,
+        context: { path },
+      },
+    );
   }
   const raw: unknown = doc.toJS() ?? {};
   if (!isRecord(raw)) {
-    throw new StriderError('CONFIG_INVALID', `${path}: expected a mapping of sections at the top level`, {
-      context: { path },
-    });
+    throw new StriderError(
+      'CONFIG_INVALID',
+      `${path}: expected a mapping of sections at the top level`,
+      {
+        context: { path },
+      },
+    );
   }
 
   const overrides = (options.overrides ?? []).map(parseOverride);
@@ -166,12 +176,17 @@ export function loadConfig(file: string, options: LoadConfigOptions = {}): Loade
         const valid = keysAt(configSchema, issue.path);
         return `${label}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}${where}; valid keys: ${valid.join(', ')}`;
       }
-      const got = issue.code === 'invalid_type' ? '' : ` (got ${describeValue(valueAt(raw, issue.path))})`;
+      const got =
+        issue.code === 'invalid_type' ? '' : ` (got ${describeValue(valueAt(raw, issue.path))})`;
       return `${label}: ${issue.message}${got}${where}`;
     });
-    throw new StriderError('CONFIG_INVALID', `invalid config ${path}:\n  - ${lines.join('\n  - ')}`, {
-      context: { path, issues: result.error.issues },
-    });
+    throw new StriderError(
+      'CONFIG_INVALID',
+      `invalid config ${path}:\n  - ${lines.join('\n  - ')}`,
+      {
+        context: { path, issues: result.error.issues },
+      },
+    );
   }
 
   const config = result.data;

@@ -31,7 +31,8 @@ export class DeadlineScheduler implements TickScheduler {
   #running = false;
 
   constructor(options: DeadlineSchedulerOptions) {
-    if (!(options.periodMs > 0)) throw new RangeError(`periodMs must be > 0, got ${options.periodMs}`);
+    if (!(options.periodMs > 0))
+      throw new RangeError(`periodMs must be > 0, got ${options.periodMs}`);
     this.#periodMs = options.periodMs;
     this.#clock = options.clock;
     this.#timers = options.timers;
@@ -69,7 +70,9 @@ export class DeadlineScheduler implements TickScheduler {
       index: this.#ticks,
       scheduledMs: this.#deadlineMs,
       startedMs,
-      measuredPeriodMs: Number.isNaN(this.#lastStartMs) ? this.#periodMs : startedMs - this.#lastStartMs,
+      measuredPeriodMs: Number.isNaN(this.#lastStartMs)
+        ? this.#periodMs
+        : startedMs - this.#lastStartMs,
     };
     this.#lastStartMs = startedMs;
     this.#ticks++;

@@ -58,7 +58,9 @@ export class LockstepScheduler implements TickScheduler {
   readonly #fire = (): void => {
     if (!this.#running || this.#onTick === null) return;
     const startedMs = this.#clock.nowMs();
-    const measuredPeriodMs = Number.isNaN(this.#lastStartMs) ? this.#periodMs : startedMs - this.#lastStartMs;
+    const measuredPeriodMs = Number.isNaN(this.#lastStartMs)
+      ? this.#periodMs
+      : startedMs - this.#lastStartMs;
     this.#lastStartMs = startedMs;
     const index = this.#ticks++;
     const info = { index, scheduledMs: startedMs, startedMs, measuredPeriodMs };

@@ -245,7 +245,10 @@ export class EnsembleTrainer {
     });
     if (split.train.length === 0) {
       // only held-out trajectories in this round's data (a tiny mix): train on them, report no hold-out
-      this.#logger.warn({ round: this.#round }, 'every trajectory of this round is held out; training on them, no hold-out figures');
+      this.#logger.warn(
+        { round: this.#round },
+        'every trajectory of this round is held out; training on them, no hold-out figures',
+      );
       split = { train: split.holdout, holdout: [] };
     }
     this.#normalisers = fitNormalisers(split.train, S, A, this.#opts.stdFloor);

@@ -15,7 +15,10 @@ export class RealtimeSimDriver {
   readonly #logger: Logger;
   #faults = 0;
 
-  constructor(link: SteppableLink, options: { periodMs: number; clock: Clock; timers: Timers; logger: Logger }) {
+  constructor(
+    link: SteppableLink,
+    options: { periodMs: number; clock: Clock; timers: Timers; logger: Logger },
+  ) {
     this.#link = link;
     this.#logger = options.logger;
     this.#scheduler = new DeadlineScheduler({
@@ -24,7 +27,8 @@ export class RealtimeSimDriver {
       timers: options.timers,
       onError: (err) => {
         this.#faults++;
-        if (this.#faults === 1 || this.#faults % 100 === 0) this.#logger.warn({ err, faults: this.#faults }, 'simulator step failed');
+        if (this.#faults === 1 || this.#faults % 100 === 0)
+          this.#logger.warn({ err, faults: this.#faults }, 'simulator step failed');
       },
     });
   }

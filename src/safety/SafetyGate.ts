@@ -323,7 +323,8 @@ export class SafetyGate {
     this.#latchIfStale(fresh);
     let stateVerdict: GateVerdict = 'ok';
     if (!finiteState(state, this.#quatIndex, this.#imu)) stateVerdict = 'state_not_finite';
-    else if (!plausibleState(this.#t, this.#cfg.limits, state, this.#baseRates)) stateVerdict = 'state_implausible';
+    else if (!plausibleState(this.#t, this.#cfg.limits, state, this.#baseRates))
+      stateVerdict = 'state_implausible';
     else if (this.#cfg.tilt.enabled && fresh === 'fresh') {
       const tilt = baseTilt(state, this.#quatIndex, this.#imu, this.#cosMaxTilt);
       if (tilt < 0) stateVerdict = 'state_implausible';

@@ -123,17 +123,7 @@ export function limitPolicyCommand(
     // the policy's bounds first (a position action space), then soft start and rate limit
     const a = clampTo(action[i]!, t.actLo[k]!, t.actHi[k]!);
     if (a !== action[i]!) clamped = true;
-    const wanted = softStartCommand(
-      t.iface[k]!,
-      s,
-      a,
-      q0[k]!,
-      q,
-      qd,
-      kp,
-      kd,
-      t.nmPerUnit[k]!,
-    );
+    const wanted = softStartCommand(t.iface[k]!, s, a, q0[k]!, q, qd, kp, kd, t.nmPerUnit[k]!);
     // Rate limit first; the safety cuts in limitCommand win over it.
     const c = prev === null ? wanted : rateLimit(wanted, prev[k]!, t.rateStep[k]!);
     const base = prev === null ? q : prev[k]!;

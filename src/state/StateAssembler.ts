@@ -63,7 +63,14 @@ export class StateAssembler implements StateHandlers {
     for (const j of jointNames) names.push(`joint.${j}.pos`);
     for (const j of jointNames) names.push(`joint.${j}.vel`);
     this.#velOffset = jointNames.length;
-    const slots: Record<BaseQuantity, number> = { pos_x: -1, pos_y: -1, pos_z: -1, quat: -1, linvel: -1, angvel: -1 };
+    const slots: Record<BaseQuantity, number> = {
+      pos_x: -1,
+      pos_y: -1,
+      pos_z: -1,
+      quat: -1,
+      linvel: -1,
+      angvel: -1,
+    };
     for (const q of config.base) {
       if (slots[q] !== -1) continue;
       slots[q] = names.length;

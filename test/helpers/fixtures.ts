@@ -38,9 +38,15 @@ export function odometry(
   return {
     header: { stamp: { sec: Math.floor(t), nanosec: 0 }, frame_id: 'odom' },
     child_frame_id: 'base_link',
-    pose: { pose: { position: { x: p[0], y: p[1], z: p[2] }, orientation: q }, covariance: new Float64Array(36) },
+    pose: {
+      pose: { position: { x: p[0], y: p[1], z: p[2] }, orientation: q },
+      covariance: new Float64Array(36),
+    },
     twist: {
-      twist: { linear: { x: vBody[0], y: vBody[1], z: vBody[2] }, angular: { x: wBody[0], y: wBody[1], z: wBody[2] } },
+      twist: {
+        linear: { x: vBody[0], y: vBody[1], z: vBody[2] },
+        angular: { x: wBody[0], y: wBody[1], z: wBody[2] },
+      },
       covariance: new Float64Array(36),
     },
   };

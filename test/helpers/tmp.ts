@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A fresh temporary folder, removed by the returned cleanup. */
-export function tempDir(prefix = 'strider-test-'): { dir: string; cleanup: () => void; write: (name: string, text: string) => string } {
+export function tempDir(prefix = 'strider-test-'): {
+  dir: string;
+  cleanup: () => void;
+  write: (name: string, text: string) => string;
+} {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,

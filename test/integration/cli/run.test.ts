@@ -28,7 +28,17 @@ describe('strider run (CLI, embedded MuJoCo)', function () {
 
   it('runs the planar runner with random actions, writes the report contract and both plots, exits 0', () => {
     const out = join(tmp.dir, 'default');
-    const r = strider(['run', '--out', out, '--set', 'control.policy=random', '--set', 'run.episodes=2', '--set', 'run.steps_per_episode=30']);
+    const r = strider([
+      'run',
+      '--out',
+      out,
+      '--set',
+      'control.policy=random',
+      '--set',
+      'run.episodes=2',
+      '--set',
+      'run.steps_per_episode=30',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /strider run completed: 2 episodes on planar_runner/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
@@ -42,7 +52,11 @@ describe('strider run (CLI, embedded MuJoCo)', function () {
     }
     assert.equal(report.ticks.count, 60);
     assert.equal(report.ticks.budget_ms, 40);
-    assert.ok(report.ticks.p50_ms > 0 && report.ticks.p50_ms <= report.ticks.p99_ms && report.ticks.p99_ms <= report.ticks.max_ms);
+    assert.ok(
+      report.ticks.p50_ms > 0 &&
+        report.ticks.p50_ms <= report.ticks.p99_ms &&
+        report.ticks.p99_ms <= report.ticks.max_ms,
+    );
     assert.equal(typeof report.ticks.misses, 'number');
     assert.equal(report.ticks.fallbacks, 0);
     assert.deepEqual(report.robot.joints, ['bthigh', 'bshin', 'bfoot', 'fthigh', 'fshin', 'ffoot']);
@@ -59,7 +73,21 @@ describe('strider run (CLI, embedded MuJoCo)', function () {
     const out = join(tmp.dir, 'heavy');
     const reportPath = join(tmp.dir, 'heavy-report.json');
     const model = resolve('urdf/planar_runner_heavy.xml');
-    const r = strider(['run', '--out', out, '--report', reportPath, '--set', `robot.model=${model}`, '--set', 'control.policy=random', '--set', 'run.episodes=1', '--set', 'run.steps_per_episode=20']);
+    const r = strider([
+      'run',
+      '--out',
+      out,
+      '--report',
+      reportPath,
+      '--set',
+      `robot.model=${model}`,
+      '--set',
+      'control.policy=random',
+      '--set',
+      'run.episodes=1',
+      '--set',
+      'run.steps_per_episode=20',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport;
     assert.equal(report.robot.model, model);
@@ -67,7 +95,10 @@ describe('strider run (CLI, embedded MuJoCo)', function () {
   });
 
   it('exits non-zero with MuJoCo\u2019s own message and the file name for a model with an XML error', () => {
-    const bad = tmp.write('broken.xml', '<mujoco model="b">\n  <worldbody>\n    <geom type="sphere" size="oops"/>\n  </worldbody>\n</mujoco>\n');
+    const bad = tmp.write(
+      'broken.xml',
+      '<mujoco model="b">\n  <worldbody>\n    <geom type="sphere" size="oops"/>\n  </worldbody>\n</mujoco>\n',
+    );
     const r = strider(['run', '--out', join(tmp.dir, 'bad'), '--set', `robot.model=${bad}`]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /MODEL_LOAD/);
@@ -77,12 +108,21 @@ describe('strider run (CLI, embedded MuJoCo)', function () {
   });
 
   it('exits 2 naming the file and key path for a wrong key or an out-of-range value', () => {
-    const cfg = tmp.write('bad.yaml', `robot:\n  model: ${resolve('urdf/planar_runner.xml')}\ncontrol:\n  rate_hz: 20\n  budgt_ms: 10\n`);
+    const cfg = tmp.write(
+      'bad.yaml',
+      `robot:\n  model: ${resolve('urdf/planar_runner.xml')}\ncontrol:\n  rate_hz: 20\n  budgt_ms: 10\n`,
+    );
     const r = strider(['run', '--config', cfg]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /CONFIG_INVALID: invalid config .*bad\.yaml/);
     assert.match(r.stderr, /control: unknown key "budgt_ms"/);
-    const r2 = strider(['run', '--config', cfg.replace('bad.yaml', 'bad.yaml'), '--set', 'run.episodes=0']);
+    const r2 = strider([
+      'run',
+      '--config',
+      cfg.replace('bad.yaml', 'bad.yaml'),
+      '--set',
+      'run.episodes=0',
+    ]);
     assert.equal(r2.status, 2);
     assert.match(r2.stderr, /run\.episodes: .*>=1.*\(from --set run\.episodes=0\)/);
   });

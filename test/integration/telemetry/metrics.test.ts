@@ -135,7 +135,11 @@ describe('metrics endpoint (Prometheus, strider_*)', function () {
       assert.equal(record?.steps, 20, 'control went on');
     } finally {
       await session.close();
-      await new Promise<void>((resolve) => busy.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        busy.close(() => {
+          resolve();
+        }),
+      );
     }
   });
 });

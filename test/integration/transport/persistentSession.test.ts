@@ -29,14 +29,16 @@ describe('transport: a resumed persistent session loses no message queued while 
     pub.start();
     await pub.waitConnected({ timeoutMs: 30_000 });
     const N = 200;
-    for (let i = 0; i < N; i++) await pub.publishAsync('t/data', Buffer.from(String(i)), { qos: 1 });
+    for (let i = 0; i < N; i++)
+      await pub.publishAsync('t/data', Buffer.from(String(i)), { qos: 1 });
 
     const again = new Transport({ ...opts, clientId: 'trainer-like' });
     again.start();
     await again.waitConnected({ timeoutMs: 30_000 });
     // the queued messages may already be here: give them every chance to arrive first
     const until = Date.now() + 30_000;
-    while (again.unclaimed.held < N && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (again.unclaimed.held < N && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
     const got: number[] = [];
     await again.subscribe('t/data', 1, (_t, payload) => got.push(Number(payload.toString())));
     while (got.length < N && Date.now() < until) await new Promise((r) => setTimeout(r, 20));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { RunSession, tiltNeedsImu } from '../../../src/cli/RunSession.js';
+import { RunSession } from '../../../src/cli/RunSession.js';
+import { tiltNeedsImu } from '../../../src/cli/sessionConfig.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { isStriderError } from '../../../src/util/StriderError.js';

@@ -4,7 +4,19 @@ import { StriderError } from '../../../src/util/StriderError.js';
 
 describe('cli/args', () => {
   it('parses a command with repeatable --set and the contract options', () => {
-    const p = parseCliArgs(['run', '--config', 'c.yaml', '--set', 'a=1', '-s', 'b.c=x', '--out', 'o', '--report', 'r.json']);
+    const p = parseCliArgs([
+      'run',
+      '--config',
+      'c.yaml',
+      '--set',
+      'a=1',
+      '-s',
+      'b.c=x',
+      '--out',
+      'o',
+      '--report',
+      'r.json',
+    ]);
     assert.ok(p.kind === 'command');
     assert.equal(p.args.command, 'run');
     assert.equal(p.args.config, 'c.yaml');
@@ -24,7 +36,10 @@ describe('cli/args', () => {
 
   it('rejects unknown commands, options and stray arguments with CLI_USAGE', () => {
     const usage = (argv: string[], re: RegExp): void => {
-      assert.throws(() => parseCliArgs(argv), (e: unknown) => e instanceof StriderError && e.code === 'CLI_USAGE' && re.test(e.message));
+      assert.throws(
+        () => parseCliArgs(argv),
+        (e: unknown) => e instanceof StriderError && e.code === 'CLI_USAGE' && re.test(e.message),
+      );
     };
     usage(['fly'], /unknown command "fly"; commands are: run, train, replay, bench/);
     usage(['run', '--fast'], /--fast/);
@@ -34,7 +49,8 @@ describe('cli/args', () => {
 
   it('has help text for every command naming the contract options', () => {
     for (const text of Object.values(HELP)) {
-      for (const opt of ['--config', '--set', '--out', '--report', '--help']) assert.ok(text.includes(opt), opt);
+      for (const opt of ['--config', '--set', '--out', '--report', '--help'])
+        assert.ok(text.includes(opt), opt);
     }
   });
 });

@@ -40,8 +40,15 @@ describe('config/loadConfig', () => {
   });
 
   it('loads the shipped configs', () => {
-    const shipped = readdirSync('config').filter((f) => f.endsWith('.yaml') && f !== 'ros2_controllers.yaml');
-    assert.deepEqual(shipped.sort(), ['diffdrive_replay.yaml', 'planar_runner.yaml', 'quadruped.yaml', 'quadruped_ros2.yaml']);
+    const shipped = readdirSync('config').filter(
+      (f) => f.endsWith('.yaml') && f !== 'ros2_controllers.yaml',
+    );
+    assert.deepEqual(shipped.sort(), [
+      'diffdrive_replay.yaml',
+      'planar_runner.yaml',
+      'quadruped.yaml',
+      'quadruped_ros2.yaml',
+    ]);
     for (const name of shipped) {
       const { config } = loadConfig(join('config', name));
       assert.ok(existsSync(config.robot.model), `${name}: robot.model ${config.robot.model}`);
@@ -49,18 +56,36 @@ describe('config/loadConfig', () => {
   });
 
   it('rejects an unknown key naming the file, key path, line and valid keys', () => {
-    const file = tmp.write('c.yaml', 'robot:\n  model: m.xml\ncontrol:\n  rate_hz: 50\n  rat_hz: 20\n');
-    expectError(() => loadConfig(file), 'CONFIG_INVALID', /c\.yaml[\s\S]*control: unknown key "rat_hz".*valid keys: rate_hz, budget_ms/);
+    const file = tmp.write(
+      'c.yaml',
+      'robot:\n  model: m.xml\ncontrol:\n  rate_hz: 50\n  rat_hz: 20\n',
+    );
+    expectError(
+      () => loadConfig(file),
+      'CONFIG_INVALID',
+      /c\.yaml[\s\S]*control: unknown key "rat_hz".*valid keys: rate_hz, budget_ms/,
+    );
   });
 
   it('rejects an out-of-range value naming the key path, the bound, the value and the line', () => {
     const file = tmp.write('c.yaml', 'robot:\n  model: m.xml\ncontrol:\n  rate_hz: 5000\n');
-    expectError(() => loadConfig(file), 'CONFIG_INVALID', /control\.rate_hz: .*<=1000.*\(got 5000\).*\(line 4\)/);
+    expectError(
+      () => loadConfig(file),
+      'CONFIG_INVALID',
+      /control\.rate_hz: .*<=1000.*\(got 5000\).*\(line 4\)/,
+    );
   });
 
   it('rejects a wrong type and a bad enum value', () => {
-    const file = tmp.write('c.yaml', 'robot:\n  model: m.xml\n  mujoco:\n    pacing: fast\nrun:\n  episodes: many\n');
-    expectError(() => loadConfig(file), 'CONFIG_INVALID', /robot\.mujoco\.pacing: .*"lockstep".*"realtime"[\s\S]*run\.episodes: .*expected number/);
+    const file = tmp.write(
+      'c.yaml',
+      'robot:\n  model: m.xml\n  mujoco:\n    pacing: fast\nrun:\n  episodes: many\n',
+    );
+    expectError(
+      () => loadConfig(file),
+      'CONFIG_INVALID',
+      /robot\.mujoco\.pacing: .*"lockstep".*"realtime"[\s\S]*run\.episodes: .*expected number/,
+    );
   });
 
   it('requires robot.model', () => {
@@ -69,20 +94,36 @@ describe('config/loadConfig', () => {
   });
 
   it('rejects a budget longer than the control period', () => {
-    const file = tmp.write('c.yaml', 'robot:\n  model: m.xml\ncontrol:\n  rate_hz: 50\n  budget_ms: 30\n');
-    expectError(() => loadConfig(file), 'CONFIG_INVALID', /control\.budget_ms: 30 ms exceeds the control period 20\.000 ms/);
+    const file = tmp.write(
+      'c.yaml',
+      'robot:\n  model: m.xml\ncontrol:\n  rate_hz: 50\n  budget_ms: 30\n',
+    );
+    expectError(
+      () => loadConfig(file),
+      'CONFIG_INVALID',
+      /control\.budget_ms: 30 ms exceeds the control period 20\.000 ms/,
+    );
   });
 
   it('reports invalid YAML and missing files with their own codes', () => {
     const bad = tmp.write('bad.yaml', 'robot: [unclosed\n');
     expectError(() => loadConfig(bad), 'CONFIG_YAML', /bad\.yaml: invalid YAML/);
-    expectError(() => loadConfig(join(tmp.dir, 'none.yaml')), 'CONFIG_NOT_FOUND', /none\.yaml cannot be read/);
+    expectError(
+      () => loadConfig(join(tmp.dir, 'none.yaml')),
+      'CONFIG_NOT_FOUND',
+      /none\.yaml cannot be read/,
+    );
   });
 
   it('applies --set overrides with YAML-typed values; a relative model path resolves from cwd', () => {
     const file = tmp.write('c.yaml', 'robot:\n  model: m.xml\n');
     const { config } = loadConfig(file, {
-      overrides: ['control.rate_hz=50', 'state.base=[pos_z, quat]', 'robot.model=other/x.xml', 'run.seed=7'],
+      overrides: [
+        'control.rate_hz=50',
+        'state.base=[pos_z, quat]',
+        'robot.model=other/x.xml',
+        'run.seed=7',
+      ],
       cwd: '/work/somewhere',
     });
     assert.equal(config.control.rate_hz, 50);
@@ -98,7 +139,11 @@ describe('config/loadConfig', () => {
       'CONFIG_INVALID',
       /control\.rate_hz: .*>=1.*\(got -3\) \(from --set control\.rate_hz=-3\)/,
     );
-    expectError(() => loadConfig(file, { overrides: ['control.nope=1'] }), 'CONFIG_INVALID', /control: unknown key "nope"/);
+    expectError(
+      () => loadConfig(file, { overrides: ['control.nope=1'] }),
+      'CONFIG_INVALID',
+      /control: unknown key "nope"/,
+    );
   });
 
   it('rejects malformed overrides', () => {
@@ -106,7 +151,11 @@ describe('config/loadConfig', () => {
     expectError(() => parseOverride('=3'), 'CONFIG_OVERRIDE', /expected path=value/);
     expectError(() => parseOverride('a..b=3'), 'CONFIG_OVERRIDE', /expected path=value/);
     const file = tmp.write('c.yaml', 'robot:\n  model: m.xml\ncontrol:\n  rate_hz: 20\n');
-    expectError(() => loadConfig(file, { overrides: ['control.rate_hz.x=1'] }), 'CONFIG_OVERRIDE', /control\.rate_hz is a value, not a section/);
+    expectError(
+      () => loadConfig(file, { overrides: ['control.rate_hz.x=1'] }),
+      'CONFIG_OVERRIDE',
+      /control\.rate_hz is a value, not a section/,
+    );
   });
 
   it('parses override values as YAML', () => {

@@ -291,7 +291,7 @@ describe('control/ControlLoop', () => {
     assert.ok(Math.abs(h.latency.maxMs - 12) < 1e-9);
   });
 
-  it('records the MPC policy\'s ticks apart: a random tick is in the overall latency only', async () => {
+  it("records the MPC policy's ticks apart: a random tick is in the overall latency only", async () => {
     let source: 'random' | 'mpc' = 'random';
     const h = harness({
       get source() {
@@ -310,7 +310,10 @@ describe('control/ControlLoop', () => {
     assert.equal(h.latency.count, 2);
     assert.equal(h.mpcLatency.count, 1);
     assert.ok(Math.abs(h.mpcLatency.maxMs - 12) < 1e-9);
-    assert.deepEqual([h.loop.stats.mpcTicks, h.loop.stats.mpcMisses, h.loop.stats.misses], [1, 1, 1]);
+    assert.deepEqual(
+      [h.loop.stats.mpcTicks, h.loop.stats.mpcMisses, h.loop.stats.misses],
+      [1, 1, 1],
+    );
   });
 
   it('drops the pending transition at a reset', async () => {

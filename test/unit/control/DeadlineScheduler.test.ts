@@ -15,7 +15,10 @@ describe('control/DeadlineScheduler (fake timers)', () => {
     fake.restore();
   });
 
-  function make(periodMs: number, onError: (e: unknown) => void = () => undefined): DeadlineScheduler {
+  function make(
+    periodMs: number,
+    onError: (e: unknown) => void = () => undefined,
+  ): DeadlineScheduler {
     return new DeadlineScheduler({ periodMs, clock, timers: nodeTimers, onError });
   }
 
@@ -71,7 +74,8 @@ describe('control/DeadlineScheduler (fake timers)', () => {
     );
     assert.equal(s.overruns, 2);
     assert.equal(periods[3], 30); // measured period passed in reflects the late start
-    for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[i - 1]! >= 10, 'no burst');
+    for (let i = 1; i < starts.length; i++)
+      assert.ok(starts[i]! - starts[i - 1]! >= 10, 'no burst');
   });
 
   it('keeps running after a tick body throws, reporting the error', async () => {

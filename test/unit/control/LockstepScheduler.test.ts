@@ -29,7 +29,11 @@ describe('control/LockstepScheduler', () => {
 
   it('waits for an async tick before the next and survives a rejection', async () => {
     const errors: unknown[] = [];
-    const s = new LockstepScheduler({ clock: { nowMs: () => 0 }, periodMs: 10, onError: (e) => errors.push(e) });
+    const s = new LockstepScheduler({
+      clock: { nowMs: () => 0 },
+      periodMs: 10,
+      onError: (e) => errors.push(e),
+    });
     let active = 0;
     let maxActive = 0;
     let n = 0;

@@ -3,7 +3,10 @@ import { PolicySwitch } from '../../../src/control/PolicySwitch.js';
 import type { ActionPolicy, ActionSource } from '../../../src/control/types.js';
 
 /** A policy writing a constant, or failing on demand. */
-function constant(value: number, source: ActionSource = 'mpc'): ActionPolicy & { calls: number; resets: number; fail: 'no' | 'throw' | 'nan' } {
+function constant(
+  value: number,
+  source: ActionSource = 'mpc',
+): ActionPolicy & { calls: number; resets: number; fail: 'no' | 'throw' | 'nan' } {
   const p = {
     source,
     calls: 0,

@@ -57,12 +57,20 @@ describe('dynamics/bootstrap and splits', () => {
     const data = linearSystemTrajectories({ count: 20, length: 20, seed: 2 });
     const rng = new Rng(3);
     const assigned = new WeakMap<(typeof data)[number], boolean>();
-    const opts = { holdoutFraction: 0.2, stateDim: 4, actionDim: 2, random: () => rng.next(), assigned };
+    const opts = {
+      holdoutFraction: 0.2,
+      stateDim: 4,
+      actionDim: 2,
+      random: () => rng.next(),
+      assigned,
+    };
     const first = splitByTrajectory(data.slice(0, 10), opts);
     assert.equal(first.holdout.length, 2);
     const second = splitByTrajectory(data, opts);
-    for (const t of first.holdout) assert.ok(second.holdout.includes(t), 'held out once, held out always');
-    for (const t of first.train) assert.ok(second.train.includes(t), 'trained on once, never held out');
+    for (const t of first.holdout)
+      assert.ok(second.holdout.includes(t), 'held out once, held out always');
+    for (const t of first.train)
+      assert.ok(second.train.includes(t), 'trained on once, never held out');
     assert.equal(second.holdout.length, 4, 'topped up to the fraction of all 20');
   });
 

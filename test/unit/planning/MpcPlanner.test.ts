@@ -521,7 +521,8 @@ describe('MpcPlanner', () => {
         clock.now += 1; // steady state: 4 ms per iteration
       };
       const statuses: string[] = [];
-      for (let tick = 0; tick < 12; tick++) statuses.push((await planner.plan(START, clock.now + 23)).status);
+      for (let tick = 0; tick < 12; tick++)
+        statuses.push((await planner.plan(START, clock.now + 23)).status);
       assert.equal(statuses[0], 'missed');
       // 200 * 0.8^k < 23 after 10 misses, then iterations run and the estimate tracks 4 ms again
       assert.equal(statuses[statuses.length - 1], 'ok');

@@ -9,9 +9,21 @@ describe('state/StateAssembler', () => {
   it('lays out joint positions, velocities, then base quantities without world x/y by default', () => {
     const a = new StateAssembler(twoJointRobot(), { base: [...ALL_BASE] });
     assert.deepEqual(a.layout.names, [
-      'joint.hip.pos', 'joint.knee.pos', 'joint.hip.vel', 'joint.knee.vel',
-      'base.pos.z', 'base.quat.w', 'base.quat.x', 'base.quat.y', 'base.quat.z',
-      'base.linvel.x', 'base.linvel.y', 'base.linvel.z', 'base.angvel.x', 'base.angvel.y', 'base.angvel.z',
+      'joint.hip.pos',
+      'joint.knee.pos',
+      'joint.hip.vel',
+      'joint.knee.vel',
+      'base.pos.z',
+      'base.quat.w',
+      'base.quat.x',
+      'base.quat.y',
+      'base.quat.z',
+      'base.linvel.x',
+      'base.linvel.y',
+      'base.linvel.z',
+      'base.angvel.x',
+      'base.angvel.y',
+      'base.angvel.z',
     ]);
     assert.equal(a.layout.dim, 15);
   });
@@ -63,12 +75,16 @@ describe('state/StateAssembler', () => {
   it('rejects joints the model does not have, and base quantities on a fixed base', () => {
     assert.throws(
       () => new StateAssembler(twoJointRobot(), { joints: ['hip', 'ankle'], base: [] }),
-      (e: unknown) => e instanceof StriderError && e.code === 'MODEL_MAPPING' && /"ankle".*hip, knee/.test(e.message),
+      (e: unknown) =>
+        e instanceof StriderError &&
+        e.code === 'MODEL_MAPPING' &&
+        /"ankle".*hip, knee/.test(e.message),
     );
     const fixed = { ...twoJointRobot(), base: { body: 'b', kind: 'fixed' as const } };
     assert.throws(
       () => new StateAssembler(fixed, { base: ['pos_z'] }),
-      (e: unknown) => e instanceof StriderError && e.code === 'MODEL_MAPPING' && /fixed base/.test(e.message),
+      (e: unknown) =>
+        e instanceof StriderError && e.code === 'MODEL_MAPPING' && /fixed base/.test(e.message),
     );
   });
 

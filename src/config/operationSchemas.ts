@@ -1,0 +1,241 @@
+/**
+ * The `transport:`, `trainer:`, `hotswap:`, `run:`, `metrics:` and `log:` sections of the config
+ * (src/config/schema.ts).
+ */
+import { z } from 'zod';
+
+export const tlsSchema = z
+  .strictObject({
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('CA certificate file (PEM) that signs the broker\u2019s certificate'),
+    cert: z.string().min(1).optional().describe('client certificate file (PEM) for mutual TLS'),
+    key: z.string().min(1).optional().describe('client private key file (PEM) for mutual TLS'),
+    reject_unauthorized: z
+      .boolean()
+      .default(true)
+      .describe('refuse a broker whose certificate does not verify'),
+  })
+  .optional();
+
+export const transportSchema = z
+  .strictObject({
+    broker: z
+      .string()
+      .min(1)
+      .default('embedded')
+      .describe(
+        'embedded: an aedes broker inside `strider run` on a free loopback port; or a broker URL ' +
+          '(mqtt://, mqtts://, ws://, wss://) such as mosquitto, EMQX or HiveMQ',
+      ),
+    prefix: z
+      .string()
+      .min(1)
+      .default('strider')
+      .describe('topic prefix: <prefix>/<robot_id>/transitions|model|policy|status'),
+    robot_id: z
+      .string()
+      .min(1)
+      .default('robot0')
+      .describe('this robot\u2019s id in topics and payloads'),
+    username: z.string().min(1).optional().describe('broker user name'),
+    password: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'broker password (prefer the STRIDER_MQTT_PASSWORD environment variable over YAML)',
+      ),
+    tls: tlsSchema.describe('TLS options for mqtts:// and wss:// brokers'),
+    spool_limit_mb: z
+      .number()
+      .gt(0)
+      .max(1_000_000)
+      .default(256)
+      .describe(
+        'disk the transition spool may use while the broker is unreachable; beyond it new batches are dropped and counted',
+      ),
+  })
+  .prefault({});
+
+export const trainerSchema = z
+  .strictObject({
+    mode: z
+      .enum(['child', 'in_process', 'external'])
+      .default('child')
+      .describe(
+        'child: `strider run` starts `strider train` as a child process at lower priority; ' +
+          'external: a trainer started elsewhere serves this robot over the broker; ' +
+          'in_process: train between episodes inside the controller (no MQTT)',
+      ),
+    share_group: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'MQTT shared-subscription group: trainers in one group split the robots of a fleet',
+      ),
+    nice: z
+      .number()
+      .int()
+      .min(0)
+      .max(19)
+      .default(10)
+      .describe('OS priority increment of the trainer process (higher = lower priority)'),
+    model_timeout_s: z
+      .number()
+      .gt(0)
+      .max(86400)
+      .default(300)
+      .describe(
+        'lockstep pacing: how long the controller waits between episodes for the model trained on them',
+      ),
+    restart_attempts: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(5)
+      .describe(
+        'trainer.mode child: restarts of a crashed trainer in a row before the controller gives up on it (0: never restart)',
+      ),
+    restart_backoff_s: z
+      .number()
+      .gt(0)
+      .max(3600)
+      .default(1)
+      .describe(
+        'trainer.mode child: delay before the first restart of a crashed trainer; doubled for each further attempt in a row, at most 60 s',
+      ),
+    refit_transitions: z
+      .number()
+      .int()
+      .min(1)
+      .default(2000)
+      .describe(
+        'run.mode continuous: refit after this many new transitions (or refit_s, whichever first)',
+      ),
+    refit_s: z
+      .number()
+      .gt(0)
+      .default(60)
+      .describe(
+        'run.mode continuous: refit after this many seconds when any new transition arrived (or refit_transitions, whichever first)',
+      ),
+  })
+  .prefault({});
+
+export const hotswapSchema = z
+  .strictObject({
+    h_step_margin: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0.5)
+      .describe(
+        'a candidate is rejected when its H-step error exceeds the serving model\u2019s (on the same held-out starts where the trainer measured both) by more than this fraction',
+      ),
+    max_disagreement: z
+      .number()
+      .gt(0)
+      .default(5)
+      .describe(
+        'bound on ensemble disagreement (mean std across members, in state std units) on recent states',
+      ),
+    canary_ticks: z
+      .number()
+      .int()
+      .min(0)
+      .max(100000)
+      .default(40)
+      .describe('ticks after a swap watched for faults; a fault rolls back to the previous model'),
+  })
+  .prefault({});
+
+export const runSchema = z
+  .strictObject({
+    episodes: z
+      .number()
+      .int()
+      .min(1)
+      .max(100000)
+      .default(5)
+      .describe('episodes to run with control.policy random (the learning loop counts its own)'),
+    steps_per_episode: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000000)
+      .default(200)
+      .describe('control ticks per episode'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(4294967295)
+      .default(0)
+      .describe('random seed for resets and policies'),
+    mode: z
+      .enum(['auto', 'episodes', 'continuous'])
+      .default('auto')
+      .describe(
+        'episodes: a fixed number of episodes (Alg. 1: the controller waits for each refit in lockstep pacing); ' +
+          'continuous: control never waits for training, the trainer refits on trainer.refit_transitions / refit_s and ' +
+          'versions swap in mid-run, until SIGINT/SIGTERM or run.duration_s; auto: continuous on a robot, episodes on a simulator',
+      ),
+    duration_s: z
+      .number()
+      .gt(0)
+      .optional()
+      .describe(
+        'run.mode continuous: stop after this many seconds of wall time (default: until SIGINT/SIGTERM)',
+      ),
+    report_every_s: z
+      .number()
+      .min(0)
+      .default(60)
+      .describe(
+        'rewrite the report and plots every this many seconds during a run (0: only at the end)',
+      ),
+    record_bag: z
+      .boolean()
+      .default(false)
+      .describe(
+        'strider run records OUT/bag/: a rosbag2 MCAP of the state, command and task topics (docs/bags.md)',
+      ),
+  })
+  .prefault({});
+
+export const metricsSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('serve Prometheus metrics (strider_*) over HTTP at /metrics'),
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe(
+        'address the metrics endpoint binds (loopback by default; 0.0.0.0 exposes it to the network)',
+      ),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(9464)
+      .describe('TCP port of the metrics endpoint (0: any free port, logged)'),
+  })
+  .prefault({});
+
+export const logSchema = z
+  .strictObject({
+    level: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
+      .default('info')
+      .describe('log level of the JSON log on stderr'),
+  })
+  .prefault({});

@@ -1,0 +1,104 @@
+/** The `policy:` section of the config (src/config/schema.ts): the DAgger policy. */
+import { z } from 'zod';
+
+export const policySchema = z
+  .strictObject({
+    hidden: z
+      .array(z.number().int().min(1).max(4096))
+      .min(1)
+      .default([64, 64])
+      .describe(
+        'hidden layer widths of the distilled policy (tanh; Nagabandi et al. 2017: 2 x 64)',
+      ),
+    learning_rate: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1e-3)
+      .describe('Adam step size of the behaviour-cloning fit'),
+    epochs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .default(20)
+      .describe('passes over the labelled set per refit'),
+    batch_size: z
+      .number()
+      .int()
+      .min(1)
+      .max(65536)
+      .default(256)
+      .describe('minibatch rows per Adam step'),
+    max_labels: z
+      .number()
+      .int()
+      .min(2)
+      .max(10_000_000)
+      .default(200_000)
+      .describe('labelled states kept (oldest dropped beyond): the aggregated DAgger set'),
+    rounds: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(5)
+      .describe('DAgger rounds after the learning loop'),
+    episodes_per_round: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe('episodes run per DAgger round'),
+    eval_episodes: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(2)
+      .describe('episodes of the policy alone after the rounds'),
+    mixing: z
+      .enum(['beta', 'gated'])
+      .default('beta')
+      .describe(
+        'beta: the policy acts with probability 1 - beta_i; gated: the policy acts only while its ' +
+          "action is within gate_distance of the expert's (the safe mode for hardware)",
+      ),
+    beta_initial: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe('beta_1 (round 1): the probability the expert acts'),
+    beta_decay: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('beta_i = beta_initial * beta_decay^(i - 1)'),
+    gate_distance: z
+      .number()
+      .gt(0)
+      .default(0.1)
+      .describe(
+        "mixing gated: largest Euclidean distance (command units) between the policy's and the expert's action",
+      ),
+    accept_margin: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.1)
+      .describe(
+        "a new policy is rejected when its imitation error on recent labelled states exceeds the serving policy's by more than this fraction",
+      ),
+    check_states: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1000)
+      .describe('recent labelled states the acceptance check uses'),
+    seed: z.number().int().min(0).default(1).describe('weight initialisation and minibatch order'),
+  })
+  .prefault({});

@@ -3,7 +3,7 @@ import type { ColouredNoise } from '../ColouredNoise.js';
 import type { ResolvedPlannerOptions } from '../resolvePlannerOptions.js';
 import { copyValues, sampleGaussian, shiftSequence } from '../sequences.js';
 import type { SequenceOptimiser } from './SequenceOptimiser.js';
-import { selectTop } from './selectTop.js';
+import { refitToElites, selectTop } from './selectTop.js';
 
 /**
  * Cross-entropy method over action sequences (PETS, Chua et al. 2018), with the iCEM refinements
@@ -88,27 +88,12 @@ export class Cem implements SequenceOptimiser {
 
   update(population: Float32Array, returns: Float64Array): void {
     const o = this.#opts;
-    const A = o.actionDim;
     const HA = this.#mean.length;
     const m = o.cem.elites;
     const alpha = o.cem.alpha;
     const idx = this.#eliteIndex;
     selectTop(returns, o.population, m, idx);
-    for (let i = 0; i < HA; i++) {
-      let sum = 0;
-      for (let e = 0; e < m; e++) sum += population[idx[e]! * HA + i]!;
-      const mu = sum / m;
-      let sq = 0;
-      for (let e = 0; e < m; e++) {
-        const d = population[idx[e]! * HA + i]! - mu;
-        sq += d * d;
-      }
-      const sd = Math.sqrt(sq / m);
-      this.#mean[i] = alpha * this.#mean[i]! + (1 - alpha) * mu;
-      const s = alpha * this.#std[i]! + (1 - alpha) * sd;
-      const floor = this.#minStd[i % A]!;
-      this.#std[i] = s > floor ? s : floor;
-    }
+    refitToElites(population, idx, m, alpha, this.#mean, this.#std, this.#minStd);
     const keep = o.cem.keptElites;
     for (let e = 0; e < keep; e++) copyValues(population, idx[e]! * HA, this.#kept, e * HA, HA);
     this.#keptCount = keep;

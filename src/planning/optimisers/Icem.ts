@@ -3,7 +3,7 @@ import type { ColouredNoise } from '../ColouredNoise.js';
 import type { ResolvedPlannerOptions } from '../resolvePlannerOptions.js';
 import { copyValues, sampleGaussian, shiftSequence } from '../sequences.js';
 import type { SequenceOptimiser } from './SequenceOptimiser.js';
-import { selectTop } from './selectTop.js';
+import { refitToElites, selectTop } from './selectTop.js';
 
 /**
  * iCEM (Pinneri et al. 2020, "Sample-efficient cross-entropy method for real-time planning"):
@@ -117,27 +117,12 @@ export class Icem implements SequenceOptimiser {
 
   update(population: Float32Array, returns: Float64Array): void {
     const o = this.#opts;
-    const A = o.actionDim;
     const HA = this.#mean.length;
     const m = o.cem.elites;
     const alpha = o.cem.alpha;
     const idx = this.#eliteIndex;
     selectTop(returns, this.#count, m, idx);
-    for (let i = 0; i < HA; i++) {
-      let sum = 0;
-      for (let e = 0; e < m; e++) sum += population[idx[e]! * HA + i]!;
-      const mu = sum / m;
-      let sq = 0;
-      for (let e = 0; e < m; e++) {
-        const d = population[idx[e]! * HA + i]! - mu;
-        sq += d * d;
-      }
-      const sd = Math.sqrt(sq / m);
-      this.#mean[i] = alpha * this.#mean[i]! + (1 - alpha) * mu;
-      const s = alpha * this.#std[i]! + (1 - alpha) * sd;
-      const floor = this.#minStd[i % A]!;
-      this.#std[i] = s > floor ? s : floor;
-    }
+    refitToElites(population, idx, m, alpha, this.#mean, this.#std, this.#minStd);
     const keep = o.cem.keptElites;
     for (let e = 0; e < keep; e++) copyValues(population, idx[e]! * HA, this.#kept, e * HA, HA);
     this.#keptCount = keep;

@@ -24,3 +24,37 @@ export function selectTop(values: Float64Array, n: number, count: number, out: I
     out[j] = k;
   }
 }
+
+/**
+ * The CEM update (Botev et al. 2013; PETS): the mean and standard deviation of the `m` elites
+ * `idx` of `population` (K x H x A, row-major, HA = H * A values a sequence) per action value,
+ * smoothed into `mean` and `std` (H x A) with weight `alpha` on the old values, `std` floored at
+ * `minStd` (per action dimension, length A). In place; allocation-free.
+ */
+export function refitToElites(
+  population: Float32Array,
+  idx: Int32Array,
+  m: number,
+  alpha: number,
+  mean: Float32Array,
+  std: Float32Array,
+  minStd: Float32Array,
+): void {
+  const HA = mean.length;
+  const A = minStd.length;
+  for (let i = 0; i < HA; i++) {
+    let sum = 0;
+    for (let e = 0; e < m; e++) sum += population[idx[e]! * HA + i]!;
+    const mu = sum / m;
+    let sq = 0;
+    for (let e = 0; e < m; e++) {
+      const d = population[idx[e]! * HA + i]! - mu;
+      sq += d * d;
+    }
+    const sd = Math.sqrt(sq / m);
+    mean[i] = alpha * mean[i]! + (1 - alpha) * mu;
+    const s = alpha * std[i]! + (1 - alpha) * sd;
+    const floor = minStd[i % A]!;
+    std[i] = s > floor ? s : floor;
+  }
+}

@@ -5,7 +5,7 @@ import { ERROR_CODES, StriderError, isStriderError } from '../../../src/util/Str
 describe('util/StriderError', () => {
   it('documents exactly the codes the code defines (docs/errors.md)', () => {
     const doc = readFileSync('docs/errors.md', 'utf8');
-    const documented = [...doc.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+    const documented = [...doc.matchAll(/^\| `([A-Z0-9_]+)` +\|/gm)].map((m) => m[1]);
     assert.deepEqual([...documented].sort(), Object.keys(ERROR_CODES).sort());
   });
 

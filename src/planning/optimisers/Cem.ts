@@ -31,8 +31,20 @@ export class Cem implements SequenceOptimiser {
   /** keptElites x H x A: elites carried into the next iteration. */
   readonly #kept: Float32Array;
   #keptCount = 0;
+  /** Iteration index within the current plan() call. */
+  #iteration = 0;
+  /** Sequences sampled in the current iteration. */
+  #count = 0;
+  /** Sequences per iteration (iCEM's shrinking population); null: K every iteration. */
+  readonly #schedule: ((iteration: number) => number) | null;
 
-  constructor(options: ResolvedPlannerOptions, rng: Rng, noise: ColouredNoise) {
+  constructor(
+    options: ResolvedPlannerOptions,
+    rng: Rng,
+    noise: ColouredNoise,
+    schedule: ((iteration: number) => number) | null = null,
+  ) {
+    this.#schedule = schedule;
     const A = options.actionDim;
     const HA = options.horizon * A;
     this.#opts = options;
@@ -57,6 +69,7 @@ export class Cem implements SequenceOptimiser {
     const HA = warmStart.length;
     copyValues(warmStart, 0, this.#mean, 0, HA);
     for (let i = 0; i < HA; i++) this.#std[i] = this.#initStd[i % A]!;
+    this.#iteration = 0;
     if (this.#keptCount > 0) {
       // Tail of every kept elite: the warm start's last row (the nominal action).
       const tailOffset = HA - A;
@@ -67,15 +80,22 @@ export class Cem implements SequenceOptimiser {
     }
   }
 
+  /** Sequences to sample in iteration `iteration` of a plan() call: K, or the schedule's. */
+  populationAt(iteration: number): number {
+    return this.#schedule === null ? this.#opts.population : this.#schedule(iteration);
+  }
+
   sample(population: Float32Array): number {
     const o = this.#opts;
     const HA = this.#mean.length;
+    const count = this.populationAt(this.#iteration);
+    this.#count = count;
     copyValues(this.#mean, 0, population, 0, HA);
     copyValues(this.#kept, 0, population, HA, this.#keptCount * HA);
     sampleGaussian(
       population,
       1 + this.#keptCount,
-      o.population,
+      count,
       this.#mean,
       this.#std,
       o.actionLow,
@@ -83,7 +103,7 @@ export class Cem implements SequenceOptimiser {
       this.#noise,
       this.#rng,
     );
-    return o.population;
+    return count;
   }
 
   update(population: Float32Array, returns: Float64Array): void {
@@ -92,14 +112,16 @@ export class Cem implements SequenceOptimiser {
     const m = o.cem.elites;
     const alpha = o.cem.alpha;
     const idx = this.#eliteIndex;
-    selectTop(returns, o.population, m, idx);
+    selectTop(returns, this.#count, m, idx);
     refitToElites(population, idx, m, alpha, this.#mean, this.#std, this.#minStd);
     const keep = o.cem.keptElites;
     for (let e = 0; e < keep; e++) copyValues(population, idx[e]! * HA, this.#kept, e * HA, HA);
     this.#keptCount = keep;
+    this.#iteration++;
   }
 
   reset(): void {
     this.#keptCount = 0;
+    this.#iteration = 0;
   }
 }

@@ -3,6 +3,7 @@ import {
   type PolicyArchitecture,
   type PolicySnapshot,
 } from '../policy/PolicyNetwork.js';
+import { appendAdamStep } from './adamStep.js';
 import { OnnxGraphBuilder } from './OnnxGraphBuilder.js';
 
 /** Graph input/output names of the policy graphs. */
@@ -113,39 +114,6 @@ export function buildPolicyTrainingGraph(
     const dh = g.op('MatMul', [dz, g.op('Transpose', [p[2 * l]!], { perm: [1, 0] })]);
     dz = g.op('Mul', [dh, tanhDeriv(hPrev)]);
   }
-  const stepSize = g.input(POLICY_IO.stepSize, [1]);
-  const vCorr = g.input(POLICY_IO.secondMomentCorrection, [1]);
-  const b1 = g.scalar(adam.beta1);
-  const b1c = g.scalar(1 - adam.beta1);
-  const b2 = g.scalar(adam.beta2);
-  const b2c = g.scalar(1 - adam.beta2);
-  const eps = g.scalar(adam.epsilon);
-  specs.forEach((spec, i) => {
-    const m = g.input(`m_${spec.name}`, spec.shape);
-    const v = g.input(`v_${spec.name}`, spec.shape);
-    const gr = grads[i]!;
-    const m2 = g.op(
-      'Add',
-      [g.op('Mul', [m, b1]), g.op('Mul', [gr, b1c])],
-      {},
-      `m_${spec.name}_out`,
-    );
-    const v2 = g.op(
-      'Add',
-      [g.op('Mul', [v, b2]), g.op('Mul', [g.op('Mul', [gr, gr]), b2c])],
-      {},
-      `v_${spec.name}_out`,
-    );
-    const denom = g.op('Add', [g.op('Sqrt', [g.op('Mul', [v2, vCorr])]), eps]);
-    g.op(
-      'Sub',
-      [p[i]!, g.op('Mul', [g.op('Div', [m2, denom]), stepSize])],
-      {},
-      `p_${spec.name}_out`,
-    );
-    g.output(`p_${spec.name}_out`, spec.shape);
-    g.output(`m_${spec.name}_out`, spec.shape);
-    g.output(`v_${spec.name}_out`, spec.shape);
-  });
+  appendAdamStep(g, specs, p, grads, adam, POLICY_IO);
   return g.toModel();
 }

@@ -1,4 +1,5 @@
 import { paramSpecs, inputDim, type EnsembleArchitecture } from '../architecture.js';
+import { appendAdamStep } from './adamStep.js';
 import { OnnxGraphBuilder } from './OnnxGraphBuilder.js';
 import { addLogvarBounds, addMlpForward, addSplitOutput, paramInputNames } from './mlpGraph.js';
 
@@ -162,36 +163,6 @@ export function buildTrainingGraph(
 
   // Adam (as tfjs / Kingma & Ba): m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2;
   // p' = p - lr/(1-b1^t) * m' / (sqrt(v'/(1-b2^t)) + eps).
-  const stepSize = g.input(TRAIN_IO.stepSize, [1]);
-  const vCorr = g.input(TRAIN_IO.secondMomentCorrection, [1]);
-  const b1 = g.scalar(options.beta1);
-  const b1c = g.scalar(1 - options.beta1);
-  const b2 = g.scalar(options.beta2);
-  const b2c = g.scalar(1 - options.beta2);
-  const eps = g.scalar(options.epsilon);
-  specs.forEach((spec, i) => {
-    const p = pNames[i] ?? '';
-    const m = g.input(`m_${spec.name}`, spec.shape);
-    const v = g.input(`v_${spec.name}`, spec.shape);
-    const gr = grads[i] ?? '';
-    const m2 = g.op(
-      'Add',
-      [g.op('Mul', [m, b1]), g.op('Mul', [gr, b1c])],
-      {},
-      `m_${spec.name}_out`,
-    );
-    const v2 = g.op(
-      'Add',
-      [g.op('Mul', [v, b2]), g.op('Mul', [g.op('Mul', [gr, gr]), b2c])],
-      {},
-      `v_${spec.name}_out`,
-    );
-    const denom = g.op('Add', [g.op('Sqrt', [g.op('Mul', [v2, vCorr])]), eps]);
-    const update = g.op('Mul', [g.op('Div', [m2, denom]), stepSize]);
-    g.op('Sub', [p, update], {}, `p_${spec.name}_out`);
-    g.output(`p_${spec.name}_out`, spec.shape);
-    g.output(`m_${spec.name}_out`, spec.shape);
-    g.output(`v_${spec.name}_out`, spec.shape);
-  });
+  appendAdamStep(g, specs, pNames, grads, options, TRAIN_IO);
   return g.toModel();
 }

@@ -11,7 +11,7 @@ import { importSnapshot } from '../dynamics/EnsembleSnapshot.js';
 import type { Normalisers } from '../dynamics/Normaliser.js';
 import type { ModelMetrics, ModelVersion } from '../dynamics/ModelVersion.js';
 import { isStriderError } from '../util/StriderError.js';
-import { HEADER_BYTES, checkHeader, fail, viewOf, writeHeader } from './binary.js';
+import { encodeManifestPayload, fail, splitManifestPayload, viewOf } from './binary.js';
 import type { DecodeFailureCode } from './binary.js';
 import type { DecodeResult } from './types.js';
 
@@ -131,15 +131,7 @@ export function buildModelArtifact(
 /** Encodes a model as one MQTT payload: header, u32 manifest length, manifest, pad to 4, weights. */
 export function encodeModelArtifact(model: ModelVersion, options: EncodeModelOptions = {}): Buffer {
   const { manifest, weights } = buildModelArtifact(model, options);
-  const json = Buffer.from(JSON.stringify(manifest), 'utf8');
-  const weightsOffset = align4(HEADER_BYTES + 4 + json.length);
-  const out = Buffer.alloc(weightsOffset + weights.length);
-  const v = viewOf(out);
-  writeHeader(v, 'model');
-  v.setUint32(HEADER_BYTES, json.length, true);
-  out.set(json, HEADER_BYTES + 4);
-  out.set(weights, weightsOffset);
-  return out;
+  return encodeManifestPayload('model', JSON.stringify(manifest), weights);
 }
 
 /**
@@ -148,24 +140,9 @@ export function encodeModelArtifact(model: ModelVersion, options: EncodeModelOpt
  * MODEL_SHAPE_MISMATCH (tensors vs architecture), NON_FINITE (weights or normalisers).
  */
 export function decodeModelArtifact(bytes: Uint8Array): DecodeResult<DecodedModelArtifact> {
-  const v = viewOf(bytes);
-  const bad = checkHeader(v, 'model');
-  if (bad !== undefined) return bad;
-  if (bytes.length < HEADER_BYTES + 4) {
-    return fail('ARTIFACT_INVALID', `manifestLength: truncated (${bytes.length} bytes)`);
-  }
-  const len = v.getUint32(HEADER_BYTES, true);
-  const start = HEADER_BYTES + 4;
-  if (bytes.length < start + len) {
-    return fail(
-      'ARTIFACT_INVALID',
-      `manifest: truncated (${bytes.length - start} of ${len} bytes)`,
-    );
-  }
-  const weightsOffset = align4(start + len);
-  if (bytes.length < weightsOffset) return fail('ARTIFACT_INVALID', 'padding: truncated');
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, len).toString('utf8');
-  return decodeModelArtifactParts(text, bytes.subarray(weightsOffset));
+  const parts = splitManifestPayload(bytes, 'model');
+  if (!parts.ok) return parts;
+  return decodeModelArtifactParts(parts.value.manifestJson, parts.value.weights);
 }
 
 /**
@@ -340,10 +317,6 @@ function parseManifest(json: unknown): DecodeResult<ModelManifest> {
 
 function isNonNegInt(x: unknown): x is number {
   return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
-}
-
-function align4(n: number): number {
-  return (n + 3) & ~3;
 }
 
 function sha256Hex(bytes: Uint8Array): string {

@@ -13,7 +13,7 @@ import {
   type PolicyArchitecture,
   type PolicySnapshot,
 } from '../dynamics/policy/PolicyNetwork.js';
-import { HEADER_BYTES, checkHeader, fail, viewOf, writeHeader } from './binary.js';
+import { encodeManifestPayload, fail, splitManifestPayload } from './binary.js';
 import type { DecodeResult } from './types.js';
 
 /** The manifest of a policy artifact. */
@@ -31,8 +31,6 @@ export interface PolicyManifest {
   readonly labelled: number;
   readonly weights: { readonly byte_length: number; readonly sha256: string };
 }
-
-const align4 = (n: number): number => (n + 3) & ~3;
 
 function floatCount(a: PolicyArchitecture): number {
   let n = 2 * a.inputDim + 2 * a.actionDim;
@@ -70,15 +68,7 @@ export function encodePolicyArtifact(snap: PolicySnapshot): Buffer {
     labelled: snap.labelled,
     weights: { byte_length: weights.length, sha256: sha256Hex(weights) },
   };
-  const json = Buffer.from(JSON.stringify(manifest), 'utf8');
-  const wOff = align4(HEADER_BYTES + 4 + json.length);
-  const out = Buffer.alloc(wOff + weights.length);
-  const v = viewOf(out);
-  writeHeader(v, 'policy');
-  v.setUint32(HEADER_BYTES, json.length, true);
-  out.set(json, HEADER_BYTES + 4);
-  out.set(weights, wOff);
-  return out;
+  return encodeManifestPayload('policy', JSON.stringify(manifest), weights);
 }
 
 /**
@@ -90,31 +80,18 @@ export function decodePolicyArtifact(
   bytes: Uint8Array,
   expect?: { readonly stateDim: number; readonly actionDim: number },
 ): DecodeResult<PolicySnapshot> {
-  const v = viewOf(bytes);
-  const bad = checkHeader(v, 'policy');
-  if (bad !== undefined) return bad;
-  if (bytes.length < HEADER_BYTES + 4) return fail('ARTIFACT_INVALID', 'manifestLength: truncated');
-  const len = v.getUint32(HEADER_BYTES, true);
-  const start = HEADER_BYTES + 4;
-  if (bytes.length < start + len) {
-    return fail(
-      'ARTIFACT_INVALID',
-      `manifest: truncated (${bytes.length - start} of ${len} bytes)`,
-    );
-  }
+  const parts = splitManifestPayload(bytes, 'policy');
+  if (!parts.ok) return parts;
   let json: unknown;
   try {
-    json = JSON.parse(
-      Buffer.from(bytes.buffer, bytes.byteOffset + start, len).toString('utf8'),
-    ) as PolicyManifest;
+    json = JSON.parse(parts.value.manifestJson);
   } catch (err) {
     return fail('ARTIFACT_INVALID', `manifest: not JSON (${String(err)})`);
   }
   const problem = manifestProblem(json);
   if (problem !== undefined) return fail('ARTIFACT_INVALID', problem);
   const m = json as PolicyManifest;
-  const wOff = align4(start + len);
-  const weights = bytes.subarray(Math.min(wOff, bytes.length));
+  const weights = parts.value.weights;
   if (weights.length !== m.weights.byte_length) {
     return fail(
       'ARTIFACT_INVALID',

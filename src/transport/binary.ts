@@ -111,3 +111,57 @@ export function crc32(bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * A payload of a manifest and weights (model and policy artifacts): the common header of `kind`,
+ * the manifest's byte length (u32 LE), the manifest (UTF-8 JSON), zero padding to a multiple of 4,
+ * then the weights.
+ */
+export function encodeManifestPayload(
+  kind: PayloadKind,
+  manifestJson: string,
+  weights: Uint8Array,
+): Buffer {
+  const json = Buffer.from(manifestJson, 'utf8');
+  const weightsOffset = align4(HEADER_BYTES + 4 + json.length);
+  const out = Buffer.alloc(weightsOffset + weights.length);
+  const v = viewOf(out);
+  writeHeader(v, kind);
+  v.setUint32(HEADER_BYTES, json.length, true);
+  out.set(json, HEADER_BYTES + 4);
+  out.set(weights, weightsOffset);
+  return out;
+}
+
+/**
+ * The parts of a payload {@link encodeManifestPayload} wrote: the manifest's text and the weight
+ * bytes (a view). Never throws: PAYLOAD_INVALID / PAYLOAD_VERSION for the header, ARTIFACT_INVALID
+ * for a length or padding cut short.
+ */
+export function splitManifestPayload(
+  bytes: Uint8Array,
+  kind: PayloadKind,
+): DecodeResult<{ manifestJson: string; weights: Uint8Array }> {
+  const v = viewOf(bytes);
+  const bad = checkHeader(v, kind);
+  if (bad !== undefined) return bad;
+  if (bytes.length < HEADER_BYTES + 4) {
+    return fail('ARTIFACT_INVALID', `manifestLength: truncated (${bytes.length} bytes)`);
+  }
+  const len = v.getUint32(HEADER_BYTES, true);
+  const start = HEADER_BYTES + 4;
+  if (bytes.length < start + len) {
+    return fail(
+      'ARTIFACT_INVALID',
+      `manifest: truncated (${bytes.length - start} of ${len} bytes)`,
+    );
+  }
+  const weightsOffset = align4(start + len);
+  if (bytes.length < weightsOffset) return fail('ARTIFACT_INVALID', 'padding: truncated');
+  const manifestJson = Buffer.from(bytes.buffer, bytes.byteOffset + start, len).toString('utf8');
+  return { ok: true, value: { manifestJson, weights: bytes.subarray(weightsOffset) } };
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}

@@ -243,6 +243,8 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
       fake,
       join(tmp.dir, 'mpc'),
       [
+        // the learning loop in episodes (run.mode auto is continuous on a robot link)
+        'run.mode=episodes',
         'run.steps_per_episode=25',
         'model.ensemble_size=2',
         'model.hidden=[16, 16]',

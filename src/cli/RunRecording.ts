@@ -16,6 +16,7 @@ import {
   type RobotLink,
   type StateHandlers,
 } from '../robot/types.js';
+import type { Transition } from '../control/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 
@@ -31,6 +32,8 @@ export interface RunTopics {
   readonly command: string;
   /** The cmd_vel task input (a ROS 2 robot with the cmd_vel reward). */
   readonly cmdVel: string;
+  /** The MPC expert's action for each recorded transition that carries one (DAgger labels). */
+  readonly expert: string;
 }
 
 export function runTopics(config: StriderConfig): RunTopics {
@@ -43,6 +46,7 @@ export function runTopics(config: StriderConfig): RunTopics {
     command:
       config.robot.ros2.command_type === 'float64_multi_array' ? t.command : '/strider/command',
     cmdVel: t.cmd_vel ?? '/cmd_vel',
+    expert: '/strider/expert_action',
   };
 }
 
@@ -69,6 +73,8 @@ export class RunRecording {
   readonly #pools: Map<string, { items: unknown[]; next: number }> = new Map();
   readonly #ring: number;
   readonly #logger: Logger;
+  /** The expert label's message, reused (its values are copied again by #write). */
+  #expertMsg: Float64MultiArray | null = null;
 
   private constructor(
     dir: string,
@@ -102,6 +108,7 @@ export class RunRecording {
       { name: topics.odometry, type: MSG_TYPES.odometry },
       { name: topics.command, type: MSG_TYPES.float64MultiArray },
       { name: topics.cmdVel, type: 'geometry_msgs/msg/Twist' },
+      { name: topics.expert, type: MSG_TYPES.float64MultiArray },
     ];
     const ring = 65536;
     const recorder = await BagRecorder.open(o.dir, list, {
@@ -146,6 +153,28 @@ export class RunRecording {
   /** A cmd_vel task input (borrowed). */
   cmdVel(twist: Readonly<Twist>): void {
     this.#write(this.topics.cmdVel, twist, copyTwist);
+  }
+
+  /**
+   * The expert's label of a recorded transition, when it has one (the MPC action for the
+   * transition's state; absent where MPC could not finish in budget), as a Float64MultiArray in
+   * action order. Stamped when the transition completes, one control period after its state.
+   */
+  expert(t: Readonly<Transition>): void {
+    const label = t.expertAction;
+    if (label === undefined || label === null) return;
+    let msg = this.#expertMsg;
+    if (msg?.data.length !== label.length) {
+      const n = label.length;
+      msg = {
+        layout: { dim: [{ label: 'actions', size: n, stride: n }], data_offset: 0 },
+        data: new Float64Array(n),
+      };
+      this.#expertMsg = msg;
+    }
+    const data = msg.data as Float64Array;
+    for (let i = 0; i < label.length; i++) data[i] = label[i]!;
+    this.#write(this.topics.expert, msg, copyFloat64MultiArray);
   }
 
   get stats(): RecorderStats {

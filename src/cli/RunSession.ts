@@ -340,10 +340,23 @@ export class RunSession {
           }
         : {}),
       ...(o.onEpisode !== undefined ? { onEpisode: o.onEpisode } : {}),
-      ...(o.onRecorded !== undefined ? { onRecorded: o.onRecorded } : {}),
+      ...this.#recordedSink(),
     });
     transitions.connect(runner.onTransition);
     return { loop, runner };
+  }
+
+  /** Where recorded transitions go: the caller's onRecorded, and the bag's expert labels. */
+  #recordedSink(): Pick<RunSessionOptions, 'onRecorded'> {
+    const recording = this.#recording;
+    const onRecorded = this.#o.onRecorded;
+    if (recording === null) return onRecorded !== undefined ? { onRecorded } : {};
+    return {
+      onRecorded: (t, reward, episode, done) => {
+        recording.expert(t);
+        onRecorded?.(t, reward, episode, done);
+      },
+    };
   }
 
   /** Task inputs to the task target, stop / re-arm to the gate, the controller on /diagnostics. */

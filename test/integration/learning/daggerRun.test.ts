@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { BagReader } from '../../../src/bags/BagReader.js';
 import type { RunReport } from '../../../src/telemetry/Report.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -18,7 +19,7 @@ describe('strider run control.policy dagger (planar runner, lockstep)', function
   });
 
   for (const mode of ['in_process', 'child'] as const) {
-    it(`trainer.mode ${mode}: ends with a distilled policy (version >= 1) in the report and episodes of the policy alone`, () => {
+    it(`trainer.mode ${mode}: ends with a distilled policy (version >= 1) in the report and episodes of the policy alone`, async () => {
       const out = join(tmp.dir, mode);
       const set = [
         'control.policy=dagger',
@@ -37,6 +38,8 @@ describe('strider run control.policy dagger (planar runner, lockstep)', function
         'policy.epochs=5',
         // a shared machine: a slow planner warm-up must not reject the only dynamics model
         'control.budget_ms=45',
+        // the bag carries the expert's labels beside the states and commands
+        ...(mode === 'in_process' ? ['run.record_bag=true'] : []),
       ].flatMap((s) => ['--set', s]);
       const r = spawnSync(process.execPath, [BIN, 'run', '--out', out, ...set], {
         encoding: 'utf8',
@@ -65,6 +68,19 @@ describe('strider run control.policy dagger (planar runner, lockstep)', function
       assert.equal(report.episodes[3]!.source, 'mixed');
       assert.equal(report.episodes[4]!.source, 'policy');
       assert.match(r.stdout, /policy v\d+ \(DAgger round \d\): imitation loss/);
+      if (mode === 'in_process') {
+        const bag = await BagReader.open(join(out, 'bag'));
+        const expert = bag.topics.get('/strider/expert_action');
+        assert.ok(expert !== undefined, 'the expert labels are in the bag');
+        assert.equal(expert.type, 'std_msgs/msg/Float64MultiArray');
+        const planned = report.episodes
+          .filter((e) => e.source !== 'random')
+          .reduce((n, e) => n + e.steps, 0);
+        // one label per recorded transition whose state MPC planned for in budget; none from the
+        // random episode
+        assert.ok(expert.count >= p.dagger.labelled, `${expert.count} labels in the bag`);
+        assert.ok(expert.count <= planned, `${expert.count} labels, ${planned} planned steps`);
+      }
     });
   }
 });

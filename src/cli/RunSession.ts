@@ -1,5 +1,5 @@
 import { commandedActuators, tiltNeedsImu } from './sessionConfig.js';
-import { budgetMs, type StriderConfig } from '../config/index.js';
+import { budgetMs, resolveRunMode, type StriderConfig } from '../config/index.js';
 import {
   ActionSpace,
   ControlLoop,
@@ -21,6 +21,7 @@ import type { PlanarVelocity } from '../control/episodeMotion.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
 import { SafetyGate, StateWatchdog } from '../safety/index.js';
+import { gateEpisodeStart } from '../safety/episodeStart.js';
 import { RealtimeSimDriver } from '../robot/RealtimeSimDriver.js';
 import {
   Diagnostics,
@@ -315,12 +316,14 @@ export class RunSession {
       ...(pacing === 'realtime' ? { stallTimeoutMs: this.periodMs } : {}),
     });
     const onStep = o.onStep;
+    const simulated = linkCapabilities(this.link).simulated;
     const runner = new EpisodeRunner({
       link: this.link,
       // a new episode restarts simulated time: the gate must not read its stamps as out of order
-      onEpisodeStart: () => {
-        p.gate.resetEpisode();
-      },
+      onEpisodeStart: gateEpisodeStart(p.gate, {
+        simulated,
+        continuous: resolveRunMode(config.run, simulated) === 'continuous',
+      }),
       assembler: p.assembler,
       loop,
       reward: p.reward,

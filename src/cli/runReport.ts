@@ -1,7 +1,5 @@
 import type { StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
-import { meanHeadingVelocity } from '../control/episodeMotion.js';
-import type { StateLayout } from '../state/types.js';
 import type {
   ContinuousSummary,
   LearningSummary,
@@ -59,7 +57,7 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
       base: description.base.kind,
     },
     state: { dim: assembler.layout.dim, names: [...assembler.layout.names] },
-    episodes: runner.records.map((r) => episodeReport(r, assembler.layout)),
+    episodes: runner.records.map(episodeReport),
     ticks: {
       count: loop.stats.ticks,
       budget_ms: session.budgetMs,
@@ -141,7 +139,7 @@ function plannerReport(p: MpcPolicyStats, config: StriderConfig): RunReport['pla
   };
 }
 
-function episodeReport(r: EpisodeRecord, layout: StateLayout): RunReport['episodes'][number] {
+function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {
   const e: RunReport['episodes'][number] = {
     index: r.index,
     steps: r.steps,
@@ -149,8 +147,7 @@ function episodeReport(r: EpisodeRecord, layout: StateLayout): RunReport['episod
     source: r.source,
   };
   if (r.terminated !== null) e.terminated = r.terminated;
-  const velocity = meanHeadingVelocity(r.states, r.steps, layout);
-  if (velocity !== null) e.velocity = { ...velocity };
+  if (r.velocity !== null) e.velocity = { ...r.velocity };
   if (r.command !== null) e.command = { ...r.command };
   return e;
 }

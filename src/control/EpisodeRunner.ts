@@ -4,11 +4,14 @@ import type { StateAssembler } from '../state/StateAssembler.js';
 import type { Logger } from '../util/logger.js';
 import { isStriderError } from '../util/StriderError.js';
 import type { ControlLoop } from './ControlLoop.js';
-import type { PlanarVelocity } from './episodeMotion.js';
+import { meanHeadingVelocity, type PlanarVelocity } from './episodeMotion.js';
 import type { FallDetector } from './FallDetector.js';
 import type { ActionSource, TickInfo, TickScheduler, Transition } from './types.js';
 
-/** One finished episode. `states` is (steps+1) x S and `actions` steps x A, row-major, owned. */
+/**
+ * One finished episode. `states` is (steps+1) x S and `actions` steps x A, row-major, owned; empty
+ * once released (releaseTrajectories: a continuous run keeps the summaries of old episodes only).
+ */
 export interface EpisodeRecord {
   readonly index: number;
   readonly steps: number;
@@ -16,12 +19,16 @@ export interface EpisodeRecord {
   readonly source: ActionSource;
   /** Why it ended before its step count, if it did (fall: the simulated robot fell). */
   readonly terminated: 'sim_unstable' | 'stopped' | 'fall' | null;
+  /** Mean base velocity in the heading frame over the episode; null without a floating base. */
+  readonly velocity: PlanarVelocity | null;
   /** The velocity target (cmd_vel) at the episode's end; null without one. */
   readonly command: PlanarVelocity | null;
   readonly states: Float32Array;
   readonly actions: Float32Array;
   readonly rewards: Float32Array;
 }
+
+const EMPTY = new Float32Array(0);
 
 export interface EpisodeRunnerOptions {
   /** A steppable link (the simulator) is reset each episode; a robot's episodes are time windows. */
@@ -99,8 +106,10 @@ export class EpisodeRunner {
   #ticking = false;
   /** Between episodes on a robot: ticks send the safe command. */
   #holding = false;
-  /** Every episode finished so far, in order. */
-  readonly records: EpisodeRecord[] = [];
+  /** Every episode finished so far, in order (see releaseTrajectories). */
+  readonly #records: EpisodeRecord[] = [];
+  /** Records before this index have had their trajectories released. */
+  #released = 0;
 
   constructor(options: EpisodeRunnerOptions) {
     this.#o = options;
@@ -115,7 +124,7 @@ export class EpisodeRunner {
 
   /** Run `count` more episodes; resolves with their records once done or stopped. */
   async runEpisodes(count: number): Promise<EpisodeRecord[]> {
-    const first = this.records.length;
+    const first = this.#records.length;
     if (this.#stopRequested || count <= 0) return [];
     this.#target = this.#episode + count;
     const finished = new Promise<void>((resolve) => {
@@ -129,7 +138,7 @@ export class EpisodeRunner {
     await finished;
     if (isSteppable(this.#o.link)) await this.halt();
     else this.#holding = true;
-    return this.records.slice(first);
+    return this.#records.slice(first);
   }
 
   /** Stop ticking (a robot stops getting the safe command between episodes). Idempotent. */
@@ -138,6 +147,24 @@ export class EpisodeRunner {
     if (!this.#ticking) return;
     this.#ticking = false;
     await this.#o.scheduler.stop();
+  }
+
+  /** Every episode finished so far, in order (see releaseTrajectories). */
+  get records(): readonly EpisodeRecord[] {
+    return this.#records;
+  }
+
+  /**
+   * Drop the trajectories (states, actions, rewards) of the episodes before index `before`,
+   * keeping their summaries: a continuous run hands each finished episode on, then calls this so
+   * memory stays bounded however long it runs. The newest episode is always kept whole.
+   */
+  releaseTrajectories(before: number): void {
+    const end = Math.min(before, this.#records.length - 1);
+    for (let i = this.#released; i < end; i++) {
+      this.#records[i] = { ...this.#records[i]!, states: EMPTY, actions: EMPTY, rewards: EMPTY };
+    }
+    this.#released = Math.max(this.#released, end);
   }
 
   /** True once stop() was called. */
@@ -246,18 +273,20 @@ export class EpisodeRunner {
       this.#finishing = false;
     }
     const steps = this.#recorded;
+    const states = this.#states.slice(0, (steps + 1) * this.#S);
     const record: EpisodeRecord = {
       index: this.#episode,
       steps,
       return: this.#return,
       source: o.source(),
       terminated,
+      velocity: meanHeadingVelocity(states, steps, o.assembler.layout),
       command: o.command?.() ?? null,
-      states: this.#states.slice(0, (steps + 1) * this.#S),
+      states,
       actions: this.#actions.slice(0, steps * o.actionDim),
       rewards: this.#rewards.slice(0, steps),
     };
-    this.records.push(record);
+    this.#records.push(record);
     o.onEpisode?.(record);
     this.#episode++;
     this.#step = 0;

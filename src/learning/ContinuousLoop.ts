@@ -5,7 +5,7 @@ import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import { RefitSchedule, type RefitScheduleOptions } from '../trainer/RefitSchedule.js';
 import type { Logger } from '../util/logger.js';
 import type { HotSwap, SwapDecision } from './HotSwap.js';
-import type { LearningSummary } from './LearningLoop.js';
+import type { LearningSummary, ModelRecord } from './LearningLoop.js';
 import type { ModelSource } from './ModelSource.js';
 
 export interface ContinuousLoopOptions {
@@ -56,7 +56,8 @@ export interface ContinuousSummary extends LearningSummary {
  */
 export class ContinuousLoop {
   readonly #o: ContinuousLoopOptions;
-  readonly #models: ModelVersion[] = [];
+  /** Versions received, without their weights: a long run keeps only the serving one's. */
+  readonly #models: ModelRecord[] = [];
   readonly #takeovers: VersionTakeover[] = [];
   readonly #refit: RefitSchedule | null;
   #runnerStarts = 0;
@@ -79,7 +80,7 @@ export class ContinuousLoop {
   }
 
   /** Versions received so far. */
-  get models(): readonly ModelVersion[] {
+  get models(): readonly ModelRecord[] {
     return this.#models;
   }
 
@@ -151,7 +152,7 @@ export class ContinuousLoop {
         this.#lastFitMs = o.nowMs();
       }
       if (model === null || stopped()) return;
-      this.#models.push(model);
+      this.#models.push({ version: model.version, metrics: model.metrics });
       const decision = await o.swap.consider(model);
       o.onModel?.(model, decision);
     } catch (err) {
@@ -172,5 +173,7 @@ export class ContinuousLoop {
     if (random.length > 0) this.#o.models.episodesDone(random, 'rand');
     if (rl.length > 0) this.#o.models.episodesDone(rl, 'rl');
     for (const r of fresh) this.#fedTransitions += r.steps;
+    // handed on (in process: copied into the trainer's data; remote: already streamed)
+    this.#o.runner.releaseTrajectories(this.#fed);
   }
 }

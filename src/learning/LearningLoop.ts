@@ -25,10 +25,13 @@ export interface LearningLoopOptions {
   readonly initial?: ModelVersion;
 }
 
+/** A version received: its number and figures (the weights are the swap's business). */
+export type ModelRecord = Pick<ModelVersion, 'version' | 'metrics'>;
+
 /** What the loop did, for the report. */
 export interface LearningSummary {
   /** Every version received, accepted or not. */
-  readonly models: ModelVersion[];
+  readonly models: readonly ModelRecord[];
 }
 
 /**

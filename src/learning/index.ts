@@ -6,7 +6,7 @@
 export { HotSwap } from './HotSwap.js';
 export type { HotSwapOptions, SwapDecision } from './HotSwap.js';
 export { LearningLoop } from './LearningLoop.js';
-export type { LearningLoopOptions, LearningSummary } from './LearningLoop.js';
+export type { LearningLoopOptions, LearningSummary, ModelRecord } from './LearningLoop.js';
 export { InProcessModelSource, RemoteModelSource } from './ModelSource.js';
 export type { ModelSource } from './ModelSource.js';
 export { RemoteTraining } from './RemoteTraining.js';

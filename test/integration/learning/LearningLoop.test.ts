@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
 import type { ModelVersion } from '../../../src/dynamics/ModelVersion.js';
-import { HotSwap, InProcessModelSource, LearningLoop } from '../../../src/learning/index.js';
+import {
+  ContinuousLoop,
+  HotSwap,
+  InProcessModelSource,
+  LearningLoop,
+} from '../../../src/learning/index.js';
 import { ModelTrainer, type DataSource, type Trainer } from '../../../src/trainer/index.js';
 import type { MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
 import type { Trajectory } from '../../../src/dynamics/Trajectory.js';
@@ -125,6 +130,94 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
         plannerMs.join(', '),
       );
       for (const r of parts.runner.records) assert.ok(Number.isFinite(r.return));
+    } finally {
+      parts.policy.use(parts.random);
+      await swap.close();
+      await trainer.close();
+      await session.close();
+    }
+  });
+
+  it('in continuous mode hands each finished episode to the trainer, then keeps only its summary (memory stays bounded)', async () => {
+    const { config } = loadConfig(join('config', 'planar_runner.yaml'), {
+      overrides: [
+        'run.mode=continuous',
+        'run.steps_per_episode=30',
+        'model.ensemble_size=2',
+        'model.hidden=[16, 16]',
+        'model.epochs_first=1',
+        'model.epochs_per_round=1',
+        'model.h_step_horizon=5',
+        'planner.population=10',
+        'planner.horizon=5',
+        'planner.iterations=1',
+      ],
+    });
+    const logger = silentLogger();
+    const EPISODES = 8;
+    let runner: { stop(): void } | null = null;
+    const session = new RunSession({
+      config,
+      logger,
+      onEpisode: (r) => {
+        if (r.index + 1 >= EPISODES) runner?.stop();
+      },
+    });
+    const parts = await session.open();
+    runner = parts.runner;
+    const trainer = new RecordingTrainer(
+      await ModelTrainer.create({
+        stateDim: parts.assembler.layout.dim,
+        actionDim: parts.actuators.length,
+        model: config.model,
+        randFraction: 1,
+        seed: 0,
+        logger,
+      }),
+    );
+    const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+    const swap = new HotSwap({
+      policy: parts.policy,
+      makeMpcPolicy: session.mpcPolicyFactory(stats),
+      config: { ...config.hotswap, h_step_margin: 100, max_disagreement: 1e6 },
+      budgetMs: session.budgetMs,
+      recent: () => null,
+      nowMs: () => session.clock.nowMs(),
+      logger,
+      timePlanner: () => 0,
+    });
+    try {
+      const summary = await new ContinuousLoop({
+        runner: parts.runner,
+        policy: parts.policy,
+        random: parts.random,
+        models: new InProcessModelSource(trainer),
+        swap,
+        refit: { transitions: 60, seconds: 1e6 },
+        pollMs: 1,
+        nowMs: () => session.clock.nowMs(),
+        logger,
+      }).run();
+      const records = parts.runner.records;
+      assert.ok(records.length >= EPISODES, `episodes: ${records.length}`);
+      const released = records.filter((r) => r.states.length === 0);
+      assert.ok(released.length >= 2, `trajectories released: ${released.length}`);
+      // only what the trainer already had is released, and it had each episode whole
+      assert.ok(trainer.added.length >= released.length);
+      assert.ok(trainer.added.every((a) => a.steps === 30));
+      for (const r of released) {
+        assert.equal(r.actions.length, 0);
+        assert.equal(r.steps, 30, 'the summary stays');
+        assert.ok(Number.isFinite(r.return));
+        assert.ok(r.velocity !== null && Number.isFinite(r.velocity.x));
+      }
+      const last = records[records.length - 1]!;
+      assert.equal(last.states.length, (last.steps + 1) * parts.assembler.layout.dim);
+      assert.ok(summary.models.length >= 1, 'the trainer was asked on its schedule');
+      assert.ok(
+        summary.models.every((m) => !('snapshot' in m)),
+        'no weights kept per version',
+      );
     } finally {
       parts.policy.use(parts.random);
       await swap.close();

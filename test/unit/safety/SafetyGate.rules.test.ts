@@ -7,6 +7,7 @@ import {
   type SafetyConfig,
 } from '../../../src/safety/safetyConfig.js';
 import { StateWatchdog } from '../../../src/safety/StateWatchdog.js';
+import { gateEpisodeStart } from '../../../src/safety/episodeStart.js';
 import { StateAssembler } from '../../../src/state/StateAssembler.js';
 import { jointState, odometry, RecordingLink, twoJointRobot } from '../../helpers/fixtures.js';
 import { isStriderError } from '../../../src/util/StriderError.js';
@@ -409,6 +410,25 @@ describe('safety/SafetyGate rules', () => {
     h.gate.resetEpisode();
     h.deliver(0, -1, 0, undefined, 0);
     assert.equal(h.tick([1, -1]), 'ok');
+  });
+
+  it('episode starts: a robot in continuous mode re-arms only at the first window; in episodes mode, and on a simulator, at every one', () => {
+    /** Run a gate through its first window into 'running', start `windows` more, tick once. */
+    const modeAfter = (run: { simulated: boolean; continuous: boolean }, windows: number) => {
+      const h = setup(cfg({ soft_start: { duration_s: 0.1 } }), { simulated: run.simulated });
+      const start = gateEpisodeStart(h.gate, run);
+      start();
+      for (let i = 0; i < 8; i++) {
+        h.deliver(0.1, -1.2);
+        h.tick([1, -1.2]);
+      }
+      assert.equal(h.gate.mode, 'running', 'armed through its soft start');
+      for (let w = 0; w < windows; w++) start();
+      return h.gate.mode;
+    };
+    assert.equal(modeAfter({ simulated: false, continuous: true }, 3), 'running');
+    assert.equal(modeAfter({ simulated: false, continuous: false }, 1), 'waiting');
+    assert.equal(modeAfter({ simulated: true, continuous: true }, 1), 'waiting');
   });
 
   it('between episodes (sendSafe) and at a stop, a stale state gets zero effort, not damping of its last velocity, and latches', () => {

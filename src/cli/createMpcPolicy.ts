@@ -102,7 +102,7 @@ export function mpcPolicyFactory(
         options,
       );
       // Warm-up: ONNX Runtime's first runs are slow; two plans absorb them, then the planner's
-      // iteration-time estimate is calibrated to the median of five more.
+      // iteration-time estimate is calibrated to the fastest of five more.
       const warmState = new Float32Array(o.stateDim);
       for (let i = 0; i < 2; i++) await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
       await planner.calibrate(warmState, 5);

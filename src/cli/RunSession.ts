@@ -18,6 +18,7 @@ import { CmdVelReward } from '../planning/rewards.js';
 import { createReward } from '../planning/createReward.js';
 import { FallDetector } from '../control/FallDetector.js';
 import type { PlanarVelocity } from '../control/episodeMotion.js';
+import { policyCommand, type PolicySlot } from '../planning/PolicySeeds.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
 import { SafetyGate, StateWatchdog } from '../safety/index.js';
@@ -90,6 +91,8 @@ export class RunSession {
   readonly latency = new LatencyHistogram();
   /** Latency of the ticks the MPC policy acted on (the planner's figures, apart). */
   readonly mpcLatency = new LatencyHistogram();
+  /** The distilled policy MPC's planners seed their populations with (set by the DAgger loop). */
+  readonly policySeedSlot: PolicySlot = { policy: null };
   #parts: SessionParts | null = null;
   #simDriver: RealtimeSimDriver | null = null;
   #recording: RunRecording | null = null;
@@ -239,6 +242,11 @@ export class RunSession {
       budgetMs: this.budgetMs,
       stateDim: parts.assembler.layout.dim,
       ...(stats !== undefined ? { stats } : {}),
+      policySeeds: {
+        share: this.config.policy.seed_share,
+        slot: this.policySeedSlot,
+        command: policyCommand(parts.reward),
+      },
     });
   }
 

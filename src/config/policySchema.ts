@@ -99,6 +99,14 @@ export const policySchema = z
       .max(100_000)
       .default(1000)
       .describe('recent labelled states the acceptance check uses'),
+    seed_share: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .default(0.1)
+      .describe(
+        "share of MPC's candidate sequences per iteration that are the serving policy rolled through the model (TD-MPC2); none while no policy serves",
+      ),
     seed: z.number().int().min(0).default(1).describe('weight initialisation and minibatch order'),
   })
   .prefault({});

@@ -5,6 +5,7 @@ import type { PolicySwitch } from '../control/PolicySwitch.js';
 import type { Transition } from '../control/types.js';
 import type { OnnxPolicyNet } from '../dynamics/policy/OnnxPolicyNet.js';
 import type { PolicyDecisionRecord, PolicyReport } from '../telemetry/Report.js';
+import type { PolicyCommand, PolicySlot } from '../planning/PolicySeeds.js';
 import type { Logger } from '../util/logger.js';
 import type { PolicyGate } from './PolicyGate.js';
 import type { PolicySource } from './PolicySource.js';
@@ -22,6 +23,10 @@ export interface DaggerLoopOptions {
   readonly actionDim: number;
   readonly seed: number;
   readonly logger: Logger;
+  /** The task's live command the policy takes after the state (null: the task has none). */
+  readonly command?: PolicyCommand | null;
+  /** Where MPC's planners find the policy to seed their populations with (policy.seed_share). */
+  readonly seedSlot?: PolicySlot;
 }
 
 /**
@@ -49,13 +54,25 @@ export class DaggerLoop {
       actionDim: options.actionDim,
       gateDistance: options.config.gate_distance,
       seed: options.seed,
+      command: options.command ?? null,
     });
   }
+
+  /** vx, vy, yaw rate of the transition being observed. */
+  readonly #commandRow = new Float32Array(3);
 
   /** The gate keeps recent labelled states; the source takes them into its aggregate. */
   readonly observe = (t: Transition): void => {
     const expert = t.expertAction;
-    if (expert !== null && expert !== undefined) this.#o.gate.observe(t.state, expert);
+    const c = this.#o.command;
+    if (c !== null && c !== undefined) {
+      this.#commandRow[0] = c.linearX;
+      this.#commandRow[1] = c.linearY;
+      this.#commandRow[2] = c.angularZ;
+    }
+    if (expert !== null && expert !== undefined) {
+      this.#o.gate.observe(t.state, expert, c == null ? undefined : this.#commandRow);
+    }
     this.#o.source.observe(t);
   };
 
@@ -108,6 +125,7 @@ export class DaggerLoop {
   /** Frees every policy session this loop loaded (call after the learner stopped acting). */
   async close(): Promise<void> {
     this.dagger.setLearner(null);
+    if (this.#o.seedSlot !== undefined) this.#o.seedSlot.policy = null;
     for (const p of this.#retired) await p.close();
     this.#retired.length = 0;
     await this.#serving?.close();
@@ -153,6 +171,7 @@ export class DaggerLoop {
     this.#serving = d.policy;
     this.#servingError = error;
     this.dagger.setLearner(d.policy);
+    if (o.seedSlot !== undefined) o.seedSlot.policy = d.policy;
     o.logger.info(
       {
         round,

@@ -10,7 +10,7 @@ import type { SequenceOptimiser } from './optimisers/SequenceOptimiser.js';
 import { resolvePlannerOptions, type ResolvedPlannerOptions } from './resolvePlannerOptions.js';
 import { clipSequence, copyValues, shiftSequence } from './sequences.js';
 import { TsInfRollout } from './TsInfRollout.js';
-import type { PlannerDeps, PlannerOptions, PlanResult, PlanStatus } from './types.js';
+import type { PlannerDeps, PlannerOptions, PlanResult, PlanStatus, SeedSource } from './types.js';
 
 /** Seed used when no Rng is injected, so planning is reproducible by default. */
 const DEFAULT_SEED = 0x5eed;
@@ -55,7 +55,10 @@ function createOptimiser(o: ResolvedPlannerOptions, rng: Rng): SequenceOptimiser
  *    last action);
  * 2. runs optimiser iterations (random shooting, CEM, iCEM or MPPI) while the next one is expected to
  *    finish before the deadline; one iteration = sample K sequences, roll them out with TS-inf
- *    (H stepper calls of E x B rows), score, refit;
+ *    (H stepper calls of E x B rows), score, refit; with a seed source (deps.seeds) and
+ *    options.seedShare > 0, the last floor(seedShare x K_i) sampled rows of every iteration are
+ *    replaced by the source's sequences, filled once per call before the first iteration (the
+ *    policy rolled through the model: PolicySeeds);
  * 3. returns the best sequence scored in this call (the incumbent; iCEM executes the best
  *    sequence rather than the mean), or, if no iteration fitted, the shifted previous plan with
  *    status 'missed'.
@@ -79,6 +82,11 @@ export class MpcPlanner {
   readonly #nominalTail: Float32Array | null;
   /** S: copy of the state being planned from (the caller may reuse its array meanwhile). */
   readonly #state: Float32Array;
+  readonly #seeds: SeedSource | null;
+  /** floor(seedShare x K) x H x A: this call's seed sequences (copied into every iteration). */
+  readonly #seedBuf: Float32Array;
+  /** Seed sequences held in #seedBuf for the current call. */
+  #seedCount = 0;
   readonly #result: MutablePlanResult;
   /** Expected ms per optimiser iteration; NaN until one has been measured. */
   #iterationMsEstimate = Number.NaN;
@@ -105,6 +113,10 @@ export class MpcPlanner {
     this.#returns = new Float64Array(o.population);
     this.#plan = new Float32Array(o.horizon * A);
     this.#state = new Float32Array(o.stateDim);
+    this.#seeds = deps.seeds ?? null;
+    this.#seedBuf = new Float32Array(
+      (this.#seeds === null ? 0 : Math.floor(o.seedShare * o.population)) * o.horizon * A,
+    );
     if (o.nominal === 'zero') {
       this.#nominalTail = Float32Array.from(o.nominalAction);
       clipSequence(this.#nominalTail, o.actionLow, o.actionHigh);
@@ -227,7 +239,9 @@ export class MpcPlanner {
       )
         break;
 
+      if (iterations === 0) await this.#fillSeeds();
       const count = this.#optimiser.sample(population, plan);
+      this.#placeSeeds(population, count);
       const completed = await this.#rollout.evaluate(
         this.#state,
         population,
@@ -272,6 +286,28 @@ export class MpcPlanner {
     r.predictedReturn = iterations === 0 ? Number.NaN : bestReturn;
     r.elapsedMs = endMs - startMs;
     return r;
+  }
+
+  /** This call's seed sequences from the seed source (once, before the first iteration). */
+  async #fillSeeds(): Promise<void> {
+    this.#seedCount = 0;
+    const max = this.#seedBuf.length / this.#plan.length;
+    if (this.#seeds === null || max === 0) return;
+    const n = await this.#seeds.fill(this.#state, this.#seedBuf, max);
+    this.#seedCount = Math.max(0, Math.min(max, Math.floor(n)));
+    // within the bounds, as sampled rows are (a whole-buffer pass: no view allocated)
+    clipSequence(this.#seedBuf, this.options.actionLow, this.options.actionHigh);
+  }
+
+  /**
+   * The seed sequences replace the last rows of the sampled population (row 0, the centre, and
+   * the kept elites after it stay): floor(seedShare x count) of them, at most those held.
+   */
+  #placeSeeds(population: Float32Array, count: number): void {
+    const n = Math.min(this.#seedCount, Math.floor(this.options.seedShare * count), count - 1);
+    const HA = this.#plan.length;
+    for (let j = 0; j < n; j++)
+      copyValues(this.#seedBuf, j * HA, population, (count - n + j) * HA, HA);
   }
 
   #copyState(state: ArrayLike<number>): void {

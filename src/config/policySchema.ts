@@ -65,6 +65,14 @@ export const policySchema = z
         'beta: the policy acts with probability 1 - beta_i; gated: the policy acts only while its ' +
           "action is within gate_distance of the expert's (the safe mode for hardware)",
       ),
+    imitation: z
+      .enum(['dagger', 'bc'])
+      .default('dagger')
+      .describe(
+        'dagger: the rounds mix the policy in (policy.mixing); bc: plain behaviour cloning for ' +
+          'comparison: the expert acts in every round (beta 1), so the policy is fitted on ' +
+          'MPC-only states with the same label count, then evaluated alone like dagger',
+      ),
     beta_initial: z
       .number()
       .min(0)

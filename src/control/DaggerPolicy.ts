@@ -41,6 +41,13 @@ export interface DaggerStats {
   fallbackShiftedPlan: number;
   /** Learner calls that threw or gave a non-finite action (treated as no learner that tick). */
   learnerFaults: number;
+  /**
+   * Ticks where the learner acted and the expert labelled the state (states the policy visited
+   * itself), and the summed squared error of its action against the label over them (command
+   * units, summed over the A dimensions): imitation error on own states = sum / (n x A).
+   */
+  ownStateLabels: number;
+  ownStateSquaredError: number;
 }
 
 export interface DaggerPolicyOptions {
@@ -74,6 +81,8 @@ export class DaggerPolicy implements ActionPolicy {
     fallbackPolicy: 0,
     fallbackShiftedPlan: 0,
     learnerFaults: 0,
+    ownStateLabels: 0,
+    ownStateSquaredError: 0,
   };
   readonly #o: DaggerPolicyOptions;
   readonly #expertOut: Float32Array;
@@ -173,6 +182,10 @@ export class DaggerPolicy implements ActionPolicy {
     }
     if (useLearner) {
       s.learnerActed++;
+      if (!missed) {
+        s.ownStateLabels++;
+        s.ownStateSquaredError += this.#distance() ** 2;
+      }
       out.set(this.#learnerOut);
     } else {
       s.expertActed++;

@@ -35,7 +35,10 @@ export interface DaggerLoopOptions {
  * 1 - beta_i (or while within gate_distance of the expert, or always in mode policy), the MPC
  * expert labelling every visited state; the policy is refitted on the aggregate; the payload
  * passes PolicyGate and the accepted policy becomes the learner between episodes (a tick
- * boundary). Then `policy.eval_episodes` episodes of the policy alone (source "policy").
+ * boundary). Then `policy.eval_episodes` episodes of the policy alone (source "policy"), the
+ * expert still labelling every state: the policy's imitation error on the states it visited
+ * itself. With `policy.imitation: bc` every round is the expert's (beta 1): plain behaviour
+ * cloning on MPC-only states, the same label count, evaluated the same way.
  * The dynamics model stays the one serving at the end of the learning loop.
  */
 export class DaggerLoop {
@@ -44,6 +47,8 @@ export class DaggerLoop {
   readonly #o: DaggerLoopOptions;
   #serving: OnnxPolicyNet | null = null;
   #servingError: number | null = null;
+  /** The evaluation episodes' own-state imitation error (null until they ran). */
+  #ownStates: { labels: number; error: number | null } | null = null;
   readonly #retired: OnnxPolicyNet[] = [];
 
   constructor(options: DaggerLoopOptions) {
@@ -95,7 +100,14 @@ export class DaggerLoop {
     if (this.#serving !== null && !stopped()) {
       this.dagger.setMode('policy');
       o.logger.info({ version: this.#serving.version }, 'evaluation episodes of the policy alone');
+      const s = this.dagger.stats;
+      const before = { n: s.ownStateLabels, sum: s.ownStateSquaredError };
       await o.runner.runEpisodes(c.eval_episodes);
+      const n = s.ownStateLabels - before.n;
+      this.#ownStates = {
+        labels: n,
+        error: n > 0 ? (s.ownStateSquaredError - before.sum) / (n * o.actionDim) : null,
+      };
     }
     return this.report();
   }
@@ -109,6 +121,10 @@ export class DaggerLoop {
       imitation_loss: p.imitationLoss,
       round: p.round,
       imitation_error: this.#servingError,
+      imitation: this.#o.config.imitation,
+      labels: p.snapshot.labelled,
+      imitation_error_own_states: this.#ownStates?.error ?? null,
+      own_state_labels: this.#ownStates?.labels ?? 0,
       decisions: [...this.decisions],
       dagger: {
         ticks: s.ticks,
@@ -118,6 +134,7 @@ export class DaggerLoop {
         fallback_policy: s.fallbackPolicy,
         fallback_shifted_plan: s.fallbackShiftedPlan,
         learner_faults: s.learnerFaults,
+        own_state_labels: s.ownStateLabels,
       },
     };
   }
@@ -132,7 +149,9 @@ export class DaggerLoop {
     this.#serving = null;
   }
 
-  #roundMode(): 'policy' | 'mixed' | 'gated' {
+  #roundMode(): 'mpc' | 'policy' | 'mixed' | 'gated' {
+    // behaviour cloning: only the expert acts (and labels) in every round
+    if (this.#o.config.imitation === 'bc') return 'mpc';
     if (this.#o.mode === 'policy') return 'policy';
     return this.#o.config.mixing === 'gated' ? 'gated' : 'mixed';
   }

@@ -1,12 +1,19 @@
 import * as ort from 'onnxruntime-node';
 import { StriderError } from '../../util/StriderError.js';
 import { buildPolicyInferenceGraph, POLICY_IO } from '../onnx/buildPolicyGraph.js';
+import { PolicyForward } from './PolicyForward.js';
 import { policySnapshotProblem, policyStateDim, type PolicySnapshot } from './PolicyNetwork.js';
+
+/** How act() computes: the plain-JS forward pass (default), or an ONNX Runtime run. */
+export type PolicyActPath = 'js' | 'onnx';
 
 /**
  * The distilled policy on the control path: one ONNX Runtime session per version (made once,
- * off the tick), one input and one output tensor over preallocated buffers. act() costs one
- * session run of a 2 x 64 MLP (tens of microseconds; `strider bench` reports policy.p99_us).
+ * off the tick) for batches (actBatch: the gate's check on labelled states) and, with
+ * `act: 'onnx'`, single actions over one cached input and output tensor. By default act() runs
+ * the same network in plain JavaScript (PolicyForward): a 2 x 64 MLP is a few microseconds,
+ * below ONNX Runtime's per-run overhead and its tail (`strider bench` reports both as
+ * policy.p99_us and policy.onnx_p99_us).
  */
 export class OnnxPolicyNet {
   readonly version: number;
@@ -31,10 +38,18 @@ export class OnnxPolicyNet {
     number,
     { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> }
   >();
+  /** The plain-JS forward pass act() uses (null: act() runs the session). */
+  readonly #js: PolicyForward | null;
   #busy = false;
   #closed = false;
 
-  private constructor(snap: PolicySnapshot, session: ort.InferenceSession, maxB: number) {
+  private constructor(
+    snap: PolicySnapshot,
+    session: ort.InferenceSession,
+    maxB: number,
+    path: PolicyActPath,
+  ) {
+    this.#js = path === 'js' ? new PolicyForward(snap) : null;
     this.snapshot = snap;
     this.version = snap.version;
     this.round = snap.round;
@@ -58,11 +73,12 @@ export class OnnxPolicyNet {
   /**
    * Validates the snapshot (MODEL_SHAPE_MISMATCH / NON_FINITE naming the tensor), builds the graph
    * and creates the session (one intra-op thread: the policy is tiny). BACKEND_UNAVAILABLE when
-   * onnxruntime-node cannot. `maxBatch` bounds actBatch() (evaluation on labelled states).
+   * onnxruntime-node cannot. `maxBatch` bounds actBatch() (evaluation on labelled states);
+   * `act` chooses act()'s path (default 'js').
    */
   static async create(
     snap: PolicySnapshot,
-    options: { maxBatch?: number } = {},
+    options: { maxBatch?: number; act?: PolicyActPath } = {},
   ): Promise<OnnxPolicyNet> {
     const problem = policySnapshotProblem(snap);
     if (problem !== undefined)
@@ -85,14 +101,25 @@ export class OnnxPolicyNet {
         },
       );
     }
-    return new OnnxPolicyNet(snap, session, Math.max(1, options.maxBatch ?? 256));
+    return new OnnxPolicyNet(
+      snap,
+      session,
+      Math.max(1, options.maxBatch ?? 256),
+      options.act ?? 'js',
+    );
   }
 
   /**
    * The action for one raw input (I values: the state, then the command) into `out` (A values).
-   * Not re-entrant. Allocates nothing but ONNX Runtime's own per-run objects.
+   * Not re-entrant. The JS path allocates nothing but its promise; the ONNX path nothing but
+   * ONNX Runtime's own per-run objects.
    */
   async act(input: Float32Array, out: Float32Array): Promise<void> {
+    if (this.#js !== null) {
+      if (this.#closed) throw new StriderError('LOOP_STATE', 'OnnxPolicyNet used after close()');
+      this.#js.act(input, out);
+      return;
+    }
     this.#enter();
     for (let k = 0; k < this.inputDim; k++) this.#in[k] = input[k]!;
     try {

@@ -71,7 +71,8 @@ export const policySchema = z
       .describe(
         'dagger: the rounds mix the policy in (policy.mixing); bc: plain behaviour cloning for ' +
           'comparison: the expert acts in every round (beta 1), so the policy is fitted on ' +
-          'MPC-only states with the same label count, then evaluated alone like dagger',
+          'MPC-only states from as many rounds and episodes (the report gives both label counts), ' +
+          'then evaluated alone like dagger',
       ),
     beta_initial: z
       .number()

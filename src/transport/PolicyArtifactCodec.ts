@@ -2,7 +2,9 @@
  * The distilled policy as one MQTT payload (kind 4, retained on `<prefix>/<robot>/policy`):
  * header, u32 manifest length, manifest JSON, pad to 4, weights (f32 little-endian, in
  * policyParamSpecs order, then inputMean, inputStd, actionLow, actionHigh). The manifest carries
- * version, round, architecture, imitation loss, label count and the weights' sha256 and length.
+ * version, round, architecture (with the input layout: state_dim state values, then the task
+ * command's named values, e.g. ["vx", "vy", "yaw_rate"], or none), imitation loss, label count
+ * and the weights' sha256 and length.
  */
 
 import { createHash } from 'node:crypto';

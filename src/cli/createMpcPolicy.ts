@@ -3,7 +3,12 @@ import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import { MpcPlanner } from '../planning/MpcPlanner.js';
 import { MpcPolicy, type MpcPolicyStats } from '../planning/MpcPolicy.js';
-import { PolicySeeds, type PolicyCommand, type PolicySlot } from '../planning/PolicySeeds.js';
+import {
+  policyCommand,
+  PolicySeeds,
+  type PolicyCommand,
+  type PolicySlot,
+} from '../planning/PolicySeeds.js';
 import type { BatchReward, PlannerOptions } from '../planning/types.js';
 import type { ActuatorInfo } from '../robot/types.js';
 import { ActionSpace } from '../control/ActionSpace.js';
@@ -58,6 +63,15 @@ function plannerOptions(
     },
     mppi: { temperature: p.temperature },
   };
+}
+
+/** The factory's policySeeds for this config: policy.seed_share of the slot's policy. */
+export function policySeeding(
+  config: Pick<StriderConfig, 'policy'>,
+  slot: PolicySlot,
+  reward: BatchReward,
+): NonNullable<MpcPolicyFactoryOptions['policySeeds']> {
+  return { share: config.policy.seed_share, slot, command: policyCommand(reward) };
 }
 
 export interface MpcPolicyFactoryOptions {

@@ -81,8 +81,14 @@ describe('distilled policy with the task command as input', () => {
     await net.act(Float32Array.of(0.1, 0, 0.6, 0, 0.3), fast);
     await net.act(Float32Array.of(0.1, 0, -0.6, 0, -0.3), slow);
     // the expert's answers: (0.58, 0.3) and (-0.62, -0.3)
-    assert.ok(Math.abs(fast[0]! - 0.58) < 0.15 && Math.abs(fast[1]! - 0.3) < 0.15, `${fast}`);
-    assert.ok(Math.abs(slow[0]! - -0.62) < 0.15 && Math.abs(slow[1]! + 0.3) < 0.15, `${slow}`);
+    assert.ok(
+      Math.abs(fast[0]! - 0.58) < 0.15 && Math.abs(fast[1]! - 0.3) < 0.15,
+      String(Array.from(fast)),
+    );
+    assert.ok(
+      Math.abs(slow[0]! - -0.62) < 0.15 && Math.abs(slow[1]! + 0.3) < 0.15,
+      String(Array.from(slow)),
+    );
 
     // the controller feeds the live command after the state
     const expert: ExpertPolicy = {
@@ -111,7 +117,6 @@ describe('distilled policy with the task command as input', () => {
   });
 
   it('rejects a policy whose command input the task cannot feed (shape check), and a controller without the command never runs it', async () => {
-    const command = { linearX: 0, linearY: 0, angularZ: 0 };
     const t = trainer(3);
     t.add(Float32Array.of(0, 0), Float32Array.of(0, 0), 'expert', [0.5, 0, 0]);
     t.add(Float32Array.of(1, 0), Float32Array.of(0.5, 0), 'expert', [0.5, 0, 0]);
@@ -119,9 +124,9 @@ describe('distilled policy with the task command as input', () => {
     await t.close();
     const noCommand = new PolicyGate({ stateDim: 2, actionDim: 2, margin: 0.1, capacity: 4 });
     const d = await noCommand.consider(encodePolicyArtifact(snap));
-    assert.equal(d.accepted, false);
-    assert.equal(d.accepted ? '' : d.code, 'MODEL_SHAPE_MISMATCH');
-    assert.match(d.accepted ? '' : d.reason, /3-value command, this task has 0/);
+    if (d.accepted) assert.fail('a command policy was accepted on a task without a command');
+    assert.equal(d.code, 'MODEL_SHAPE_MISMATCH');
+    assert.match(d.reason, /3-value command, this task has 0/);
 
     const net = await OnnxPolicyNet.create(snap);
     const expert: ExpertPolicy = {
@@ -135,7 +140,6 @@ describe('distilled policy with the task command as input', () => {
     await dagger.act(Float32Array.of(0.1, 0), 1e9, out);
     assert.deepEqual(Array.from(out), [0.25, 0.25], 'the expert acts');
     assert.equal(dagger.stats.learnerFaults, 1);
-    void command;
     await net.close();
   });
 });

@@ -57,8 +57,9 @@ function createOptimiser(o: ResolvedPlannerOptions, rng: Rng): SequenceOptimiser
  *    finish before the deadline; one iteration = sample K sequences, roll them out with TS-inf
  *    (H stepper calls of E x B rows), score, refit; with a seed source (deps.seeds) and
  *    options.seedShare > 0, the last floor(seedShare x K_i) sampled rows of every iteration are
- *    replaced by the source's sequences, filled once per call before the first iteration (the
- *    policy rolled through the model: PolicySeeds);
+ *    replaced by the source's sequences, filled once per call before the first iteration if its
+ *    measured time and one iteration's still fit (the policy rolled through the model:
+ *    PolicySeeds);
  * 3. returns the best sequence scored in this call (the incumbent; iCEM executes the best
  *    sequence rather than the mean), or, if no iteration fitted, the shifted previous plan with
  *    status 'missed'.
@@ -87,6 +88,8 @@ export class MpcPlanner {
   readonly #seedBuf: Float32Array;
   /** Seed sequences held in #seedBuf for the current call. */
   #seedCount = 0;
+  /** Expected ms of the seed source's fill(); NaN until measured. */
+  #seedMsEstimate = Number.NaN;
   readonly #result: MutablePlanResult;
   /** Expected ms per optimiser iteration; NaN until one has been measured. */
   #iterationMsEstimate = Number.NaN;
@@ -225,6 +228,7 @@ export class MpcPlanner {
 
     shiftSequence(plan, 0, o.horizon, o.actionDim, this.#nominalTail);
     this.#optimiser.begin(plan);
+    await this.#fillSeeds(limitMs);
 
     let bestReturn = Number.NEGATIVE_INFINITY;
     let iterations = 0;
@@ -239,7 +243,6 @@ export class MpcPlanner {
       )
         break;
 
-      if (iterations === 0) await this.#fillSeeds();
       const count = this.#optimiser.sample(population, plan);
       this.#placeSeeds(population, count);
       const completed = await this.#rollout.evaluate(
@@ -288,12 +291,24 @@ export class MpcPlanner {
     return r;
   }
 
-  /** This call's seed sequences from the seed source (once, before the first iteration). */
-  async #fillSeeds(): Promise<void> {
+  /**
+   * This call's seed sequences from the seed source, once before the first iteration, and only
+   * when the seeds' expected time and one iteration's still fit before `limitMs` (a tight budget
+   * plans without seeds rather than missing). Their time is measured apart from the iterations'.
+   */
+  async #fillSeeds(limitMs: number): Promise<void> {
     this.#seedCount = 0;
     const max = this.#seedBuf.length / this.#plan.length;
     if (this.#seeds === null || max === 0) return;
+    const startMs = this.#clock.nowMs();
+    const iteration = this.#iterationMsEstimate > 0 ? this.#iterationMsEstimate : 0;
+    const seeds = this.#seedMsEstimate > 0 ? this.#seedMsEstimate : 0;
+    if (startMs + ESTIMATE_HEADROOM * (seeds + iteration) > limitMs) return;
     const n = await this.#seeds.fill(this.#state, this.#seedBuf, max);
+    const tookMs = this.#clock.nowMs() - startMs;
+    const decayed = ESTIMATE_DECAY * this.#seedMsEstimate + (1 - ESTIMATE_DECAY) * tookMs;
+    this.#seedMsEstimate =
+      Number.isNaN(this.#seedMsEstimate) || tookMs > decayed ? tookMs : decayed;
     this.#seedCount = Math.max(0, Math.min(max, Math.floor(n)));
     // within the bounds, as sampled rows are (a whole-buffer pass: no view allocated)
     clipSequence(this.#seedBuf, this.options.actionLow, this.options.actionHigh);

@@ -49,8 +49,9 @@ function planner(seeds: SeedSource | undefined, seedShare: number) {
     stateDim: 2,
     actionDim: A,
   });
+  const clock = new ManualClock();
   const p = new MpcPlanner(
-    { stepper, reward, clock: new ManualClock(), rng: new Rng(5), ...(seeds ? { seeds } : {}) },
+    { stepper, reward, clock, rng: new Rng(5), ...(seeds ? { seeds } : {}) },
     {
       optimizer: 'cem',
       population: 16,
@@ -62,7 +63,7 @@ function planner(seeds: SeedSource | undefined, seedShare: number) {
       seedShare,
     },
   );
-  return { stepper, planner: p };
+  return { stepper, planner: p, clock };
 }
 
 describe('planning/PolicySeeds', () => {
@@ -86,6 +87,35 @@ describe('planning/PolicySeeds', () => {
     const none = planner(undefined, 0.25);
     await none.planner.plan([0, 0.2], 1e9);
     assert.deepEqual(seedRows(none.stepper, 16, 3), []);
+  });
+
+  it('a budget that fits an iteration but not the seeds too plans without them', async () => {
+    const seeds = spySeeds();
+    const {
+      stepper,
+      planner: p,
+      clock,
+    } = planner(
+      {
+        fill: (state, out, max) => {
+          clock.now += 10; // the seeds take 10 ms
+          return seeds.fill(state, out, max);
+        },
+      },
+      0.1,
+    );
+    stepper.onStep = () => {
+      clock.now += 1; // an iteration takes H = 4 ms
+    };
+    const first = await p.plan([0, 0.2], clock.now + 1000);
+    assert.equal(first.iterations, 3);
+    assert.equal(seeds.calls, 1);
+    // 12 ms: two 4 ms iterations fit with headroom, 10 ms of seeds and one iteration do not
+    const tight = await p.plan([0, 0.2], clock.now + 12);
+    assert.ok(tight.iterations >= 1, `${tight.iterations} iterations`);
+    assert.equal(seeds.calls, 1, 'no seeds this time');
+    await p.plan([0, 0.2], clock.now + 1000);
+    assert.equal(seeds.calls, 2, 'with time, seeds again');
   });
 
   it("rolls the policy through each member's prediction (state, then the task's command)", async () => {

@@ -6,14 +6,20 @@ import { Rng } from '../util/rng.js';
 export interface PolicyFigures {
   readonly hidden: readonly number[];
   readonly calls: number;
+  /** The control path's act() (the plain-JS forward pass). */
   readonly p50_us: number;
   readonly p99_us: number;
   readonly max_us: number;
+  /** The same calls through one ONNX Runtime run each (the reference path). */
+  readonly onnx_p50_us: number;
+  readonly onnx_p99_us: number;
+  readonly onnx_max_us: number;
 }
 
 /**
- * Times `calls` single-state act() calls of a freshly initialised policy of the given shape on
- * ONNX Runtime (after a warm-up), as the controller makes them: one session, cached tensors.
+ * Times `calls` single-state act() calls of a freshly initialised policy of the given shape (after
+ * 200 warm-up calls), as the controller makes them: the control path (plain JS, PolicyForward)
+ * and, for reference, one ONNX Runtime run per call over cached tensors.
  */
 export async function benchPolicy(o: {
   stateDim: number;
@@ -26,7 +32,7 @@ export async function benchPolicy(o: {
     actionDim: o.actionDim,
     hiddenSizes: o.hidden,
   });
-  const net = await OnnxPolicyNet.create({
+  const snap = {
     version: 1,
     round: 0,
     architecture: arch,
@@ -37,7 +43,23 @@ export async function benchPolicy(o: {
     weights: initPolicyWeights(arch, 1),
     imitationLoss: Number.NaN,
     labelled: 0,
-  });
+  };
+  const js = await timeCalls(await OnnxPolicyNet.create(snap), o);
+  const onnx = await timeCalls(await OnnxPolicyNet.create(snap, { act: 'onnx' }), o);
+  return {
+    hidden: [...o.hidden],
+    calls: o.calls,
+    ...js,
+    onnx_p50_us: onnx.p50_us,
+    onnx_p99_us: onnx.p99_us,
+    onnx_max_us: onnx.max_us,
+  };
+}
+
+async function timeCalls(
+  net: OnnxPolicyNet,
+  o: { stateDim: number; actionDim: number; calls: number },
+): Promise<{ p50_us: number; p99_us: number; max_us: number }> {
   const rng = new Rng(3);
   const state = new Float32Array(o.stateDim);
   const action = new Float32Array(o.actionDim);
@@ -56,11 +78,5 @@ export async function benchPolicy(o: {
   us.sort();
   const at = (q: number): number =>
     Math.round(us[Math.min(o.calls - 1, Math.floor(q * o.calls))]! * 10) / 10;
-  return {
-    hidden: [...o.hidden],
-    calls: o.calls,
-    p50_us: at(0.5),
-    p99_us: at(0.99),
-    max_us: at(1),
-  };
+  return { p50_us: at(0.5), p99_us: at(0.99), max_us: at(1) };
 }

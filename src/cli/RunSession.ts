@@ -18,6 +18,7 @@ import { CmdVelReward } from '../planning/rewards.js';
 import { createReward } from '../planning/createReward.js';
 import { FallDetector } from '../control/FallDetector.js';
 import type { PlanarVelocity } from '../control/episodeMotion.js';
+import type { PolicySlot } from '../planning/PolicySeeds.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
 import { SafetyGate, StateWatchdog } from '../safety/index.js';
@@ -47,7 +48,7 @@ import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
-import { mpcPolicyFactory } from './createMpcPolicy.js';
+import { mpcPolicyFactory, policySeeding } from './createMpcPolicy.js';
 import { createRobotLink } from './createRobotLink.js';
 import { RunRecording } from './RunRecording.js';
 
@@ -91,6 +92,8 @@ export class RunSession {
   readonly latency = new LatencyHistogram();
   /** Latency of the ticks the MPC policy acted on (the planner's figures, apart). */
   readonly mpcLatency = new LatencyHistogram();
+  /** The policy MPC's planners seed their populations with (set by the DAgger loop). */
+  readonly policySeedSlot: PolicySlot = { policy: null };
   #parts: SessionParts | null = null;
   #simDriver: RealtimeSimDriver | null = null;
   #recording: RunRecording | null = null;
@@ -240,6 +243,7 @@ export class RunSession {
       budgetMs: this.budgetMs,
       stateDim: parts.assembler.layout.dim,
       ...(stats !== undefined ? { stats } : {}),
+      policySeeds: policySeeding(this.config, this.policySeedSlot, parts.reward),
     });
   }
 

@@ -3,6 +3,12 @@ import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import { MpcPlanner } from '../planning/MpcPlanner.js';
 import { MpcPolicy, type MpcPolicyStats } from '../planning/MpcPolicy.js';
+import {
+  policyCommand,
+  PolicySeeds,
+  type PolicyCommand,
+  type PolicySlot,
+} from '../planning/PolicySeeds.js';
 import type { BatchReward, PlannerOptions } from '../planning/types.js';
 import type { ActuatorInfo } from '../robot/types.js';
 import { ActionSpace } from '../control/ActionSpace.js';
@@ -59,6 +65,15 @@ function plannerOptions(
   };
 }
 
+/** The factory's policySeeds for this config: policy.seed_share of the slot's policy. */
+export function policySeeding(
+  config: Pick<StriderConfig, 'policy'>,
+  slot: PolicySlot,
+  reward: BatchReward,
+): NonNullable<MpcPolicyFactoryOptions['policySeeds']> {
+  return { share: config.policy.seed_share, slot, command: policyCommand(reward) };
+}
+
 export interface MpcPolicyFactoryOptions {
   readonly config: Pick<StriderConfig, 'planner' | 'model' | 'run'>;
   readonly actuators: readonly ActuatorInfo[];
@@ -70,6 +85,15 @@ export interface MpcPolicyFactoryOptions {
   readonly stateDim: number;
   /** Counters every policy built by this factory adds to. */
   readonly stats?: MpcPolicyStats;
+  /**
+   * The distilled policy's seeds in the population (policy.seed_share of it): each planner rolls
+   * the slot's policy through its own ensemble (PolicySeeds). Absent: no seeds.
+   */
+  readonly policySeeds?: {
+    readonly share: number;
+    readonly slot: PolicySlot;
+    readonly command: PolicyCommand | null;
+  };
 }
 
 /**
@@ -84,7 +108,11 @@ export function mpcPolicyFactory(
   const space = o.actionSpace ?? ActionSpace.commandRange(o.actuators);
   return async (model) => {
     // built per version: a nominal captured at arming (control.action.nominal: arming) counts
-    const options = plannerOptions(o.config.planner, particles, space, o.budgetMs);
+    const seeding = o.policySeeds;
+    const options = {
+      ...plannerOptions(o.config.planner, particles, space, o.budgetMs),
+      seedShare: seeding?.share ?? 0,
+    };
     const stepper = await OnnxEnsemble.create(model.snapshot, {
       maxBatchPerMember: batchPerMember,
       intraOpNumThreads: 2,
@@ -98,6 +126,16 @@ export function mpcPolicyFactory(
           reward: o.reward,
           clock: o.clock,
           rng: new Rng(o.config.run.seed + model.version),
+          ...(seeding !== undefined && seeding.share > 0
+            ? {
+                seeds: new PolicySeeds({
+                  stepper,
+                  horizon: options.horizon,
+                  slot: seeding.slot,
+                  command: seeding.command,
+                }),
+              }
+            : {}),
         },
         options,
       );

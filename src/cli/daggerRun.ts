@@ -8,6 +8,7 @@ import {
   RemotePolicySource,
   type PolicySource,
 } from '../learning/PolicySource.js';
+import { policyCommand } from '../planning/PolicySeeds.js';
 import { PolicyTrainer } from '../trainer/PolicyTrainer.js';
 import type { ModelSupply } from './ModelSupply.js';
 import type { RunSession } from './RunSession.js';
@@ -48,11 +49,15 @@ export async function runDagger(
   const A = parts.actuators.length;
   const pc = config.policy;
   const remote = supply.remote;
+  // the policy takes the task's command after the state when the task has one (the in-process
+  // trainer sees it; the trainer process gets transitions without it and fits state-only policies)
+  const command = policyCommand(parts.reward);
   const trainer =
     remote !== null
       ? null
       : new PolicyTrainer({
           stateDim: S,
+          commandDim: command === null ? 0 : 3,
           actionLow: Float32Array.from(parts.actionSpace.low),
           actionHigh: Float32Array.from(parts.actionSpace.high),
           hiddenSizes: pc.hidden,
@@ -66,6 +71,7 @@ export async function runDagger(
         });
   const gate = new PolicyGate({
     stateDim: S,
+    commandDim: command === null ? 0 : 3,
     actionDim: A,
     margin: pc.accept_margin,
     capacity: pc.check_states,
@@ -80,7 +86,7 @@ export async function runDagger(
     await remote.subscribePolicy(remoteSource.offer);
     source = remoteSource;
   } else {
-    source = new InProcessPolicySource(trainer!);
+    source = new InProcessPolicySource(trainer!, command);
   }
   const loop = new DaggerLoop({
     runner: parts.runner,
@@ -93,6 +99,8 @@ export async function runDagger(
     actionDim: A,
     seed: config.run.seed,
     logger,
+    command,
+    seedSlot: session.policySeedSlot,
   });
   supply.tap(loop.observe);
   try {

@@ -183,6 +183,11 @@ export function summary(report: RunReport, outDir: string): string {
     lines.push(
       `  policy v${p.version} (DAgger round ${p.round}): imitation loss ${p.imitation_loss.toFixed(4)}`,
     );
+    if (p.imitation_error_own_states !== null) {
+      lines.push(
+        `  policy (${p.imitation}, ${p.labels} labels): imitation error on its own states ${p.imitation_error_own_states.toFixed(4)} (${p.own_state_labels} states)`,
+      );
+    }
   }
   lines.push(
     `  output: ${outDir}`,

@@ -65,6 +65,15 @@ export const policySchema = z
         'beta: the policy acts with probability 1 - beta_i; gated: the policy acts only while its ' +
           "action is within gate_distance of the expert's (the safe mode for hardware)",
       ),
+    imitation: z
+      .enum(['dagger', 'bc'])
+      .default('dagger')
+      .describe(
+        'dagger: the rounds mix the policy in (policy.mixing); bc: plain behaviour cloning for ' +
+          'comparison: the expert acts in every round (beta 1), so the policy is fitted on ' +
+          'MPC-only states from as many rounds and episodes (the report gives both label counts), ' +
+          'then evaluated alone like dagger',
+      ),
     beta_initial: z
       .number()
       .min(0)
@@ -99,6 +108,14 @@ export const policySchema = z
       .max(100_000)
       .default(1000)
       .describe('recent labelled states the acceptance check uses'),
+    seed_share: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .default(0.1)
+      .describe(
+        "share of MPC's candidate sequences per iteration that are the serving policy rolled through the model (TD-MPC2); none while no policy serves",
+      ),
     seed: z.number().int().min(0).default(1).describe('weight initialisation and minibatch order'),
   })
   .prefault({});

@@ -1,3 +1,4 @@
+import type { PolicyCommand } from '../planning/PolicySeeds.js';
 import { Rng } from '../util/rng.js';
 import type { ActionPolicy, ActionSource } from './types.js';
 
@@ -11,7 +12,9 @@ export interface ExpertPolicy extends ActionPolicy {
 export interface LearnedPolicy {
   readonly version: number;
   readonly actionDim: number;
-  act(state: Float32Array, out: Float32Array): Promise<void>;
+  /** I: S (state only), or S + 3 (the state, then the task's command: vx, vy, yaw rate). */
+  readonly inputDim: number;
+  act(input: Float32Array, out: Float32Array): Promise<void>;
 }
 
 /**
@@ -38,6 +41,13 @@ export interface DaggerStats {
   fallbackShiftedPlan: number;
   /** Learner calls that threw or gave a non-finite action (treated as no learner that tick). */
   learnerFaults: number;
+  /**
+   * Ticks where the learner acted and the expert labelled the state (states the policy visited
+   * itself), and the summed squared error of its action against the label over them (command
+   * units, summed over the A dimensions): imitation error on own states = sum / (n x A).
+   */
+  ownStateLabels: number;
+  ownStateSquaredError: number;
 }
 
 export interface DaggerPolicyOptions {
@@ -49,6 +59,9 @@ export interface DaggerPolicyOptions {
   /** Probability the expert acts in mode 'mixed' (DAgger's beta_i); setBeta() changes it. */
   readonly beta?: number;
   readonly seed?: number;
+  /** The task's live command (CmdVelReward.target), fed after the state to a learner with
+   * inputDim S + 3; null/absent: the task has none (such a learner never acts). */
+  readonly command?: PolicyCommand | null;
 }
 
 /**
@@ -68,6 +81,8 @@ export class DaggerPolicy implements ActionPolicy {
     fallbackPolicy: 0,
     fallbackShiftedPlan: 0,
     learnerFaults: 0,
+    ownStateLabels: 0,
+    ownStateSquaredError: 0,
   };
   readonly #o: DaggerPolicyOptions;
   readonly #expertOut: Float32Array;
@@ -75,6 +90,8 @@ export class DaggerPolicy implements ActionPolicy {
   readonly #rng: Rng;
   #mode: DaggerMode;
   #learner: LearnedPolicy | null = null;
+  /** The learner's input (state, then command), sized in setLearner (off the tick). */
+  #input = new Float32Array(0);
   #beta: number;
   #hasLabel = false;
 
@@ -118,6 +135,9 @@ export class DaggerPolicy implements ActionPolicy {
   /** Between ticks: the learner that acts from the next tick on (null: none). */
   setLearner(learner: LearnedPolicy | null): void {
     this.#learner = learner;
+    if (learner !== null && this.#input.length !== learner.inputDim) {
+      this.#input = new Float32Array(learner.inputDim);
+    }
   }
 
   setMode(mode: DaggerMode): void {
@@ -162,6 +182,10 @@ export class DaggerPolicy implements ActionPolicy {
     }
     if (useLearner) {
       s.learnerActed++;
+      if (!missed) {
+        s.ownStateLabels++;
+        s.ownStateSquaredError += this.#distance() ** 2;
+      }
       out.set(this.#learnerOut);
     } else {
       s.expertActed++;
@@ -184,8 +208,14 @@ export class DaggerPolicy implements ActionPolicy {
   async #runLearner(state: Float32Array): Promise<boolean> {
     const learner = this.#learner;
     if (learner === null) return false;
+    const input = this.#inputFor(learner, state);
+    if (input === null) {
+      // an input this tick cannot fill (a command the task does not have, another state width)
+      this.stats.learnerFaults++;
+      return false;
+    }
     try {
-      await learner.act(state, this.#learnerOut);
+      await learner.act(input, this.#learnerOut);
     } catch {
       // a learner that throws is treated as absent this tick; the expert (or the gate) acts
       this.stats.learnerFaults++;
@@ -198,6 +228,20 @@ export class DaggerPolicy implements ActionPolicy {
       }
     }
     return true;
+  }
+
+  /** The state itself (I = S), or state ++ command (I = S + 3); null when neither fits. */
+  #inputFor(learner: LearnedPolicy, state: Float32Array): Float32Array | null {
+    const S = state.length;
+    if (learner.inputDim === S) return state;
+    const command = this.#o.command;
+    if (learner.inputDim !== S + 3 || command === null || command === undefined) return null;
+    const input = this.#input;
+    input.set(state);
+    input[S] = command.linearX;
+    input[S + 1] = command.linearY;
+    input[S + 2] = command.angularZ;
+    return input;
   }
 
   #distance(): number {

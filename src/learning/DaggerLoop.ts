@@ -5,6 +5,7 @@ import type { PolicySwitch } from '../control/PolicySwitch.js';
 import type { Transition } from '../control/types.js';
 import type { OnnxPolicyNet } from '../dynamics/policy/OnnxPolicyNet.js';
 import type { PolicyDecisionRecord, PolicyReport } from '../telemetry/Report.js';
+import type { PolicyCommand, PolicySlot } from '../planning/PolicySeeds.js';
 import type { Logger } from '../util/logger.js';
 import type { PolicyGate } from './PolicyGate.js';
 import type { PolicySource } from './PolicySource.js';
@@ -22,6 +23,10 @@ export interface DaggerLoopOptions {
   readonly actionDim: number;
   readonly seed: number;
   readonly logger: Logger;
+  /** The task's live command the policy takes after the state (null: the task has none). */
+  readonly command?: PolicyCommand | null;
+  /** Where MPC's planners find the policy to seed their populations with (policy.seed_share). */
+  readonly seedSlot?: PolicySlot;
 }
 
 /**
@@ -30,7 +35,10 @@ export interface DaggerLoopOptions {
  * 1 - beta_i (or while within gate_distance of the expert, or always in mode policy), the MPC
  * expert labelling every visited state; the policy is refitted on the aggregate; the payload
  * passes PolicyGate and the accepted policy becomes the learner between episodes (a tick
- * boundary). Then `policy.eval_episodes` episodes of the policy alone (source "policy").
+ * boundary). Then `policy.eval_episodes` episodes of the policy alone (source "policy"), the
+ * expert still labelling every state: the policy's imitation error on the states it visited
+ * itself. With `policy.imitation: bc` every round is the expert's (beta 1): plain behaviour
+ * cloning on MPC-only states, the same label count, evaluated the same way.
  * The dynamics model stays the one serving at the end of the learning loop.
  */
 export class DaggerLoop {
@@ -39,6 +47,8 @@ export class DaggerLoop {
   readonly #o: DaggerLoopOptions;
   #serving: OnnxPolicyNet | null = null;
   #servingError: number | null = null;
+  /** The evaluation episodes' own-state imitation error (null until they ran). */
+  #ownStates: { labels: number; error: number | null } | null = null;
   readonly #retired: OnnxPolicyNet[] = [];
 
   constructor(options: DaggerLoopOptions) {
@@ -49,13 +59,25 @@ export class DaggerLoop {
       actionDim: options.actionDim,
       gateDistance: options.config.gate_distance,
       seed: options.seed,
+      command: options.command ?? null,
     });
   }
+
+  /** vx, vy, yaw rate of the transition being observed. */
+  readonly #commandRow = new Float32Array(3);
 
   /** The gate keeps recent labelled states; the source takes them into its aggregate. */
   readonly observe = (t: Transition): void => {
     const expert = t.expertAction;
-    if (expert !== null && expert !== undefined) this.#o.gate.observe(t.state, expert);
+    const c = this.#o.command;
+    if (c !== null && c !== undefined) {
+      this.#commandRow[0] = c.linearX;
+      this.#commandRow[1] = c.linearY;
+      this.#commandRow[2] = c.angularZ;
+    }
+    if (expert !== null && expert !== undefined) {
+      this.#o.gate.observe(t.state, expert, c == null ? undefined : this.#commandRow);
+    }
     this.#o.source.observe(t);
   };
 
@@ -78,7 +100,14 @@ export class DaggerLoop {
     if (this.#serving !== null && !stopped()) {
       this.dagger.setMode('policy');
       o.logger.info({ version: this.#serving.version }, 'evaluation episodes of the policy alone');
+      const s = this.dagger.stats;
+      const before = { n: s.ownStateLabels, sum: s.ownStateSquaredError };
       await o.runner.runEpisodes(c.eval_episodes);
+      const n = s.ownStateLabels - before.n;
+      this.#ownStates = {
+        labels: n,
+        error: n > 0 ? (s.ownStateSquaredError - before.sum) / (n * o.actionDim) : null,
+      };
     }
     return this.report();
   }
@@ -92,6 +121,10 @@ export class DaggerLoop {
       imitation_loss: p.imitationLoss,
       round: p.round,
       imitation_error: this.#servingError,
+      imitation: this.#o.config.imitation,
+      labels: p.snapshot.labelled,
+      imitation_error_own_states: this.#ownStates?.error ?? null,
+      own_state_labels: this.#ownStates?.labels ?? 0,
       decisions: [...this.decisions],
       dagger: {
         ticks: s.ticks,
@@ -101,6 +134,7 @@ export class DaggerLoop {
         fallback_policy: s.fallbackPolicy,
         fallback_shifted_plan: s.fallbackShiftedPlan,
         learner_faults: s.learnerFaults,
+        own_state_labels: s.ownStateLabels,
       },
     };
   }
@@ -108,13 +142,16 @@ export class DaggerLoop {
   /** Frees every policy session this loop loaded (call after the learner stopped acting). */
   async close(): Promise<void> {
     this.dagger.setLearner(null);
+    if (this.#o.seedSlot !== undefined) this.#o.seedSlot.policy = null;
     for (const p of this.#retired) await p.close();
     this.#retired.length = 0;
     await this.#serving?.close();
     this.#serving = null;
   }
 
-  #roundMode(): 'policy' | 'mixed' | 'gated' {
+  #roundMode(): 'mpc' | 'policy' | 'mixed' | 'gated' {
+    // behaviour cloning: only the expert acts (and labels) in every round
+    if (this.#o.config.imitation === 'bc') return 'mpc';
     if (this.#o.mode === 'policy') return 'policy';
     return this.#o.config.mixing === 'gated' ? 'gated' : 'mixed';
   }
@@ -153,6 +190,7 @@ export class DaggerLoop {
     this.#serving = d.policy;
     this.#servingError = error;
     this.dagger.setLearner(d.policy);
+    if (o.seedSlot !== undefined) o.seedSlot.policy = d.policy;
     o.logger.info(
       {
         round,

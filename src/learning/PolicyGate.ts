@@ -11,6 +11,8 @@ import { isStriderError } from '../util/StriderError.js';
 
 export interface PolicyGateOptions {
   readonly stateDim: number;
+  /** C: the command values the controller feeds after the state (0: the task has none). */
+  readonly commandDim?: number;
   readonly actionDim: number;
   /** Accept when candidate error <= serving error x (1 + margin) (+1e-6 for exact ties). */
   readonly margin: number;
@@ -25,15 +27,21 @@ export type PolicyDecision =
 
 export class PolicyGate {
   readonly #o: PolicyGateOptions;
+  /** I = S + C: one held input. */
+  readonly #inputDim: number;
   readonly #states: Float32Array;
   readonly #labels: Float32Array;
+  /** The held states without their commands (for a state-only policy), capacity x S. */
+  readonly #commandFree: Float32Array;
   #count = 0;
   #head = 0;
   #serving: OnnxPolicyNet | null = null;
 
   constructor(options: PolicyGateOptions) {
     this.#o = options;
-    this.#states = new Float32Array(options.capacity * options.stateDim);
+    this.#inputDim = options.stateDim + (options.commandDim ?? 0);
+    this.#states = new Float32Array(options.capacity * this.#inputDim);
+    this.#commandFree = new Float32Array(options.capacity * options.stateDim);
     this.#labels = new Float32Array(options.capacity * options.actionDim);
   }
 
@@ -41,10 +49,19 @@ export class PolicyGate {
     return this.#serving;
   }
 
-  /** Keeps a labelled state (copied; called from the transition stream, O(S + A)). */
-  observe(state: Float32Array, expert: Float32Array): void {
+  /**
+   * Keeps a labelled state with the task's command when it has one (copied; called from the
+   * transition stream, O(S + C + A)).
+   */
+  observe(state: Float32Array, expert: Float32Array, command?: ArrayLike<number>): void {
     const { stateDim: S, actionDim: A, capacity } = this.#o;
-    this.#states.set(state.subarray(0, S), this.#head * S);
+    const I = this.#inputDim;
+    const row = this.#head;
+    for (let k = 0; k < S; k++) {
+      this.#states[row * I + k] = state[k]!;
+      this.#commandFree[row * S + k] = state[k]!;
+    }
+    for (let k = S; k < I; k++) this.#states[row * I + k] = command?.[k - S] ?? 0;
     this.#labels.set(expert.subarray(0, A), this.#head * A);
     this.#head = (this.#head + 1) % capacity;
     this.#count = Math.min(this.#count + 1, capacity);
@@ -56,7 +73,8 @@ export class PolicyGate {
     if (N === 0) return Number.NaN;
     const A = this.#o.actionDim;
     const out = new Float32Array(N * A);
-    await net.actBatch(this.#states, N, out);
+    // a state-only policy is checked on the states alone; one with a command on state ++ command
+    await net.actBatch(net.commandDim > 0 ? this.#states : this.#commandFree, N, out);
     let sum = 0;
     for (let i = 0; i < N * A; i++) sum += (out[i]! - this.#labels[i]!) ** 2;
     return sum / (N * A);
@@ -70,6 +88,7 @@ export class PolicyGate {
     const decoded = decodePolicyArtifact(payload, {
       stateDim: this.#o.stateDim,
       actionDim: this.#o.actionDim,
+      commandDim: this.#o.commandDim ?? 0,
     });
     if (!decoded.ok) return { accepted: false, code: decoded.code, reason: decoded.reason };
     const snap = decoded.value;

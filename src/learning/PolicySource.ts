@@ -1,4 +1,5 @@
 import type { Transition } from '../control/types.js';
+import type { PolicyCommand } from '../planning/PolicySeeds.js';
 import type { PolicyTrainer } from '../trainer/PolicyTrainer.js';
 import { encodePolicyArtifact } from '../transport/PolicyArtifactCodec.js';
 
@@ -21,16 +22,32 @@ export interface PolicySource {
 /** Fits the policy in this process, between episodes (no MQTT). */
 export class InProcessPolicySource implements PolicySource {
   readonly #trainer: PolicyTrainer;
+  readonly #command: PolicyCommand | null;
+  /** vx, vy, yaw rate of the transition being added. */
+  readonly #commandRow = new Float32Array(3);
 
-  constructor(trainer: PolicyTrainer) {
+  /**
+   * @param command the task's live command (read as each transition is recorded, the tick it
+   *   was planned with), taken into the inputs when the trainer's policy has a command input.
+   */
+  constructor(trainer: PolicyTrainer, command: PolicyCommand | null = null) {
     this.#trainer = trainer;
+    this.#command = command;
   }
 
   observe(t: Transition): void {
     const expert = t.expertAction;
     if (expert === null || expert === undefined) return;
     const by = t.source === 'policy' || t.source === 'mixed' ? 'policy' : 'expert';
-    this.#trainer.add(t.state, expert, by);
+    const c = this.#command;
+    if (c === null) {
+      this.#trainer.add(t.state, expert, by);
+      return;
+    }
+    this.#commandRow[0] = c.linearX;
+    this.#commandRow[1] = c.linearY;
+    this.#commandRow[2] = c.angularZ;
+    this.#trainer.add(t.state, expert, by, this.#commandRow);
   }
 
   async next(round: number): Promise<Uint8Array | null> {

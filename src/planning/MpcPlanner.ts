@@ -10,7 +10,7 @@ import type { SequenceOptimiser } from './optimisers/SequenceOptimiser.js';
 import { resolvePlannerOptions, type ResolvedPlannerOptions } from './resolvePlannerOptions.js';
 import { clipSequence, copyValues, shiftSequence } from './sequences.js';
 import { TsInfRollout } from './TsInfRollout.js';
-import type { PlannerDeps, PlannerOptions, PlanResult, PlanStatus } from './types.js';
+import type { PlannerDeps, PlannerOptions, PlanResult, PlanStatus, SeedSource } from './types.js';
 
 /** Seed used when no Rng is injected, so planning is reproducible by default. */
 const DEFAULT_SEED = 0x5eed;
@@ -55,7 +55,11 @@ function createOptimiser(o: ResolvedPlannerOptions, rng: Rng): SequenceOptimiser
  *    last action);
  * 2. runs optimiser iterations (random shooting, CEM, iCEM or MPPI) while the next one is expected to
  *    finish before the deadline; one iteration = sample K sequences, roll them out with TS-inf
- *    (H stepper calls of E x B rows), score, refit;
+ *    (H stepper calls of E x B rows), score, refit; with a seed source (deps.seeds) and
+ *    options.seedShare > 0, the last floor(seedShare x K_i) sampled rows of every iteration are
+ *    replaced by the source's sequences, filled once per call before the first iteration if its
+ *    measured time and one iteration's still fit (the policy rolled through the model:
+ *    PolicySeeds);
  * 3. returns the best sequence scored in this call (the incumbent; iCEM executes the best
  *    sequence rather than the mean), or, if no iteration fitted, the shifted previous plan with
  *    status 'missed'.
@@ -79,6 +83,13 @@ export class MpcPlanner {
   readonly #nominalTail: Float32Array | null;
   /** S: copy of the state being planned from (the caller may reuse its array meanwhile). */
   readonly #state: Float32Array;
+  readonly #seeds: SeedSource | null;
+  /** floor(seedShare x K) x H x A: this call's seed sequences (copied into every iteration). */
+  readonly #seedBuf: Float32Array;
+  /** Seed sequences held in #seedBuf for the current call. */
+  #seedCount = 0;
+  /** Expected ms of the seed source's fill(); NaN until measured. */
+  #seedMsEstimate = Number.NaN;
   readonly #result: MutablePlanResult;
   /** Expected ms per optimiser iteration; NaN until one has been measured. */
   #iterationMsEstimate = Number.NaN;
@@ -105,6 +116,10 @@ export class MpcPlanner {
     this.#returns = new Float64Array(o.population);
     this.#plan = new Float32Array(o.horizon * A);
     this.#state = new Float32Array(o.stateDim);
+    this.#seeds = deps.seeds ?? null;
+    this.#seedBuf = new Float32Array(
+      (this.#seeds === null ? 0 : Math.floor(o.seedShare * o.population)) * o.horizon * A,
+    );
     if (o.nominal === 'zero') {
       this.#nominalTail = Float32Array.from(o.nominalAction);
       clipSequence(this.#nominalTail, o.actionLow, o.actionHigh);
@@ -214,6 +229,7 @@ export class MpcPlanner {
 
     shiftSequence(plan, 0, o.horizon, o.actionDim, this.#nominalTail);
     this.#optimiser.begin(plan);
+    await this.#fillSeeds(limitMs);
 
     let bestReturn = Number.NEGATIVE_INFINITY;
     let iterations = 0;
@@ -229,6 +245,7 @@ export class MpcPlanner {
         break;
 
       const count = this.#optimiser.sample(population, plan);
+      this.#placeSeeds(population, count);
       const completed = await this.#rollout.evaluate(
         this.#state,
         population,
@@ -273,6 +290,40 @@ export class MpcPlanner {
     r.predictedReturn = iterations === 0 ? Number.NaN : bestReturn;
     r.elapsedMs = endMs - startMs;
     return r;
+  }
+
+  /**
+   * This call's seed sequences from the seed source, once before the first iteration, and only
+   * when the seeds' expected time and one iteration's still fit before `limitMs` (a tight budget
+   * plans without seeds rather than missing). Their time is measured apart from the iterations'.
+   */
+  async #fillSeeds(limitMs: number): Promise<void> {
+    this.#seedCount = 0;
+    const max = this.#seedBuf.length / this.#plan.length;
+    if (this.#seeds === null || max === 0) return;
+    const startMs = this.#clock.nowMs();
+    const iteration = this.#iterationMsEstimate > 0 ? this.#iterationMsEstimate : 0;
+    const seeds = this.#seedMsEstimate > 0 ? this.#seedMsEstimate : 0;
+    if (startMs + ESTIMATE_HEADROOM * (seeds + iteration) > limitMs) return;
+    const n = await this.#seeds.fill(this.#state, this.#seedBuf, max);
+    const tookMs = this.#clock.nowMs() - startMs;
+    const decayed = ESTIMATE_DECAY * this.#seedMsEstimate + (1 - ESTIMATE_DECAY) * tookMs;
+    this.#seedMsEstimate =
+      Number.isNaN(this.#seedMsEstimate) || tookMs > decayed ? tookMs : decayed;
+    this.#seedCount = Math.max(0, Math.min(max, Math.floor(n)));
+    // within the bounds, as sampled rows are (a whole-buffer pass: no view allocated)
+    clipSequence(this.#seedBuf, this.options.actionLow, this.options.actionHigh);
+  }
+
+  /**
+   * The seed sequences replace the last rows of the sampled population (row 0, the centre, and
+   * the kept elites after it stay): floor(seedShare x count) of them, at most those held.
+   */
+  #placeSeeds(population: Float32Array, count: number): void {
+    const n = Math.min(this.#seedCount, Math.floor(this.options.seedShare * count), count - 1);
+    const HA = this.#plan.length;
+    for (let j = 0; j < n; j++)
+      copyValues(this.#seedBuf, j * HA, population, (count - n + j) * HA, HA);
   }
 
   #copyState(state: ArrayLike<number>): void {

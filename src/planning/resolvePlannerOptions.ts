@@ -9,6 +9,7 @@ export const PLANNER_DEFAULTS = {
   nominal: 'zero',
   noiseBeta: 0,
   timeMarginMs: 0,
+  seedShare: 0,
   cem: {
     eliteFraction: 0.1,
     alpha: 0.1,
@@ -48,6 +49,8 @@ export interface ResolvedPlannerOptions {
   readonly nominalAction: Float32Array;
   readonly noiseBeta: number;
   readonly timeMarginMs: number;
+  /** Share of each iteration's population taken from the seed source, [0, 0.5]. */
+  readonly seedShare: number;
   readonly propagation: Propagation;
   readonly icem: { readonly populationDecay: number };
   readonly cem: {
@@ -233,6 +236,10 @@ export function resolvePlannerOptions(
     timeMarginMs: numberIn('timeMarginMs', options.timeMarginMs ?? PLANNER_DEFAULTS.timeMarginMs, {
       lo: 0,
       hi: Number.MAX_VALUE,
+    }),
+    seedShare: numberIn('seedShare', options.seedShare ?? PLANNER_DEFAULTS.seedShare, {
+      lo: 0,
+      hi: 0.5,
     }),
     propagation,
     icem: {

@@ -122,11 +122,30 @@ export interface PlannerOptions {
   readonly noiseBeta?: number;
   /** Time kept free before the deadline, ms, >= 0. Default 0. */
   readonly timeMarginMs?: number;
+  /** Share of every iteration's candidates taken from PlannerDeps.seeds (TD-MPC2's policy
+   * trajectories), in [0, 0.5]: floor(seedShare x K_i) rows, at most what the source gives.
+   * Default 0 (none). */
+  readonly seedShare?: number;
   /** Particle propagation. Default 'ts_inf'. */
   readonly propagation?: Propagation;
   readonly cem?: CemOptions;
   readonly icem?: IcemOptions;
   readonly mppi?: MppiOptions;
+}
+
+/**
+ * A source of candidate sequences to put into the planner's population (TD-MPC2, Hansen et al.
+ * 2024: a share of the samples come from the learned policy rolled through the model). Called
+ * once per plan() call, before its first iteration, on the control path: must not allocate.
+ */
+export interface SeedSource {
+  /**
+   * Writes up to `maxSequences` sequences from `state` into `out` (maxSequences x H x A,
+   * row-major, raw units, within the action bounds) and returns how many it wrote (0: none now,
+   * e.g. no policy serving).
+   * @param state S, raw units (the planner's copy; read only).
+   */
+  fill(state: Float32Array, out: Float32Array, maxSequences: number): Promise<number>;
 }
 
 /** What the planner is built from. */
@@ -137,6 +156,8 @@ export interface PlannerDeps {
   readonly clock?: Clock;
   /** Sampling noise. Default: a fixed seed, so runs are reproducible. */
   readonly rng?: Rng;
+  /** Candidate sequences seeded into every iteration's population (options.seedShare). */
+  readonly seeds?: SeedSource;
 }
 
 /**

@@ -64,6 +64,17 @@ export interface PolicyReport {
   round: number;
   /** Labelled states the controller held when it was accepted, and its error on them. */
   imitation_error: number | null;
+  /** policy.imitation: dagger, or bc (the expert acted in every round: the comparison run). */
+  imitation: 'dagger' | 'bc';
+  /** Labelled transitions the serving policy was fitted on. */
+  labels: number;
+  /**
+   * Imitation error (MSE, command units) on the states the policy visited itself in the
+   * evaluation episodes, each labelled by the expert planning that tick; null if none ran.
+   */
+  imitation_error_own_states: number | null;
+  /** Labelled states behind imitation_error_own_states. */
+  own_state_labels: number;
   decisions: PolicyDecisionRecord[];
   dagger: {
     ticks: number;
@@ -73,6 +84,8 @@ export interface PolicyReport {
     fallback_policy: number;
     fallback_shifted_plan: number;
     learner_faults: number;
+    /** Ticks where the learner acted on a state the expert labelled (all rounds). */
+    own_state_labels: number;
   };
 }
 

@@ -14,6 +14,8 @@ import type { TransitionBatch } from '../transport/types.js';
 
 export interface PolicyTrainerOptions {
   readonly stateDim: number;
+  /** C: command values after the state in every input (0: none; 3: vx, vy, yaw rate). */
+  readonly commandDim?: number;
   readonly actionLow: Float32Array;
   readonly actionHigh: Float32Array;
   readonly hiddenSizes: readonly number[];
@@ -30,7 +32,7 @@ const TARGET_LIMIT = 0.98;
 export class PolicyTrainer {
   readonly architecture: PolicyArchitecture;
   readonly #o: PolicyTrainerOptions;
-  /** maxLabels x S raw states, maxLabels x A expert actions, as a ring. */
+  /** maxLabels x I raw inputs (I = S + C), maxLabels x A expert actions, as a ring. */
   readonly #states: Float32Array;
   readonly #labels: Float32Array;
   #count = 0;
@@ -46,11 +48,12 @@ export class PolicyTrainer {
     this.#o = options;
     this.#version = options.versionsBefore ?? 0;
     this.architecture = makePolicyArchitecture({
-      inputDim: options.stateDim,
+      inputDim: options.stateDim + (options.commandDim ?? 0),
+      commandDim: options.commandDim ?? 0,
       actionDim: options.actionLow.length,
       hiddenSizes: options.hiddenSizes,
     });
-    this.#states = new Float32Array(options.maxLabels * options.stateDim);
+    this.#states = new Float32Array(options.maxLabels * this.architecture.inputDim);
     this.#labels = new Float32Array(options.maxLabels * options.actionLow.length);
   }
 
@@ -82,12 +85,22 @@ export class PolicyTrainer {
     return this.#received;
   }
 
-  /** Adds one labelled state (copied). */
-  add(state: ArrayLike<number>, expert: ArrayLike<number>, visitedBy: 'expert' | 'policy'): void {
+  /**
+   * Adds one labelled state (copied), with the task's command when the policy takes one
+   * (commandDim values; zeros when absent).
+   */
+  add(
+    state: ArrayLike<number>,
+    expert: ArrayLike<number>,
+    visitedBy: 'expert' | 'policy',
+    command?: ArrayLike<number>,
+  ): void {
     const S = this.#o.stateDim;
+    const I = this.architecture.inputDim;
     const A = this.architecture.actionDim;
     const i = this.#head;
-    for (let k = 0; k < S; k++) this.#states[i * S + k] = state[k]!;
+    for (let k = 0; k < S; k++) this.#states[i * I + k] = state[k]!;
+    for (let k = S; k < I; k++) this.#states[i * I + k] = command?.[k - S] ?? 0;
     for (let k = 0; k < A; k++) this.#labels[i * A + k] = expert[k]!;
     this.#head = (i + 1) % this.#o.maxLabels;
     this.#count = Math.min(this.#count + 1, this.#o.maxLabels);
@@ -109,9 +122,9 @@ export class PolicyTrainer {
     return n;
   }
 
-  /** The newest labels, up to `n`: states n x S and expert actions n x A (copies). */
+  /** The newest labels, up to `n`: inputs n x I and expert actions n x A (copies). */
   recent(n: number): { states: Float32Array; labels: Float32Array; count: number } {
-    const S = this.#o.stateDim;
+    const S = this.architecture.inputDim;
     const A = this.architecture.actionDim;
     const count = Math.min(n, this.#count);
     const states = new Float32Array(count * S);
@@ -132,17 +145,21 @@ export class PolicyTrainer {
   async train(round: number): Promise<PolicySnapshot | null> {
     const N = this.#count;
     if (N < 2) return null;
-    const S = this.#o.stateDim;
+    const S = this.architecture.inputDim;
+    const stateDim = this.#o.stateDim;
     const A = this.architecture.actionDim;
     const { actionLow: low, actionHigh: high } = this.#o;
     const mean = new Float32Array(S);
     const std = new Float32Array(S);
     for (let i = 0; i < N; i++)
-      for (let k = 0; k < S; k++) mean[k]! += this.#states[i * S + k]! / N;
+      for (let k = 0; k < stateDim; k++) mean[k]! += this.#states[i * S + k]! / N;
     for (let i = 0; i < N; i++) {
-      for (let k = 0; k < S; k++) std[k]! += (this.#states[i * S + k]! - mean[k]!) ** 2 / N;
+      for (let k = 0; k < stateDim; k++) std[k]! += (this.#states[i * S + k]! - mean[k]!) ** 2 / N;
     }
-    for (let k = 0; k < S; k++) std[k] = Math.max(Math.sqrt(std[k]!), 1e-3);
+    for (let k = 0; k < stateDim; k++) std[k] = Math.max(Math.sqrt(std[k]!), 1e-3);
+    // the command enters unnormalised (mean 0, std 1): a run that held one command would
+    // otherwise scale any other command by 1 / 1e-3
+    for (let k = stateDim; k < S; k++) std[k] = 1;
     const x = new Float32Array(N * S);
     const y = new Float32Array(N * A);
     for (let i = 0; i < N; i++) {

@@ -2,13 +2,17 @@
  * The distilled policy as one MQTT payload (kind 4, retained on `<prefix>/<robot>/policy`):
  * header, u32 manifest length, manifest JSON, pad to 4, weights (f32 little-endian, in
  * policyParamSpecs order, then inputMean, inputStd, actionLow, actionHigh). The manifest carries
- * version, round, architecture, imitation loss, label count and the weights' sha256 and length.
+ * version, round, architecture (with the input layout: state_dim state values, then the task
+ * command's named values, e.g. ["vx", "vy", "yaw_rate"], or none), imitation loss, label count
+ * and the weights' sha256 and length.
  */
 
 import { createHash } from 'node:crypto';
 import {
   makePolicyArchitecture,
+  POLICY_COMMAND,
   policyParamSpecs,
+  policyStateDim,
   policySnapshotProblem,
   type PolicyArchitecture,
   type PolicySnapshot,
@@ -23,6 +27,8 @@ export interface PolicyManifest {
   readonly round: number;
   readonly architecture: {
     readonly input_dim: number;
+    /** The input's layout: state_dim state values, then the named command values (maybe none). */
+    readonly input_layout?: { readonly state_dim: number; readonly command: readonly string[] };
     readonly action_dim: number;
     readonly hidden: readonly number[];
     readonly activation: 'tanh';
@@ -60,6 +66,10 @@ export function encodePolicyArtifact(snap: PolicySnapshot): Buffer {
     round: snap.round,
     architecture: {
       input_dim: a.inputDim,
+      input_layout: {
+        state_dim: policyStateDim(a),
+        command: a.commandDim ? [...POLICY_COMMAND] : [],
+      },
       action_dim: a.actionDim,
       hidden: [...a.hiddenSizes],
       activation: 'tanh',
@@ -74,11 +84,18 @@ export function encodePolicyArtifact(snap: PolicySnapshot): Buffer {
 /**
  * Decodes and checks a policy payload. Never throws. Codes: PAYLOAD_INVALID / PAYLOAD_VERSION
  * (header), ARTIFACT_INVALID (manifest, length, truncation), ARTIFACT_CHECKSUM (sha256),
- * MODEL_SHAPE_MISMATCH (sizes against the architecture, or against `expect`), NON_FINITE.
+ * MODEL_SHAPE_MISMATCH (sizes against the architecture, or against `expect`: its state and
+ * action widths, and a command input the task cannot feed), NON_FINITE. A manifest without
+ * input_layout (older payloads) is a state-only policy.
  */
 export function decodePolicyArtifact(
   bytes: Uint8Array,
-  expect?: { readonly stateDim: number; readonly actionDim: number },
+  expect?: {
+    readonly stateDim: number;
+    readonly actionDim: number;
+    /** The command values the controller can feed (0: the task has none). */
+    readonly commandDim?: number;
+  },
 ): DecodeResult<PolicySnapshot> {
   const parts = splitManifestPayload(bytes, 'policy');
   if (!parts.ok) return parts;
@@ -110,19 +127,25 @@ export function decodePolicyArtifact(
   try {
     arch = makePolicyArchitecture({
       inputDim: m.architecture.input_dim,
+      commandDim: m.architecture.input_layout?.command.length ?? 0,
       actionDim: m.architecture.action_dim,
       hiddenSizes: m.architecture.hidden,
     });
   } catch (err) {
     return fail('ARTIFACT_INVALID', `architecture: ${(err as Error).message}`);
   }
-  if (
-    expect !== undefined &&
-    (arch.inputDim !== expect.stateDim || arch.actionDim !== expect.actionDim)
-  ) {
+  const S = policyStateDim(arch);
+  const C = arch.commandDim ?? 0;
+  if (expect !== undefined && (S !== expect.stateDim || arch.actionDim !== expect.actionDim)) {
     return fail(
       'MODEL_SHAPE_MISMATCH',
-      `architecture: ${arch.inputDim} inputs x ${arch.actionDim} actions, this robot has ${expect.stateDim} x ${expect.actionDim}`,
+      `architecture: ${S} inputs x ${arch.actionDim} actions, this robot has ${expect.stateDim} x ${expect.actionDim}`,
+    );
+  }
+  if (expect !== undefined && C > 0 && C !== (expect.commandDim ?? 0)) {
+    return fail(
+      'MODEL_SHAPE_MISMATCH',
+      `input_layout: the policy takes a ${C}-value command, this task has ${expect.commandDim ?? 0}`,
     );
   }
   const n = floatCount(arch);
@@ -172,6 +195,23 @@ function manifestProblem(json: unknown): string | undefined {
     a['activation'] !== 'tanh'
   ) {
     return 'architecture: expected {input_dim, action_dim, hidden: integer[], activation: "tanh"}';
+  }
+  const layout = a['input_layout'] as Record<string, unknown> | null | undefined;
+  if (layout !== undefined) {
+    const cmd = layout?.['command'];
+    const names = POLICY_COMMAND as readonly string[];
+    if (
+      typeof layout !== 'object' ||
+      layout === null ||
+      !isInt(layout['state_dim'], 1) ||
+      !Array.isArray(cmd) ||
+      !(cmd.length === 0 || (cmd.length === names.length && cmd.every((c, i) => c === names[i])))
+    ) {
+      return `architecture.input_layout: expected {state_dim, command: [] or ${JSON.stringify(names)}}`;
+    }
+    if ((layout['state_dim'] as number) + cmd.length !== a['input_dim']) {
+      return `architecture.input_layout: state_dim ${String(layout['state_dim'])} + ${cmd.length} command values != input_dim ${String(a['input_dim'])}`;
+    }
   }
   const w = m['weights'] as Record<string, unknown> | null | undefined;
   if (

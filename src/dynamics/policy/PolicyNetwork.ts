@@ -1,14 +1,20 @@
 import { Rng } from '../../util/rng.js';
 import { StriderError } from '../../util/StriderError.js';
 
+/** The task command a policy can take after the state: vx (m/s), vy (m/s), yaw rate (rad/s). */
+export const POLICY_COMMAND = ['vx', 'vy', 'yaw_rate'] as const;
+
 /**
  * Shape of the distilled policy (Nagabandi et al. 2017, sec. V-A: 2 x 64 tanh). Input is the
- * normalised state; output is an action in [-1, 1] per actuator (tanh), mapped onto the action
- * bounds: a = low + (u + 1) / 2 (high - low).
+ * normalised state, then the task's command when it has one (POLICY_COMMAND, commandDim 3);
+ * output is an action in [-1, 1] per actuator (tanh), mapped onto the action bounds:
+ * a = low + (u + 1) / 2 (high - low).
  */
 export interface PolicyArchitecture {
-  /** I, network input width (the state dimension). */
+  /** I = S + C, network input width: the state dimension S, then the command's C values. */
   readonly inputDim: number;
+  /** C: command values after the state, 0 (none) or 3 (POLICY_COMMAND). Absent: 0. */
+  readonly commandDim?: number;
   /** A, commanded actuators. */
   readonly actionDim: number;
   /** Hidden layer widths, e.g. [64, 64]. */
@@ -39,7 +45,30 @@ export function makePolicyArchitecture(a: PolicyArchitecture): PolicyArchitectur
   if (a.hiddenSizes.length === 0) {
     throw new StriderError('CONFIG_INVALID', 'policy hidden must name at least one layer');
   }
-  return { inputDim: a.inputDim, actionDim: a.actionDim, hiddenSizes: [...a.hiddenSizes] };
+  const commandDim = a.commandDim ?? 0;
+  if (commandDim !== 0 && commandDim !== POLICY_COMMAND.length) {
+    throw new StriderError(
+      'CONFIG_INVALID',
+      `policy commandDim must be 0 or ${POLICY_COMMAND.length}, got ${commandDim}`,
+    );
+  }
+  if (commandDim >= a.inputDim) {
+    throw new StriderError(
+      'CONFIG_INVALID',
+      `policy inputDim ${a.inputDim} leaves no state before the ${commandDim} command values`,
+    );
+  }
+  return {
+    inputDim: a.inputDim,
+    ...(commandDim > 0 ? { commandDim } : {}),
+    actionDim: a.actionDim,
+    hiddenSizes: [...a.hiddenSizes],
+  };
+}
+
+/** S: the state values of a policy's input (inputDim less the command). */
+export function policyStateDim(a: PolicyArchitecture): number {
+  return a.inputDim - (a.commandDim ?? 0);
 }
 
 /** Parameters in order: for each layer (hidden, then output) w{l} then b{l}. */
@@ -69,7 +98,7 @@ export function initPolicyWeights(a: PolicyArchitecture, seed: number): Float32A
 
 /**
  * A trained policy as it moves between trainer and controller (plain arrays). Normalisation:
- * x = (state - inputMean) / inputStd.
+ * x = (input - inputMean) / inputStd, over the whole input (state, then command).
  */
 export interface PolicySnapshot {
   /** Increasing per robot, from 1. */

@@ -92,6 +92,7 @@ function fakeLearner(action: number[]): LearnedPolicy {
   return {
     version: 1,
     actionDim: 2,
+    inputDim: 4,
     act(_s: Float32Array, out: Float32Array) {
       out.set(action);
       return Promise.resolve();

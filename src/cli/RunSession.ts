@@ -1,4 +1,4 @@
-import { commandedActuators, tiltNeedsImu } from './sessionConfig.js';
+import { commandedActuators, episodeEnds, taskTracking, tiltNeedsImu } from './sessionConfig.js';
 import { budgetMs, resolveRunMode, type StriderConfig } from '../config/index.js';
 import {
   ActionSpace,
@@ -16,8 +16,6 @@ import {
 import { DaggerPolicy } from '../control/DaggerPolicy.js';
 import { CmdVelReward } from '../planning/rewards.js';
 import { createReward } from '../planning/createReward.js';
-import { FallDetector } from '../control/FallDetector.js';
-import type { PlanarVelocity } from '../control/episodeMotion.js';
 import type { PolicySlot } from '../planning/PolicySeeds.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
 import type { BatchReward } from '../planning/types.js';
@@ -39,7 +37,6 @@ import {
   type LinkCapabilities,
   type RobotDescription,
   type RobotLink,
-  type StateHandlers,
 } from '../robot/types.js';
 import { StateAssembler } from '../state/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
@@ -432,53 +429,6 @@ class TransitionRelay {
   connect(sink: TransitionSink): void {
     this.#sink = sink;
   }
-}
-
-/** The fall detector (task.fall) and the cmd_vel target an episode records. */
-function episodeEnds(
-  config: StriderConfig,
-  assembler: StateAssembler,
-  space: ActionSpace,
-  reward: BatchReward,
-): { fall?: FallDetector; command?: () => PlanarVelocity } {
-  const fall = config.task.fall;
-  const target = reward instanceof CmdVelReward ? reward.target : null;
-  return {
-    ...(fall.enabled
-      ? {
-          fall: new FallDetector(assembler.layout, {
-            maxTiltRad: config.safety.tilt.max_rad,
-            minHeightFraction: fall.min_height_fraction,
-            stanceHeightM: space.stanceBaseHeightM,
-          }),
-        }
-      : {}),
-    ...(target !== null
-      ? { command: () => ({ x: target.linearX, y: target.linearY, yaw_rate: target.angularZ }) }
-      : {}),
-  };
-}
-
-/** State to the assembler; joint states tick the task target's timeouts, odometry its pose. */
-function taskTracking(
-  assembler: StateAssembler,
-  task: TaskTargets | null,
-  clock: Clock,
-): StateHandlers {
-  if (task === null) return assembler;
-  return {
-    jointState: (m) => {
-      assembler.jointState(m);
-      task.update(clock.nowMs());
-    },
-    odometry: (m) => {
-      task.onOdometry(m);
-      assembler.odometry(m);
-    },
-    imu: (m) => {
-      assembler.imu(m);
-    },
-  };
 }
 
 /** What open() builds. */

@@ -1,5 +1,13 @@
 import type { StriderConfig } from '../config/index.js';
-import type { ActuatorInfo, RobotDescription } from '../robot/types.js';
+import type { ActionSpace } from '../control/ActionSpace.js';
+import type { PlanarVelocity } from '../control/episodeMotion.js';
+import { FallDetector } from '../control/FallDetector.js';
+import { CmdVelReward } from '../planning/rewards.js';
+import type { TaskTargets } from '../planning/TaskTargets.js';
+import type { BatchReward } from '../planning/types.js';
+import type { ActuatorInfo, RobotDescription, StateHandlers } from '../robot/types.js';
+import type { StateAssembler } from '../state/index.js';
+import type { Clock } from '../util/clock.js';
 import { StriderError } from '../util/StriderError.js';
 
 /** What the session derives from the config and the robot before it builds anything. */
@@ -51,4 +59,51 @@ export function tiltNeedsImu(config: StriderConfig): boolean {
     );
   }
   return true;
+}
+
+/** The fall detector (task.fall) and the cmd_vel target an episode records. */
+export function episodeEnds(
+  config: StriderConfig,
+  assembler: StateAssembler,
+  space: ActionSpace,
+  reward: BatchReward,
+): { fall?: FallDetector; command?: () => PlanarVelocity } {
+  const fall = config.task.fall;
+  const target = reward instanceof CmdVelReward ? reward.target : null;
+  return {
+    ...(fall.enabled
+      ? {
+          fall: new FallDetector(assembler.layout, {
+            maxTiltRad: config.safety.tilt.max_rad,
+            minHeightFraction: fall.min_height_fraction,
+            stanceHeightM: space.stanceBaseHeightM,
+          }),
+        }
+      : {}),
+    ...(target !== null
+      ? { command: () => ({ x: target.linearX, y: target.linearY, yaw_rate: target.angularZ }) }
+      : {}),
+  };
+}
+
+/** State to the assembler; joint states tick the task target's timeouts, odometry its pose. */
+export function taskTracking(
+  assembler: StateAssembler,
+  task: TaskTargets | null,
+  clock: Clock,
+): StateHandlers {
+  if (task === null) return assembler;
+  return {
+    jointState: (m) => {
+      assembler.jointState(m);
+      task.update(clock.nowMs());
+    },
+    odometry: (m) => {
+      task.onOdometry(m);
+      assembler.odometry(m);
+    },
+    imu: (m) => {
+      assembler.imu(m);
+    },
+  };
 }

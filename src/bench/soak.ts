@@ -28,9 +28,9 @@ export interface RunSoakOptions extends SoakOptions {
   readonly configPath: string;
   /** The user's --set overrides, applied after the soak's. */
   readonly overrides: readonly string[];
-  /** OUT: soak.json, soak.svg, run.out and the run's folder OUT/run (trainer data OUT/run/trainer). */
+  /** OUT: soak.json, soak.svg, run.out and the run's folder OUT/run (trainer data in it). */
   readonly outDir: string;
-  /** Reads trainer.retention of the final config (null when none): a hook so this file stays pure of config. */
+  /** trainer.retention of the run's final config (null when none), given its overrides. */
   readonly retention: (overrides: readonly string[]) => unknown;
   /** A progress line per sample and the summary at the end. */
   readonly print: (line: string) => void;
@@ -91,7 +91,7 @@ export async function runSoak(o: RunSoakOptions): Promise<SoakReport> {
     runDir,
   ];
   const outFd = openSync(join(o.outDir, 'run.out'), 'w');
-  // a process group of its own: a terminal's Ctrl-C reaches the soak only, which passes one SIGINT on
+  // a process group of its own: a terminal's Ctrl-C reaches the soak only, which sends one SIGINT
   const child = spawn(process.execPath, argv, { stdio: ['ignore', outFd, outFd], detached: true });
   closeSync(outFd);
   const pid = child.pid;

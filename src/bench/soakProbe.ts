@@ -66,7 +66,7 @@ export async function childPids(pid: number): Promise<number[]> {
   return out;
 }
 
-/** The `strider train` child of the run `pid` (its argv has "train"), or null while there is none. */
+/** The `strider train` child of the run `pid` (its argv has "train"); null while there is none. */
 export async function trainerPid(pid: number): Promise<number | null> {
   for (const c of await childPids(pid)) {
     const argv = await readFile(`/proc/${c}/cmdline`, 'utf8').catch(() => '');

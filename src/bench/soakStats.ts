@@ -108,7 +108,7 @@ export function leastSquaresSlope(points: readonly { x: number; y: number }[]): 
   return sxx > 0 ? sxy / sxx : null;
 }
 
-/** The warm-up of a soak that ran `minutes`: 10 minutes, or the first third when shorter than 30. */
+/** The warm-up of a soak that ran `minutes`: 10 minutes, or the first third if under 30. */
 export function warmup(minutes: number): { minutes: number; rule: string } {
   return minutes >= 3 * WARMUP_MAX_MIN
     ? { minutes: WARMUP_MAX_MIN, rule: 'first 10 minutes' }

@@ -47,7 +47,7 @@ export class RunMetrics {
     return this.#server.address;
   }
 
-  /** The control loop, the tick latency, the safety gate (per verdict), the model and policy versions. */
+  /** The control loop, tick latency, safety gate (per verdict), model and policy versions. */
   attachSession(session: RunSession): void {
     const { loop, gate, policy } = session.parts;
     this.metrics.attach({

@@ -1,6 +1,6 @@
 import type { GateVerdict } from './types.js';
 
-/** Every gate verdict and its slot in the tally (a Record, so a verdict added to the union must be listed). */
+/** Every gate verdict's slot in the tally (a Record: a verdict added to the union must be listed). */
 const SLOT: Readonly<Record<GateVerdict, number>> = {
   ok: 0,
   clamped: 1,

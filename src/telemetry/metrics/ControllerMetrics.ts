@@ -28,7 +28,7 @@ export interface ControllerMetricSources {
   };
   /** Ticks per safety gate verdict (ok, clamped, stale, waiting, ...), zeros included. */
   readonly gateVerdicts?: () => Readonly<Record<string, number>>;
-  /** The distilled policy's version while a DAgger policy acts (null: no learner yet; undefined: no DAgger policy). */
+  /** The distilled policy's version while a DAgger policy acts (null: no learner yet). */
   readonly policyVersion?: () => number | null | undefined;
   /** The model version the serving policy plans with; null with random actions. */
   readonly modelVersion?: () => number | null;

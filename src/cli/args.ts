@@ -22,6 +22,10 @@ export interface CommonArgs {
   readonly learning?: boolean;
   readonly seeds?: string | undefined;
   readonly steps?: string | undefined;
+  /** bench only: the soak bench, its minutes and seconds between samples (as given). */
+  readonly soak?: boolean;
+  readonly minutes?: string | undefined;
+  readonly sampleS?: string | undefined;
 }
 
 export type ParsedArgs =
@@ -42,6 +46,9 @@ const OPTIONS = {
   learning: { type: 'boolean' },
   seeds: { type: 'string' },
   steps: { type: 'string' },
+  soak: { type: 'boolean' },
+  minutes: { type: 'string' },
+  'sample-s': { type: 'string' },
 } as const;
 
 function isCommand(s: string): s is CommandName {
@@ -71,12 +78,20 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   }
   if (
     first !== 'bench' &&
-    (values.learning === true || values.seeds !== undefined || values.steps !== undefined)
+    (values.learning === true ||
+      values.seeds !== undefined ||
+      values.steps !== undefined ||
+      values.soak === true ||
+      values.minutes !== undefined ||
+      values['sample-s'] !== undefined)
   ) {
     throw new StriderError(
       'CLI_USAGE',
-      `--learning, --seeds and --steps are options of strider bench, not of ${first}`,
+      `--learning, --seeds, --steps, --soak, --minutes and --sample-s are options of strider bench, not of ${first}`,
     );
+  }
+  if (values.learning === true && values.soak === true) {
+    throw new StriderError('CLI_USAGE', 'strider bench takes --learning or --soak, not both');
   }
   if (first !== 'replay' && (values.publish === true || values.shadow === true)) {
     throw new StriderError(
@@ -105,6 +120,9 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       learning: values.learning === true,
       seeds: values.seeds,
       steps: values.steps,
+      soak: values.soak === true,
+      minutes: values.minutes,
+      sampleS: values['sample-s'],
     },
   };
 }
@@ -268,10 +286,25 @@ env_steps, wall_time_s, ticks_over_budget, model_versions_accepted, last3_mean.
   --seeds N               seeds 0..N-1 (default 3)
   --steps S               environment steps per seed (default 50000)
 
+strider bench --soak [--minutes M] [--sample-s S]: the soak bench (docs/daemon.md). Runs
+\`strider run\` in continuous mode for M minutes (default 60; run.duration_s = M*60) with the
+trainer as a child process and the metrics endpoint on a free loopback port (the default config
+in real-time pacing), and every S seconds (default 60) samples the controller's and the trainer's
+RSS (VmRSS) and open fds (/proc), the disk use of the run's folder (OUT/run) and the trainer's
+data (OUT/run/trainer), and ticks, misses and the model version from the metrics endpoint; a line
+per sample. Writes OUT/soak.json (samples; summary: RSS slope after the warm-up, the first 10
+minutes or the first third of a shorter soak, in MiB per 10 minutes by least squares; fd min/max;
+disk max against trainer.retention when the config has it) and OUT/soak.{svg,png} (RSS and fds
+against minutes); prints the summary. Ctrl-C ends it early and still writes the files (exit 130).
+  --soak                  run the soak bench instead of the figures above
+  --minutes M             minutes of the run (default 60; fractions allowed)
+  --sample-s S            seconds between samples (default 60)
+
 ${COMMON_HELP}
 
 Examples:
   strider bench
   strider bench --learning --seeds 1 --steps 10k --out runs/learn
-  strider bench --learning --set robot.model=/abs/path/half_cheetah.xml`,
+  strider bench --learning --set robot.model=/abs/path/half_cheetah.xml
+  strider bench --soak --minutes 60 --out runs/soak`,
 };

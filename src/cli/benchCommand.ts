@@ -18,6 +18,8 @@ import {
 } from '../bench/index.js';
 import { gymProtocolOverrides, parseLearningBenchOptions } from '../bench/learningBench.js';
 import { runLearningBench } from '../bench/runLearningBench.js';
+import { runSoak } from '../bench/soak.js';
+import { parseSoakOptions, summaryLines } from '../bench/soakStats.js';
 import { loadConfig } from '../config/index.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
@@ -131,8 +133,43 @@ async function learningBenchCommand(args: CommonArgs): Promise<number> {
   return l.seeds.every((s) => s.status === 'completed') ? 0 : 1;
 }
 
+/** `strider bench --soak`: the soak bench (src/bench/soak.ts). */
+async function soakCommand(args: CommonArgs): Promise<number> {
+  const options = parseSoakOptions({ minutes: args.minutes, sampleS: args.sampleS });
+  const configPath = args.config ?? DEFAULT_CONFIG;
+  const { config } = loadConfig(configPath, { overrides: args.set }); // fail before the run starts
+  const outDir = prepareOutDir(args.out, new Date());
+  const logger = createRunLogger({ ...config, log: { level: 'warn' } }, outDir, {
+    file: 'soak.log',
+  });
+  process.stdout.write(
+    `strider bench --soak: ${options.minutes} min of strider run (continuous, child trainer), a sample every ${options.sampleS} s; run in ${join(outDir, 'run')}\n`,
+  );
+  const report = await runSoak({
+    ...options,
+    bin: BIN,
+    config: args.config,
+    configPath,
+    overrides: args.set,
+    outDir,
+    retention: (sets) =>
+      (loadConfig(configPath, { overrides: sets }).config.trainer as Record<string, unknown>)[
+        'retention'
+      ] ?? null,
+    print: (line) => process.stdout.write(`${line}\n`),
+    logger,
+  });
+  for (const line of summaryLines(report.summary)) process.stdout.write(`${line}\n`);
+  process.stdout.write(
+    `  report: ${join(outDir, 'soak.json')}\n  plot: ${join(outDir, 'soak.svg')}\n  run: ${join(outDir, 'run')} (its output in ${join(outDir, 'run.out')})\n`,
+  );
+  if (report.ended_by === 'signal') return 130;
+  return report.ended_by === 'duration' ? 0 : 1;
+}
+
 export async function benchCommand(args: CommonArgs): Promise<number> {
   if (args.learning === true) return learningBenchCommand(args);
+  if (args.soak === true) return soakCommand(args);
   if (process.env['STRIDER_BENCH_ROLE'] === LOAD_ROLE) {
     const { config } = loadConfig(args.config ?? DEFAULT_CONFIG, { overrides: args.set });
     const [S, A] = (process.env['STRIDER_BENCH_LOAD_DIMS'] ?? '23,6').split(',').map(Number);

@@ -1,4 +1,5 @@
 import type { MetricsConfig } from '../config/index.js';
+import { DaggerPolicy } from '../control/DaggerPolicy.js';
 import type { HotSwap } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { ControllerMetrics } from '../telemetry/metrics/ControllerMetrics.js';
@@ -46,14 +47,19 @@ export class RunMetrics {
     return this.#server.address;
   }
 
-  /** The control loop, the tick latency, the safety gate and the serving model version. */
+  /** The control loop, tick latency, safety gate (per verdict), model and policy versions. */
   attachSession(session: RunSession): void {
     const { loop, gate, policy } = session.parts;
     this.metrics.attach({
       loop: () => loop.stats,
       latency: session.latency,
       gate: () => gate.status(),
+      gateVerdicts: () => gate.verdictCounts(),
       modelVersion: () => policy.modelVersion ?? null,
+      policyVersion: () =>
+        policy.current instanceof DaggerPolicy
+          ? (policy.current.learner?.version ?? null)
+          : undefined,
     });
   }
 

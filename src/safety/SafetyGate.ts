@@ -8,6 +8,7 @@ import { actuatorTable, applyActionSpace, type ActuatorTable } from './actuatorT
 import { limitPolicyCommand, withinCommandLimits } from './limits.js';
 import { CommandOutput } from './CommandOutput.js';
 import { rememberPose } from './safeCommand.js';
+import { VerdictTally } from './VerdictTally.js';
 import type { SafetyConfig } from './safetyConfig.js';
 import {
   allFinite,
@@ -92,6 +93,7 @@ export class SafetyGate {
   #spaceApply: (() => void) | null = null;
   #lastState: Float32Array | null = null;
   #safeCommands = 0;
+  readonly #verdicts = new VerdictTally();
   #clamps = 0;
   #latches = 0;
   /** A stop was latched since the last rearm() (kept apart: another latch may have come first). */
@@ -170,6 +172,11 @@ export class SafetyGate {
     return this.#latch;
   }
 
+  /** Ticks per verdict of send(), sendFault() and sendSafe() (allocates: not for the tick). */
+  verdictCounts(): Record<GateVerdict, number> {
+    return this.#verdicts.counts();
+  }
+
   /** A snapshot for diagnostics (allocates: not for the tick). */
   status(): SafetyStatus {
     return {
@@ -189,7 +196,7 @@ export class SafetyGate {
    * Called once per control tick; allocation-free.
    */
   send(state: Float32Array, action: Float32Array, executed: Float32Array): GateVerdict {
-    return this.#tick(state, action, null, executed);
+    return this.#verdicts.count(this.#tick(state, action, null, executed));
   }
 
   /**
@@ -198,19 +205,20 @@ export class SafetyGate {
    * verdict is `fault` (or the state's verdict, when that came first). Allocation-free.
    */
   sendFault(state: Float32Array, fault: PolicyFault, executed: Float32Array): GateVerdict {
-    return this.#tick(state, null, fault, executed);
+    return this.#verdicts.count(this.#tick(state, null, fault, executed));
   }
 
   /** Send the safe command, e.g. while the state is incomplete. Allocation-free. */
   sendSafe(state: Float32Array, executed: Float32Array): void {
     this.#lastState = state;
     if (this.#mode === 'replay' || this.#mode === 'inactive') {
-      this.#withhold(state, executed);
+      this.#verdicts.count(this.#withhold(state, executed));
       return;
     }
     const fresh = this.#freshness();
     this.#latchIfStale(fresh);
-    this.#sendSafe(state, executed, fresh === 'fresh' && this.#trusted(state), 'waiting');
+    const valid = fresh === 'fresh' && this.#trusted(state);
+    this.#verdicts.count(this.#sendSafe(state, executed, valid, 'waiting'));
   }
 
   /**

@@ -1,4 +1,5 @@
 export { SafetyGate } from './SafetyGate.js';
+export { GATE_VERDICTS } from './VerdictTally.js';
 export { isPolicyCommand } from './types.js';
 export type {
   FreshnessSource,

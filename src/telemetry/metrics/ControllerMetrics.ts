@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { LatencyHistogram } from '../LatencyHistogram.js';
 
 /** Upper bounds (seconds) of the tick latency histogram's buckets, +Inf added. */
@@ -26,6 +26,10 @@ export interface ControllerMetricSources {
     readonly latches: number;
     readonly sendErrors: number;
   };
+  /** Ticks per safety gate verdict (ok, clamped, stale, waiting, ...), zeros included. */
+  readonly gateVerdicts?: () => Readonly<Record<string, number>>;
+  /** The distilled policy's version while a DAgger policy acts (null: no learner yet). */
+  readonly policyVersion?: () => number | null | undefined;
   /** The model version the serving policy plans with; null with random actions. */
   readonly modelVersion?: () => number | null;
   /** Planner ticks that missed their deadline (the fallback action went out). */
@@ -57,47 +61,37 @@ export class ControllerMetrics {
 
   constructor() {
     const src = (): ControllerMetricSources => this.#s;
-    const registers = [this.registry];
+    // read at scrape time; a source that is not attached (undefined) leaves the series without
+    // samples (prom-client's own Counter and Gauge would print 0 for an unlabelled one)
+    const register = (
+      name: string,
+      help: string,
+      type: 'counter' | 'gauge',
+      read: () => readonly MetricValue[] | undefined,
+    ): void => {
+      this.registry.registerMetric(scrapedMetric(name, help, type, read));
+    };
+    const one = (read: () => number | undefined) => (): MetricValue[] | undefined => {
+      const v = read();
+      return v === undefined ? undefined : [{ labels: {}, value: v }];
+    };
     const counter = (name: string, help: string, read: () => number | undefined): void => {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          const v = read();
-          this.reset();
-          if (v !== undefined) this.inc(v);
-        },
-      });
+      register(name, help, 'counter', one(read));
     };
     const gauge = (name: string, help: string, read: () => number | undefined): void => {
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          const v = read();
-          this.reset();
-          if (v !== undefined) this.set(v);
-        },
-      });
+      register(name, help, 'gauge', one(read));
     };
     const labelled = (
       name: string,
       help: string,
       label: string,
-      read: () => Record<string, number> | undefined,
+      read: () => Readonly<Record<string, number>> | undefined,
     ): void => {
-      new Counter({
-        name,
-        help,
-        labelNames: [label],
-        registers,
-        collect() {
-          const v = read();
-          this.reset();
-          if (v !== undefined) for (const [k, n] of Object.entries(v)) this.inc({ [label]: k }, n);
-        },
+      register(name, help, 'counter', () => {
+        const v = read();
+        return v === undefined
+          ? undefined
+          : Object.entries(v).map(([k, n]) => ({ labels: { [label]: k }, value: n }));
       });
     };
 
@@ -126,14 +120,19 @@ export class ControllerMetrics {
     );
     labelled(
       'strider_gate_verdicts_total',
-      'safety gate outcomes the gate counts: clamped (a limited policy command), safe_command (the safe command instead of the policy\u2019s), send_failed (the link refused)',
+      'control ticks by safety gate verdict: ok and clamped (the policy\u2019s command went out), the rest the safe command or nothing (docs/safety.md)',
       'verdict',
-      () => {
-        const g = src().gate?.();
-        return g === undefined
-          ? undefined
-          : { clamped: g.clamps, safe_command: g.safeCommands, send_failed: g.sendErrors };
-      },
+      () => src().gateVerdicts?.(),
+    );
+    counter(
+      'strider_gate_safe_commands_total',
+      'safe commands the safety gate sent or withheld',
+      () => src().gate?.().safeCommands,
+    );
+    counter(
+      'strider_gate_send_errors_total',
+      'commands the robot link refused',
+      () => src().gate?.().sendErrors,
     );
     counter(
       'strider_gate_latches_total',
@@ -146,6 +145,14 @@ export class ControllerMetrics {
       () => {
         const f = src().modelVersion;
         return f === undefined ? undefined : (f() ?? 0);
+      },
+    );
+    gauge(
+      'strider_policy_version',
+      'distilled policy version a DAgger policy acts with (0: none yet); absent without DAgger',
+      () => {
+        const v = src().policyVersion?.();
+        return v === null ? 0 : v;
       },
     );
     labelled(
@@ -220,6 +227,30 @@ export class ControllerMetrics {
   attach(sources: ControllerMetricSources): void {
     this.#s = { ...this.#s, ...sources };
   }
+}
+
+/** One sample of a series read at scrape time. */
+interface MetricValue {
+  readonly labels: Record<string, string | number>;
+  readonly value: number;
+}
+
+/** A counter or gauge whose samples `read` gives at scrape time (none when undefined). */
+function scrapedMetric(
+  name: string,
+  help: string,
+  type: 'counter' | 'gauge',
+  read: () => readonly MetricValue[] | undefined,
+): Parameters<Registry['registerMetric']>[0] {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: () =>
+      Promise.resolve({ name, help, type, aggregator: 'sum', values: [...(read() ?? [])] }),
+  };
+  return metric as unknown as Parameters<Registry['registerMetric']>[0];
 }
 
 /**

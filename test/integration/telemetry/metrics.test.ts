@@ -6,55 +6,7 @@ import { pino } from 'pino';
 import { RunMetrics } from '../../../src/cli/runMetrics.js';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly value: number;
-}
-
-const SAMPLE =
-  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?)|NaN|\+Inf|-Inf)$/;
-const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
-
-/** A strict reader of the Prometheus text format (0.0.4): throws on any line it does not know. */
-function parsePrometheus(text: string): { types: Map<string, string>; samples: Sample[] } {
-  const types = new Map<string, string>();
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
-    if (meta !== null) {
-      if (meta[1] === 'TYPE') {
-        assert.ok(TYPES.has(meta[3]!), `unknown type in: ${line}`);
-        assert.ok(!types.has(meta[2]!), `second TYPE for ${meta[2]}`);
-        types.set(meta[2]!, meta[3]!);
-      }
-      continue;
-    }
-    const m = SAMPLE.exec(line);
-    assert.ok(m !== null, `not a Prometheus sample line: ${JSON.stringify(line)}`);
-    const name = m[1]!;
-    const base = name.replace(/_(bucket|sum|count)$/, '');
-    assert.ok(
-      types.has(name) || types.get(base) === 'histogram',
-      `sample before its TYPE: ${name}`,
-    );
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-      labels[l[1]!] = l[2]!;
-    samples.push({ name, labels, value: Number(m[3]!.replace('+Inf', 'Infinity')) });
-  }
-  return { types, samples };
-}
-
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  const s = samples.find(
-    (x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v),
-  );
-  assert.ok(s !== undefined, `no sample ${name} ${JSON.stringify(labels)}`);
-  return s.value;
-}
+import { parsePrometheus, value } from './metricsText.js';
 
 async function scrape(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -90,6 +42,22 @@ describe('metrics endpoint (Prometheus, strider_*)', function () {
         assert.equal(first.types.get(name!), type, name);
       const ticks = value(first.samples, 'strider_ticks_total');
       assert.equal(ticks, 20);
+      // the gate's tally: a verdict for every tick, the policy's command on the random episode
+      const verdicts = first.samples.filter((s) => s.name === 'strider_gate_verdicts_total');
+      assert.equal(
+        verdicts.reduce((a, s) => a + s.value, 0),
+        20,
+      );
+      assert.equal(
+        value(first.samples, 'strider_gate_verdicts_total', { verdict: 'ok' }) +
+          value(first.samples, 'strider_gate_verdicts_total', { verdict: 'clamped' }),
+        20,
+      );
+      assert.equal(value(first.samples, 'strider_gate_verdicts_total', { verdict: 'stale' }), 0);
+      assert.ok(
+        !first.samples.some((s) => s.name === 'strider_policy_version'),
+        'no DAgger policy: no policy version sample',
+      );
       assert.equal(value(first.samples, 'strider_tick_latency_seconds_count'), 20);
       assert.equal(value(first.samples, 'strider_tick_latency_seconds_bucket', { le: '+Inf' }), 20);
       assert.equal(value(first.samples, 'strider_model_version'), 0);

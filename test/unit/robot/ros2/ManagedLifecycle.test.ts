@@ -9,7 +9,7 @@ import {
 } from '../../../../src/robot/ros2/index.js';
 import { isStriderError } from '../../../../src/util/StriderError.js';
 import { QUADRUPED_EFFORT_URDF } from '../../../helpers/quadruped.js';
-import { fakeRclnodejs, type FakeLifecycleNode, type FakeRclnodejs } from './fakeRclnodejs.js';
+import { fakeRclnodejs, type FakeRclnodejs } from './fakeRclnodejs.js';
 
 interface LogLine {
   level: number;
@@ -74,7 +74,7 @@ describe('robot/ros2/ManagedLifecycle: the managed node’s transitions onto the
     const managed = await managedLink(true);
     assert.ok(managed.rcl.createLifecycleNode.calledOnceWith('strider', ''));
     assert.ok(managed.rcl.createNode.notCalled);
-    assert.equal((managed.rcl.node() as FakeLifecycleNode).currentState.label, 'unconfigured');
+    assert.equal(managed.rcl.lifecycleNode().currentState.label, 'unconfigured');
     await managed.link.close();
 
     const plain = await managedLink(false);
@@ -94,7 +94,7 @@ describe('robot/ros2/ManagedLifecycle: the managed node’s transitions onto the
     const { hooks, calls } = hookSpies();
     const lifecycle = new ManagedLifecycle(hooks);
     link.attach(lifecycle);
-    const node = rcl.node() as FakeLifecycleNode;
+    const node = rcl.lifecycleNode();
     let configured: boolean | null = null;
     void lifecycle.configured().then((ok) => (configured = ok));
 
@@ -125,7 +125,7 @@ describe('robot/ros2/ManagedLifecycle: the managed node’s transitions onto the
     };
     const lifecycle = new ManagedLifecycle(failing, logger);
     link.attach(lifecycle);
-    const node = rcl.node() as FakeLifecycleNode;
+    const node = rcl.lifecycleNode();
 
     assert.equal(lifecycle.trigger('activate'), null, 'activate from unconfigured');
     assert.equal(lifecycle.trigger(42), null, 'a transition id that does not exist');
@@ -159,7 +159,7 @@ describe('robot/ros2/ManagedLifecycle: the managed node’s transitions onto the
     const { link, rcl } = await managedLink(true);
     const lifecycle = new ManagedLifecycle(hookSpies().hooks);
     link.attach(lifecycle);
-    assert.deepEqual((rcl.node() as FakeLifecycleNode).shutdown(), { id: 4, label: 'finalized' });
+    assert.deepEqual(rcl.lifecycleNode().shutdown(), { id: 4, label: 'finalized' });
     assert.equal(await lifecycle.configured(), false);
 
     const other = new ManagedLifecycle(hookSpies().hooks);

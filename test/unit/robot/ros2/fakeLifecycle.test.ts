@@ -12,7 +12,8 @@ async function lifecycleNode(): Promise<{
 }> {
   const rcl = fakeRclnodejs();
   await rcl.api.init(undefined, []);
-  const node = rcl.api.createLifecycleNode('probe') as FakeLifecycleNode;
+  rcl.api.createLifecycleNode('probe');
+  const node = rcl.lifecycleNode();
   return { node, rcl };
 }
 
@@ -75,7 +76,7 @@ describe('robot/ros2/fakeRclnodejs LifecycleNode: strict where rclnodejs 2.2 and
     assert.equal(node.configure().label, 'finalized', 'error processing failed');
 
     const second = await lifecycleNode();
-    second.node.registerOnConfigure(() => Promise.resolve(97) as unknown as number);
+    second.node.registerOnConfigure(() => Promise.resolve(97));
     assert.throws(() => second.node.configure(), /A number was expected/);
     assert.equal(second.node.currentState.label, 'configuring', 'stuck in the transition state');
   });

@@ -562,6 +562,8 @@ export interface FakeRclnodejs {
   sigint(): void;
   /** The one node created (throws if none). */
   node(): FakeNode;
+  /** The first lifecycle node created (throws if none). */
+  lifecycleNode(): FakeLifecycleNode;
   /** Let pending callbacks run (on spinning nodes). */
   settle(): Promise<void>;
 }
@@ -631,6 +633,11 @@ export function fakeRclnodejs(): FakeRclnodejs {
     node: () => {
       const n = nodes[0];
       if (n === undefined) throw new Error('no node created');
+      return n;
+    },
+    lifecycleNode: () => {
+      const n = nodes.find((x) => x instanceof FakeLifecycleNode);
+      if (n === undefined) throw new Error('no lifecycle node created');
       return n;
     },
     settle: () => settle(nodes),

@@ -29,6 +29,12 @@ const TRANSITION_IDS: Readonly<Record<number, LifecycleTransition>> = {
   7: 'shutdown', // from active
 };
 
+const SHUTDOWN_FROM: Readonly<Record<number, string>> = {
+  5: 'unconfigured',
+  6: 'inactive',
+  7: 'active',
+};
+
 /**
  * The ROS 2 managed lifecycle (robot.ros2.lifecycle: true) on the link's rclnodejs LifecycleNode,
  * mapped onto hooks the session supplies: configure, activate, deactivate, cleanup, shutdown.
@@ -124,8 +130,17 @@ export class ManagedLifecycle implements Ros2NodeAdapter {
     const name = typeof transition === 'number' ? TRANSITION_IDS[transition] : transition;
     if (node === null || name === undefined || !isTransition(name)) {
       this.#log.warn(
-        { transition, state, known: Object.values(TRANSITION_IDS) },
+        { transition, state, known: [...new Set(Object.values(TRANSITION_IDS))] },
         `lifecycle transition ${String(transition)} refused in state ${state}: no such transition`,
+      );
+      return null;
+    }
+    // the three shutdown ids are one per state (rcl's default state machine)
+    const from = typeof transition === 'number' ? SHUTDOWN_FROM[transition] : undefined;
+    if (from !== undefined && from !== state) {
+      this.#log.warn(
+        { transition, state },
+        `lifecycle transition ${transition} refused in state ${state}: it is shutdown from ${from}`,
       );
       return null;
     }

@@ -140,6 +140,8 @@ describe('robot/ros2/ManagedLifecycle: the managed node’s transitions onto the
     assert.match(rcl.rclLog.at(-1)!.message, /Transition is not registered/);
 
     assert.deepEqual(lifecycle.trigger(1), { id: 2, label: 'inactive' }, 'configure by id');
+    assert.equal(lifecycle.trigger(5), null, 'shutdown from unconfigured, not from inactive');
+    assert.match(lines.at(-1)!.msg, /transition 5 refused in state inactive/);
     assert.deepEqual(lifecycle.trigger('activate'), { id: 3, label: 'active' });
     await lifecycle.settled();
     const failed = lines.find((l) => l.level === 50);

@@ -83,6 +83,11 @@ export class ModelSupply {
     return this.#remote;
   }
 
+  /** Send what the outbox to a trainer process holds now (lifecycle cleanup / shutdown). */
+  flush(): void {
+    this.#remote?.flush();
+  }
+
   /** End a wait for the trainer's next model (SIGINT); safe before start(). */
   interrupt(): void {
     this.#remote?.models.close();

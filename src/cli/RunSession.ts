@@ -48,6 +48,7 @@ import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { mpcPolicyFactory, policySeeding } from './createMpcPolicy.js';
 import { createRobotLink } from './createRobotLink.js';
 import { RunRecording } from './RunRecording.js';
+import type { SessionLifecycle } from './sessionLifecycle.js';
 
 export interface RunSessionOptions {
   readonly config: StriderConfig;
@@ -68,6 +69,8 @@ export interface RunSessionOptions {
   readonly rclnodejs?: RclnodejsApi;
   /** Record a rosbag2 bag into this folder (run.record_bag; src/cli/RunRecording). */
   readonly recordBagDir?: string;
+  /** robot.ros2.lifecycle: the managed node's transitions, attached with the node's parts. */
+  readonly lifecycle?: SessionLifecycle;
 }
 
 /**
@@ -400,6 +403,7 @@ export class RunSession {
         ...(task !== null ? { task: { mode: task.mode, ...task.target } } : {}),
       })),
     );
+    this.#o.lifecycle?.attach(node, gate);
   }
 
   /** A simulator in real-time pacing advances on the wall clock, like a robot. */

@@ -20,6 +20,7 @@ import { ModelSupply } from './ModelSupply.js';
 import { runReport, summary, type RunOutcome } from './runReport.js';
 import { RunMetrics } from './runMetrics.js';
 import { RunSession } from './RunSession.js';
+import { SessionLifecycle } from './sessionLifecycle.js';
 import { continuousLoop, LiveRun } from './continuousRun.js';
 import { PeriodicReport } from './PeriodicReport.js';
 import { resolveRunMode } from '../config/index.js';
@@ -95,7 +96,14 @@ export async function runCommand(
       })
     : null;
   const live = new LiveRun();
+  const stopRun = (): void => {
+    session.stop();
+    supply?.interrupt(); // a lockstep wait for the trainer's next model ends now
+    lifecycle?.abandon();
+  };
+  const lifecycle = managedLifecycle(config, logger, stopRun, supply);
   const session = new RunSession({
+    ...(lifecycle !== null ? { lifecycle } : {}),
     config,
     logger,
     ...(deps.rclnodejs !== undefined ? { rclnodejs: deps.rclnodejs } : {}),
@@ -118,14 +126,12 @@ export async function runCommand(
       );
     },
   });
-  const signals = new StopSignals(logger, () => {
-    session.stop();
-    supply?.interrupt(); // a lockstep wait for the trainer's next model ends now
-  });
+  const signals = new StopSignals(logger, stopRun);
   let metrics: RunMetrics | null = null;
   let periodic: PeriodicReport | null = null;
   try {
     const parts = await session.open();
+    const configured = (await lifecycle?.configured()) ?? true; // a managed node waits for configure
     metrics = await RunMetrics.start(config.metrics, logger);
     metrics?.attachSession(session);
     const writeAll = async (outcome: RunOutcome, partial: boolean): Promise<RunReport> => {
@@ -165,8 +171,9 @@ export async function runCommand(
     });
     periodic.start();
     const mode = resolveRunMode(config.run, linkCapabilities(session.link).simulated);
-    const outcome =
-      supply !== null
+    const outcome = !configured
+      ? await explore(session, 0)
+      : supply !== null
         ? await learn(session, supply, progress, metrics, mode === 'continuous' ? live : null)
         : await explore(session, run.total);
     await periodic.stop();
@@ -181,6 +188,21 @@ export async function runCommand(
     await metrics?.close();
     await session.close();
   }
+}
+
+/** robot.ros2.lifecycle: the managed node's transitions; cleanup and shutdown flush the outbox. */
+function managedLifecycle(
+  config: StriderConfig,
+  logger: Logger,
+  stop: () => void,
+  supply: ModelSupply | null,
+): SessionLifecycle | null {
+  if (config.robot.link !== 'ros2' || !config.robot.ros2.lifecycle) return null;
+  const flush = (): Promise<void> => {
+    supply?.flush();
+    return Promise.resolve();
+  };
+  return new SessionLifecycle({ stop, flush }, logger);
 }
 
 /** What `strider run` is set up with before the robot: config, output paths, logger, episodes. */

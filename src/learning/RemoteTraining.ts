@@ -182,6 +182,11 @@ export class RemoteTraining {
     });
   }
 
+  /** Encode what the outbox holds and send it now (a managed node's cleanup / shutdown); never blocks. */
+  flush(): void {
+    this.#outbox.flush();
+  }
+
   /**
    * Hands every payload on this robot's policy topic (retained: the newest at once) to `onPayload`
    * (unchecked: the caller's PolicyGate checks it). Resolves once subscribed.

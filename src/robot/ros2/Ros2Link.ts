@@ -6,7 +6,13 @@ import { StriderError } from '../../util/StriderError.js';
 import type { LinkCapabilities, RobotDescription, RobotLink, StateHandlers } from '../types.js';
 import { planCommand, type CommandPlan } from './commandPlan.js';
 import { loadRclnodejs } from './loadRclnodejs.js';
-import type { RclNode, RclnodejsApi, RclPublisher, RclSubscription } from './rclnodejsApi.js';
+import type {
+  RclLifecycleNode,
+  RclNode,
+  RclnodejsApi,
+  RclPublisher,
+  RclSubscription,
+} from './rclnodejsApi.js';
 import type { Ros2NodeAdapter, Ros2NodeContext } from './Ros2NodeAdapter.js';
 import type { Ros2Config } from './ros2Config.js';
 import { ROS2_TYPES } from './ros2Msgs.js';
@@ -59,7 +65,9 @@ export interface Ros2LinkOptions {
  * (inactive -> active) subscribes to the state topics; deactivate() (active -> inactive)
  * unsubscribes them and publishes nothing more (the gate sends its final safe command before);
  * close() (-> finalized) closes the adapters, destroys the node and shuts rclnodejs down.
- * sendCommand() outside the active state is dropped and counted.
+ * sendCommand() outside the active state is dropped and counted. With `lifecycle: true` the node
+ * is an rclnodejs LifecycleNode, offered to adapters as `managed` (ManagedLifecycle maps its
+ * transitions onto the session); the link's own lifecycle above is unchanged.
  */
 export class Ros2Link implements RobotLink {
   readonly #o: Ros2LinkOptions;
@@ -71,6 +79,7 @@ export class Ros2Link implements RobotLink {
   #rcl: RclnodejsApi | null = null;
   #initialised = false;
   #node: RclNode | null = null;
+  #managed: RclLifecycleNode | null = null;
   #cmdPub: RclPublisher | null = null;
   #cmd: CommandPlan | null = null;
   #stateSubs: RclSubscription[] = [];
@@ -158,6 +167,10 @@ export class Ros2Link implements RobotLink {
       robotName: desc.name,
       link: this,
       logger: this.#log,
+      managed:
+        this.#managed === null
+          ? null
+          : { node: this.#managed, codes: rcl.lifecycle.CallbackReturnCode },
     };
     adapter.attach(context);
     this.#adapters.push(adapter);
@@ -275,8 +288,12 @@ export class Ros2Link implements RobotLink {
     try {
       await rcl.init(undefined, [...(this.#o.argv ?? process.argv)]);
       this.#initialised = true;
-      const node = rcl.createNode(cfg.node_name, cfg.namespace);
+      // lifecycle: a managed node; its state machine (driven by ~/change_state) is mapped onto
+      // the session by a ManagedLifecycle adapter, this link's own states stay as they are
+      const managed = cfg.lifecycle ? rcl.createLifecycleNode(cfg.node_name, cfg.namespace) : null;
+      const node = managed ?? rcl.createNode(cfg.node_name, cfg.namespace);
       this.#node = node;
+      this.#managed = managed;
       this.#useSimTime = declareParameters(node, rcl, cfg.use_sim_time, this.#o.parameters ?? []);
       if (cfg.actuation === 'command') {
         const type =
@@ -332,6 +349,7 @@ export class Ros2Link implements RobotLink {
     this.#cmdPub = null;
     const node = this.#node;
     this.#node = null;
+    this.#managed = null;
     try {
       node?.destroy();
     } catch (err) {

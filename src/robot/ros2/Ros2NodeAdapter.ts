@@ -1,7 +1,12 @@
 import type { Timers } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { Ros2LinkState } from './Ros2Link.js';
-import type { RclNode, RclOptions } from './rclnodejsApi.js';
+import type {
+  RclCallbackReturnCodes,
+  RclLifecycleNode,
+  RclNode,
+  RclOptions,
+} from './rclnodejsApi.js';
 import type { QosConfig, Ros2Config } from './ros2Config.js';
 
 /** What the link reports about itself on /diagnostics. */
@@ -26,6 +31,11 @@ export interface Ros2NodeContext {
   readonly robotName: string;
   readonly link: Ros2LinkStatus;
   readonly logger: Logger;
+  /** With `lifecycle: true`: the node as a managed node and rclnodejs's callback codes; else null. */
+  readonly managed: {
+    readonly node: RclLifecycleNode;
+    readonly codes: RclCallbackReturnCodes;
+  } | null;
 }
 
 /**

@@ -6,6 +6,8 @@ export type {
   Ros2NodeContext,
   Ros2NodeHost,
 } from './Ros2NodeAdapter.js';
+export { ManagedLifecycle } from './ManagedLifecycle.js';
+export type { LifecycleHooks, LifecycleTransition } from './ManagedLifecycle.js';
 export { TaskInputs } from './TaskInputs.js';
 export type { TaskHandlers } from './TaskInputs.js';
 export { SafetyTopics } from './SafetyTopics.js';

@@ -148,10 +148,70 @@ export interface RclNode {
   destroy(): void;
 }
 
+/**
+ * A lifecycle State or Transition (rclnodejs 2.2 lib/lifecycle.js:59-85): the ids and labels of
+ * lifecycle_msgs/msg/State and Transition as rcl_lifecycle's default state machine has them
+ * (primary states 1 unconfigured, 2 inactive, 3 active, 4 finalized; transitions 1 configure,
+ * 2 cleanup, 3 activate, 4 deactivate, 5/6/7 shutdown).
+ */
+export interface RclLifecycleState {
+  readonly id: number;
+  readonly label: string;
+}
+
+/**
+ * A transition callback (types/lifecycle.d.ts:144). rclnodejs calls it synchronously
+ * (lib/lifecycle.js:757-771) and maps its number to the next transition: it must return a
+ * CallbackReturnCode at once, never a Promise; a throw counts as ERROR.
+ */
+export type RclTransitionCallback = (previousState: RclLifecycleState) => number;
+
+/** rclnodejs.lifecycle.CallbackReturnCode (lib/lifecycle.js:110-121: 97, 98, 99). */
+export interface RclCallbackReturnCodes {
+  readonly SUCCESS: number;
+  readonly FAILURE: number;
+  readonly ERROR: number;
+}
+
+/**
+ * An rclnodejs.lifecycle.LifecycleNode (lib/lifecycle.js:266-782, types/lifecycle.d.ts:190-343):
+ * a node with rcl's managed state machine and its standard services (~/change_state,
+ * ~/get_state, ~/get_available_states, ~/get_available_transitions). Each transition method
+ * returns the new primary state and throws (an Error from rcl: "Transition is not registered.")
+ * when the transition is not available from the current state.
+ */
+export interface RclLifecycleNode extends RclNode {
+  readonly currentState: RclLifecycleState;
+  registerOnConfigure(cb: RclTransitionCallback): void;
+  registerOnActivate(cb: RclTransitionCallback): void;
+  registerOnDeactivate(cb: RclTransitionCallback): void;
+  registerOnCleanup(cb: RclTransitionCallback): void;
+  registerOnShutdown(cb: RclTransitionCallback): void;
+  registerOnError(cb: RclTransitionCallback): void;
+  configure(): RclLifecycleState;
+  activate(): RclLifecycleState;
+  deactivate(): RclLifecycleState;
+  cleanup(): RclLifecycleState;
+  shutdown(): RclLifecycleState;
+}
+
 /** The rclnodejs module (default export of `import('rclnodejs')`). */
 export interface RclnodejsApi {
   init(context?: unknown, argv?: string[]): Promise<void>;
   createNode(nodeName: string, namespace?: string, context?: unknown, options?: unknown): RclNode;
+  /**
+   * A managed node (index.js:373-387, deprecated since 0.18 like createNode but kept in 2.x):
+   * `createLifecycleNode(name, namespace?, context?, options?, enableCommunicationInterface = true)`.
+   */
+  createLifecycleNode(
+    nodeName: string,
+    namespace?: string,
+    context?: unknown,
+    options?: unknown,
+    enableCommunicationInterface?: boolean,
+  ): RclLifecycleNode;
+  /** rclnodejs.lifecycle (index.js:781). */
+  readonly lifecycle: { readonly CallbackReturnCode: RclCallbackReturnCodes };
   shutdown(context?: unknown): void;
   isShutdown(): boolean;
   /**

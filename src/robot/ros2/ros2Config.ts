@@ -142,6 +142,12 @@ export const ros2Schema = z
       .max(100)
       .default(1)
       .describe('rate of /diagnostics, Hz (0: off)'),
+    lifecycle: z
+      .boolean()
+      .default(false)
+      .describe(
+        'true: a ROS 2 managed (lifecycle) node that starts unconfigured and waits for configure / activate (ros2 lifecycle set); false: a plain node that runs at once (docs/ros2.md)',
+      ),
     topics: topicsSchema,
     qos: qosSectionSchema,
   })

@@ -9,8 +9,18 @@ import {
   type EndpointQos,
   type RosParameterOverride,
 } from '../../../helpers/ros2/rosGraph.js';
+import {
+  CALLBACK_RETURN,
+  RclLifecycleMachine,
+  STATES,
+  type ChangeStateRequest,
+  type LifecycleState,
+  type RclLogLine,
+  type TransitionCallback,
+} from '../../../helpers/ros2/rclLifecycle.js';
 import type {
   RclClock,
+  RclLifecycleNode,
   RclnodejsApi,
   RclNode,
   RclOptions,
@@ -423,6 +433,99 @@ export class FakeNode implements RclNode {
   }
 }
 
+/**
+ * rclnodejs 2.2's LifecycleNode (lib/lifecycle.js) on the fake graph: rcl's default state machine
+ * (test/helpers/ros2/rclLifecycle.ts), callbacks registered per transition state and run
+ * synchronously, transition methods that throw when rcl refuses, and the ~/change_state and
+ * ~/get_state services as changeStateService() / getStateService() (what `ros2 lifecycle set` /
+ * `get` reach).
+ */
+export class FakeLifecycleNode extends FakeNode implements RclLifecycleNode {
+  readonly machine: RclLifecycleMachine;
+
+  constructor(
+    name: string,
+    namespace: string,
+    graph: FakeGraph,
+    overrides: readonly RosParameterOverride[],
+    readonly rclLog: RclLogLine[],
+  ) {
+    super(name, namespace, graph, overrides);
+    this.machine = new RclLifecycleMachine(rclLog);
+  }
+
+  get currentState(): LifecycleState {
+    return this.machine.currentState;
+  }
+
+  registerOnConfigure(cb: TransitionCallback): void {
+    this.machine.callbacks.set(STATES.configuring.id, cb);
+  }
+  registerOnActivate(cb: TransitionCallback): void {
+    this.machine.callbacks.set(STATES.activating.id, cb);
+  }
+  registerOnDeactivate(cb: TransitionCallback): void {
+    this.machine.callbacks.set(STATES.deactivating.id, cb);
+  }
+  registerOnCleanup(cb: TransitionCallback): void {
+    this.machine.callbacks.set(STATES.cleaningup.id, cb);
+  }
+  registerOnShutdown(cb: TransitionCallback): void {
+    this.machine.callbacks.set(STATES.shuttingdown.id, cb);
+  }
+  registerOnError(cb: TransitionCallback): void {
+    this.machine.callbacks.set(STATES.errorprocessing.id, cb);
+  }
+
+  configure(): LifecycleState {
+    return this.#change('configure');
+  }
+  activate(): LifecycleState {
+    return this.#change('activate');
+  }
+  deactivate(): LifecycleState {
+    return this.#change('deactivate');
+  }
+  cleanup(): LifecycleState {
+    return this.#change('cleanup');
+  }
+  shutdown(): LifecycleState {
+    return this.#change('shutdown');
+  }
+
+  /**
+   * A ~/change_state request from another node (`ros2 lifecycle set`, `ros2 service call`):
+   * the response, or null when rclnodejs sends none (the error is in rclLog). Answered only while
+   * the node spins, like every service.
+   */
+  async changeStateService(request: ChangeStateRequest): Promise<{ success: boolean } | null> {
+    await this.#served();
+    return this.machine.changeStateService(`${this.#base()}/change_state`, request);
+  }
+
+  /** A ~/get_state request. */
+  async getStateService(): Promise<{ current_state: LifecycleState }> {
+    await this.#served();
+    return { current_state: this.currentState };
+  }
+
+  #change(label: string): LifecycleState {
+    if (this.destroyed) throw new Error('The lifecycle node was destroyed');
+    const { id, label: l } = this.machine.changeState(label);
+    return { id, label: l };
+  }
+
+  #base(): string {
+    return `${this.fullNamespace === '/' ? '' : this.fullNamespace}/${this.name}`;
+  }
+
+  async #served(): Promise<void> {
+    if (this.destroyed) throw new Error(`${this.#base()}: no such service (the node is gone)`);
+    if (!this.spinning) throw new Error(`${this.#base()}: the node does not spin`);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
+
 /** An rcl override as rclnodejs turns it into a Parameter (integers as bigint). */
 function overrideParameter(o: RosParameterOverride): RclParameter {
   const T = ParameterType;
@@ -451,11 +554,16 @@ export interface FakeRclnodejs {
   readonly init: sinon.SinonSpy;
   readonly shutdown: sinon.SinonSpy;
   readonly createNode: sinon.SinonSpy;
+  readonly createLifecycleNode: sinon.SinonSpy;
   readonly removeSignalHandlers: sinon.SinonSpy;
+  /** What rcl and rclnodejs logged (lifecycle refusals, service errors). */
+  readonly rclLog: RclLogLine[];
   /** The process gets SIGINT: rclnodejs's own handler, while installed, shuts everything down. */
   sigint(): void;
   /** The one node created (throws if none). */
   node(): FakeNode;
+  /** The first lifecycle node created (throws if none). */
+  lifecycleNode(): FakeLifecycleNode;
   /** Let pending callbacks run (on spinning nodes). */
   settle(): Promise<void>;
 }
@@ -490,9 +598,18 @@ export function fakeRclnodejs(): FakeRclnodejs {
     nodes.push(n);
     return n;
   });
+  const rclLog: RclLogLine[] = [];
+  const createLifecycleNode = sinon.spy((name: string, namespace?: string): FakeLifecycleNode => {
+    if (!initialised) throw new Error('The context is not initialized.');
+    const n = new FakeLifecycleNode(name, namespace ?? '', graph, overrides, rclLog);
+    nodes.push(n);
+    return n;
+  });
   const api: RclnodejsApi = {
     init,
     createNode,
+    createLifecycleNode,
+    lifecycle: { CallbackReturnCode: CALLBACK_RETURN },
     shutdown,
     isShutdown: () => !initialised,
     removeSignalHandlers,
@@ -507,13 +624,20 @@ export function fakeRclnodejs(): FakeRclnodejs {
     init,
     shutdown,
     createNode,
+    createLifecycleNode,
     removeSignalHandlers,
+    rclLog,
     sigint: () => {
       if (signalHandler) shutdown();
     },
     node: () => {
       const n = nodes[0];
       if (n === undefined) throw new Error('no node created');
+      return n;
+    },
+    lifecycleNode: () => {
+      const n = nodes.find((x) => x instanceof FakeLifecycleNode);
+      if (n === undefined) throw new Error('no lifecycle node created');
       return n;
     },
     settle: () => settle(nodes),

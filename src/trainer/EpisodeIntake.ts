@@ -217,9 +217,11 @@ export class EpisodeIntake {
         this.counters.store_errors++;
         this.#o.logger.error({ err, robotId: e.robotId, episode: e.episode }, 'episode not stored');
       }
-      if (this.#o.fits.add(r, e)) this.counters[`episodes_${e.source}`]++;
+      // retention before the piece counts (it never drops the newest), so a fit that the piece
+      // makes due already sees the dataset without what retention deleted
       const dropped = await this.#o.store.retain(e.robotId);
       if (dropped.length > 0) this.#o.fits.drop(r, dropped);
+      if (this.#o.fits.add(r, e)) this.counters[`episodes_${e.source}`]++;
     });
   }
 }

@@ -348,6 +348,10 @@ export class FitScheduler {
     const used = { rand_episodes: r.addedRand, rl_episodes: r.addedRl };
     const usedTransitions = r.addedTransitions;
     let model: ModelVersion;
+    this.#o.logger.info(
+      { robotId: r.robotId, ...used, transitions: r.randTransitions + r.rlTransitions },
+      'fit started',
+    );
     try {
       const trainer = r.trainer ?? (await this.#createTrainer(r));
       r.trainer = trainer;

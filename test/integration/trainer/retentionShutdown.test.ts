@@ -180,8 +180,10 @@ describe('trainer retention and shutdown', function () {
       send(outbox, next('mpc'));
       send(outbox, next('mpc'));
       await until('v4', () => again.published.length >= 1);
-      assert.equal(again.published[0]?.version, 4);
-      assert.equal(again.published[0]?.metrics.rl_transitions, 2 * STEPS);
+      const v4 = again.published[0];
+      assert.ok(v4 !== undefined);
+      assert.equal(v4.version, 4);
+      assert.equal(v4.metrics.rl_transitions, 2 * STEPS);
     } finally {
       await again.close({ graceMs: 200 });
     }
@@ -255,8 +257,8 @@ describe('trainer retention and shutdown', function () {
       child.kill('SIGTERM');
       await until('exit after SIGTERM', () => exitCode !== undefined, 60_000);
       // measured, not asserted (tests do not assert wall-clock time)
-      console.log(
-        `      strider train exited ${((performance.now() - t0) / 1000).toFixed(2)} s after SIGTERM`,
+      process.stdout.write(
+        `      strider train exited ${((performance.now() - t0) / 1000).toFixed(2)} s after SIGTERM\n`,
       );
       assert.equal(exitCode, 0, stderr.slice(-3000));
       assert.match(stderr, /fit stopped at shutdown; nothing stored/);

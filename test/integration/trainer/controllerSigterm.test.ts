@@ -75,7 +75,7 @@ describe('strider run stopped by SIGTERM (continuous, child trainer)', function 
       );
       assert.equal(code, 130, stderr.slice(-3000));
       const r = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
-      assert.notEqual(r.status, 'running');
+      assert.equal(r.status, 'interrupted');
       const o = outboxOf(r);
       assert.ok(o !== undefined, 'outbox figures in the report');
       const { queued = -1, published = 0, spooled = 0, drained = 0, dropped = -1 } = o;

@@ -208,6 +208,11 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
     transport,
     topics,
     dataDir: outDir,
+    retention: {
+      maxTransitions: config.trainer.retention.max_transitions,
+      maxBytes: config.trainer.retention.max_bytes,
+      keepModels: config.trainer.retention.keep_models,
+    },
     model: config.model,
     learning: config.learning,
     // control.policy dagger / policy: the policy is distilled here too (issue 13)
@@ -245,7 +250,7 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
       logger.warn({ signal }, 'second signal: exiting at once');
       process.exit(130);
     }
-    logger.info({ signal }, 'stopping: finishing the current training, saving open episodes');
+    logger.info({ signal }, 'stopping: the current training stops, open episodes are saved');
     stop(signal);
   };
   process.on('SIGINT', onSignal);

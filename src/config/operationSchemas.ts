@@ -60,6 +60,43 @@ export const transportSchema = z
   })
   .prefault({});
 
+export const retentionSchema = z
+  .strictObject({
+    max_transitions: z
+      .number()
+      .int()
+      .min(0)
+      .default(1_000_000)
+      .describe(
+        'the trainer keeps at most this many transitions per robot (0: no limit); beyond it the oldest D_rl episodes are ' +
+          'deleted (disk and memory), D_rand is kept. A stored transition takes 8 + 4 (2 S + 2 A + 1) + 1 bytes ' +
+          '(measured: 389 for the quadruped, S 35, A 12; 245 for the planar runner, S 23, A 6), so 1,000,000 is about ' +
+          '390 MB and 245 MB on disk, and about as much in memory',
+      ),
+    max_bytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(2 * 1024 ** 3)
+      .describe(
+        'the trainer keeps at most this many bytes of episode files per robot (0: no limit), same policy; the default ' +
+          '2 GiB binds before max_transitions only for transitions over 2147 bytes (large states, e.g. S 220, A 50)',
+      ),
+    keep_models: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(5)
+      .describe(
+        'model version folders kept per robot (the newest ones; the newest valid model is never deleted)',
+      ),
+  })
+  .prefault({})
+  .describe(
+    'bounded disk and memory for a long-running trainer: what its store keeps (checked after each stored episode)',
+  );
+
 export const trainerSchema = z
   .strictObject({
     mode: z
@@ -124,8 +161,43 @@ export const trainerSchema = z
       .describe(
         'run.mode continuous: refit after this many seconds when any new transition arrived (or refit_transitions, whichever first)',
       ),
+    retention: retentionSchema,
   })
   .prefault({});
+
+/**
+ * Bytes of one stored transition with the smallest dimensions (S 1, A 1): seq u64, s, a, a*, s'
+ * and reward as f32, done u8 (TransitionBatchCodec). The config cannot know the robot's
+ * dimensions, so a byte limit is checked against this lower bound.
+ */
+export const MIN_TRANSITION_BYTES = 8 + 4 * 5 + 1;
+
+/**
+ * The cross-field check of trainer.retention: each limit must hold at least one episode
+ * (run.steps_per_episode transitions). Returns the problems as [key path, message].
+ */
+export function retentionIssues(
+  retention: { readonly max_transitions: number; readonly max_bytes: number },
+  stepsPerEpisode: number,
+): [string[], string][] {
+  const out: [string[], string][] = [];
+  const path = ['trainer', 'retention'];
+  const t = retention.max_transitions;
+  if (t > 0 && t < stepsPerEpisode)
+    out.push([
+      [...path, 'max_transitions'],
+      `holds less than one episode: expected 0 (no limit) or at least run.steps_per_episode (${stepsPerEpisode}) transitions`,
+    ]);
+  const b = retention.max_bytes;
+  const minBytes = stepsPerEpisode * MIN_TRANSITION_BYTES;
+  if (b > 0 && b < minBytes)
+    out.push([
+      [...path, 'max_bytes'],
+      `holds less than one episode: expected 0 (no limit) or at least ${minBytes} bytes ` +
+        `(run.steps_per_episode ${stepsPerEpisode} transitions of at least ${MIN_TRANSITION_BYTES} bytes each)`,
+    ]);
+  return out;
+}
 
 export const hotswapSchema = z
   .strictObject({

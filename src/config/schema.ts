@@ -5,6 +5,7 @@ import {
   hotswapSchema,
   logSchema,
   metricsSchema,
+  retentionIssues,
   runSchema,
   trainerSchema,
   transportSchema,
@@ -20,24 +21,30 @@ import { BASE_QUANTITIES, robotSchema, stateSchema } from './robotSchemas.js';
  * Robot dimensions (joints, actuators, limits) are not here: they come from the robot model.
  */
 
-export const configSchema = z.strictObject({
-  robot: robotSchema,
-  state: stateSchema,
-  control: controlSchema,
-  task: taskSchema,
-  model: modelSchema,
-  planner: plannerSchema,
-  learning: learningSchema,
-  policy: policySchema,
-  transport: transportSchema,
-  trainer: trainerSchema,
-  hotswap: hotswapSchema,
-  safety: safetySchema,
-  run: runSchema,
-  log: logSchema,
-  replay: replaySchema,
-  metrics: metricsSchema,
-});
+export const configSchema = z
+  .strictObject({
+    robot: robotSchema,
+    state: stateSchema,
+    control: controlSchema,
+    task: taskSchema,
+    model: modelSchema,
+    planner: plannerSchema,
+    learning: learningSchema,
+    policy: policySchema,
+    transport: transportSchema,
+    trainer: trainerSchema,
+    hotswap: hotswapSchema,
+    safety: safetySchema,
+    run: runSchema,
+    log: logSchema,
+    replay: replaySchema,
+    metrics: metricsSchema,
+  })
+  .superRefine((c, ctx) => {
+    // cross-field checks (the messages name the key and what was expected)
+    for (const [path, message] of retentionIssues(c.trainer.retention, c.run.steps_per_episode))
+      ctx.addIssue({ code: 'custom', path, message, input: c });
+  });
 
 export type StriderConfig = z.infer<typeof configSchema>;
 export type RobotConfig = StriderConfig['robot'];

@@ -221,10 +221,13 @@ export class EnsembleTrainer {
    * mix): refits the normalisers on the training split, draws a fresh bootstrap per member and
    * continues from the current weights and Adam state for `epochs` epochs.
    * Throws NON_FINITE on a non-finite sample, MODEL_SHAPE_MISMATCH on a malformed trajectory.
+   * With `signal`, stops between batches once it is aborted and throws the signal's reason (the
+   * weights are then part-way through the round: a caller that aborts discards this trainer or
+   * lets the next round continue from them).
    */
   async train(
     data: TrajectoryDataset,
-    options: { readonly epochs?: number } = {},
+    options: { readonly epochs?: number; readonly signal?: AbortSignal } = {},
   ): Promise<TrainRoundReport> {
     if (this.#disposed)
       throw new StriderError('LOOP_STATE', 'EnsembleTrainer.train() after dispose()');
@@ -282,6 +285,7 @@ export class EnsembleTrainer {
             y.set(train.deltas.subarray(r * S, (r + 1) * S), (e * nb + b) * S);
           }
         }
+        options.signal?.throwIfAborted();
         await this.#backend.trainStep(x, y, nb, loss);
         const mean = meanOf(loss);
         if (!Number.isFinite(mean)) {
@@ -299,6 +303,7 @@ export class EnsembleTrainer {
       epochLosses.push(epochSum / epochBatches);
     }
     const trainSeconds = (performance.now() - t0) / 1000;
+    options.signal?.throwIfAborted();
 
     const val = await this.#validate(split.holdout);
     const hs = await this.#hStep(split.holdout.length > 0 ? split.holdout : split.train, previous);

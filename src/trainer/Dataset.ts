@@ -20,6 +20,8 @@ export class Dataset {
   readonly #rand: Trajectory[] = [];
   readonly #rl: Trajectory[] = [];
   readonly #rng: Rng;
+  /** The segments of each trajectory added (so retention can take it out again). */
+  readonly #segments = new Map<Trajectory, { source: DataSource; segments: Trajectory[] }>();
 
   constructor(options: DatasetOptions) {
     this.#o = options;
@@ -38,14 +40,30 @@ export class Dataset {
     const { stateDim: S, actionDim: A, segmentSteps: L } = this.#o;
     const T = trajectory.actions.length / A;
     const into = source === 'rand' ? this.#rand : this.#rl;
+    const segments: Trajectory[] = [];
     for (let t0 = 0; t0 < T; t0 += L) {
       const n = Math.min(L, T - t0);
       if (n < 2 && t0 > 0) break; // a 1-step tail adds little and cannot carry an H-step check
-      into.push({
+      segments.push({
         states: trajectory.states.subarray(t0 * S, (t0 + n + 1) * S),
         actions: trajectory.actions.subarray(t0 * A, (t0 + n) * A),
       });
     }
+    into.push(...segments);
+    this.#segments.set(trajectory, { source, segments });
+  }
+
+  /** Takes out a trajectory added before (retention); false when it is not held. */
+  remove(trajectory: Trajectory): boolean {
+    const held = this.#segments.get(trajectory);
+    if (held === undefined) return false;
+    this.#segments.delete(trajectory);
+    const from = held.source === 'rand' ? this.#rand : this.#rl;
+    const gone = new Set(held.segments);
+    let w = 0;
+    for (const t of from) if (!gone.has(t)) from[w++] = t;
+    from.length = w;
+    return true;
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * The trainer's intake: transition batches from the MQTT subscription (TransitionInbox), checked
  * against the robot's dimensions, assembled into episodes (EpisodeAssembler), and each complete
- * episode stored on disk (EpisodeStore) before it counts in the robot's dataset. MQTT callbacks
- * never block: the disk writes run in one serial queue.
+ * episode stored on disk (EpisodeStore) before it counts in the robot's dataset; then the store's
+ * retention runs and what it deleted leaves the dataset too. MQTT callbacks never block: the disk
+ * writes run in one serial queue.
  */
 
 import type { Topics } from '../transport/topics.js';
@@ -216,6 +217,10 @@ export class EpisodeIntake {
         this.counters.store_errors++;
         this.#o.logger.error({ err, robotId: e.robotId, episode: e.episode }, 'episode not stored');
       }
+      // retention before the piece counts (it never drops the newest), so a fit that the piece
+      // makes due already sees the dataset without what retention deleted
+      const dropped = await this.#o.store.retain(e.robotId);
+      if (dropped.length > 0) this.#o.fits.drop(r, dropped);
       if (this.#o.fits.add(r, e)) this.counters[`episodes_${e.source}`]++;
     });
   }

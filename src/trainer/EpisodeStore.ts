@@ -11,10 +11,15 @@
  *
  * `<robot>` is the robot id, percent-encoded for the file system. Every file is written under a
  * temporary name and renamed, so a reader never sees half a file; leftover temporary files are
- * removed at load. Unreadable or invalid files are skipped with a warning and counted.
+ * removed at load, and so is a model folder without its manifest (a write cut short). Unreadable or
+ * invalid files are skipped with a warning and counted.
+ *
+ * Retention (StoreRetention): after each stored episode, and at load, the oldest D_rl episode files
+ * of a robot over its limit are deleted (D_rand never); after each stored model, and at load, only
+ * the newest `keepModels` version folders stay, and never the newest valid one.
  */
 
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { Logger } from '../util/logger.js';
@@ -22,9 +27,14 @@ import { silentLogger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import { decodeTransitionBatch, encodeTransitionBatch } from '../transport/TransitionBatchCodec.js';
 import type { ModelManifest } from '../transport/ModelArtifactCodec.js';
-import { readModelArtifactDir, writeModelArtifactDir } from '../transport/ModelArtifactDir.js';
+import {
+  MANIFEST_FILE,
+  readModelArtifactDir,
+  writeModelArtifactDir,
+} from '../transport/ModelArtifactDir.js';
 import type { TransitionBatch } from '../transport/types.js';
 import { episodeFromBatch, type Episode } from './EpisodeAssembler.js';
+import { RetentionIndex, type RetentionCounters, type RetentionLimits } from './StoreRetention.js';
 
 /** What a model's fit was given, stored beside the artifact. */
 export interface TrainingRecord {
@@ -55,8 +65,12 @@ export interface StoredRobot {
 export interface EpisodeStoreOptions {
   /** The trainer's data folder (created if missing). */
   readonly dataDir: string;
+  /** What the store keeps (default: no limits, every model). */
+  readonly retention?: RetentionLimits;
   readonly logger?: Logger;
 }
+
+const NO_LIMITS: RetentionLimits = { maxTransitions: 0, maxBytes: 0, keepModels: Infinity };
 
 const EPISODE_RE = /^(\d{9})-[a-z]+-[0-9a-f]{8}-\d+-\d+\.batch$/;
 const VERSION_RE = /^v(\d+)$/;
@@ -70,14 +84,27 @@ export function robotDirName(robotId: string): string {
 export class EpisodeStore {
   /** Files skipped at load because they did not read or validate. */
   skippedFiles = 0;
+  /** What retention deleted since start. */
+  readonly retention: RetentionCounters = {
+    retention_episodes_dropped: 0,
+    retention_transitions_dropped: 0,
+    retention_bytes_dropped: 0,
+    retention_models_dropped: 0,
+  };
   readonly #o: EpisodeStoreOptions;
   readonly #log: Logger;
+  readonly #limits: RetentionLimits;
   /** Next episode file index per robot. */
   readonly #next = new Map<string, number>();
+  /** Stored pieces per robot, for retention. */
+  readonly #index = new Map<string, RetentionIndex>();
+  /** Robots whose D_rand (and newest piece) alone exceed a limit; warned once. */
+  readonly #warned = new Set<string>();
 
   constructor(options: EpisodeStoreOptions) {
     this.#o = options;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'episode-store' });
+    this.#limits = options.retention ?? NO_LIMITS;
   }
 
   get dataDir(): string {
@@ -128,15 +155,60 @@ export class EpisodeStore {
     this.#next.set(e.robotId, index + 1);
     const name = `${String(index).padStart(9, '0')}-${e.source}-${hex8(e.runId)}-${e.episode}-${e.part}.batch`;
     const path = join(dir, name);
-    await atomicWrite(dir, path, encodeTransitionBatch(e.transitions));
+    const bytes = encodeTransitionBatch(e.transitions);
+    await atomicWrite(dir, path, bytes);
+    this.#indexOf(e.robotId).add(path, e, bytes.length);
     return path;
   }
 
-  /** Writes a model version (artifact, then its training record). Throws IO on failure. */
+  /**
+   * Applies the retention limits to one robot's episodes: deletes the oldest D_rl episode files
+   * until the robot is within its limits (D_rand and the newest piece stay). Returns the pieces
+   * dropped, oldest first, for the caller to forget. Never rejects (a file that cannot be deleted
+   * is logged, and forgotten all the same).
+   */
+  async retain(robotId: string): Promise<Episode[]> {
+    const index = this.#index.get(robotId);
+    const dropped: Episode[] = [];
+    while (index?.over() === true) {
+      const p = index.takeOldestRl();
+      if (p === undefined) {
+        if (!this.#warned.has(robotId)) {
+          this.#warned.add(robotId);
+          this.#log.warn(
+            { robotId, transitions: index.transitions, bytes: index.bytes, ...this.#limits },
+            'D_rand alone exceeds the retention limit; it is kept (retention drops D_rl only)',
+          );
+        }
+        break;
+      }
+      try {
+        await rm(p.path, { force: true });
+      } catch (err) {
+        this.#log.error({ err, path: p.path }, 'retention cannot delete an episode file');
+      }
+      this.retention.retention_episodes_dropped++;
+      this.retention.retention_transitions_dropped += p.steps;
+      this.retention.retention_bytes_dropped += p.bytes;
+      dropped.push(p.episode);
+    }
+    if (dropped.length > 0)
+      this.#log.info(
+        { robotId, pieces: dropped.length, transitions: index?.transitions, bytes: index?.bytes },
+        'retention: oldest D_rl episodes deleted',
+      );
+    return dropped;
+  }
+
+  /**
+   * Writes a model version (artifact, then its training record), then deletes the version folders
+   * beyond the newest `keepModels`. Throws IO when the model cannot be written.
+   */
   async saveModel(robotId: string, model: ModelVersion, training: TrainingRecord): Promise<string> {
     const dir = this.modelDir(robotId, model.version);
     await writeModelArtifactDir(dir, model);
     await atomicWrite(dir, join(dir, TRAINING_FILE), Buffer.from(`${JSON.stringify(training)}\n`));
+    await this.#pruneModels(robotId, model.version);
     return dir;
   }
 
@@ -183,11 +255,17 @@ export class EpisodeStore {
         continue;
       }
       next = Math.max(next, Number(m[1]) + 1);
-      const b = await this.#readBatch(join(epDir, name), robotId);
-      if (b !== undefined)
-        episodes.push(episodeFromBatch(b, Number(name.split('-')[4]?.split('.')[0] ?? 0)));
+      const path = join(epDir, name);
+      const r = await this.#readBatch(path, robotId);
+      if (r === undefined) continue;
+      const e = episodeFromBatch(r.batch, Number(name.split('-')[4]?.split('.')[0] ?? 0));
+      episodes.push(e);
+      this.#indexOf(robotId).add(path, e, r.bytes);
     }
     this.#next.set(robotId, next);
+    // the limits may have been lowered since these were stored
+    const dropped = new Set(await this.retain(robotId));
+    const kept = dropped.size === 0 ? episodes : episodes.filter((e) => !dropped.has(e));
 
     const modelsDir = join(root, 'models');
     const versions = (await listDir(modelsDir))
@@ -198,6 +276,15 @@ export class EpisodeStore {
     let latest: StoredRobot['latest'];
     for (const v of versions) {
       const dir = this.modelDir(robotId, v);
+      if (latest === undefined && !(await exists(join(dir, MANIFEST_FILE)))) {
+        // a write cut short (the manifest is written last): never published, removed
+        this.skippedFiles++;
+        this.#log.warn({ dir }, 'model folder without a manifest (an interrupted write); removed');
+        await rm(dir, { recursive: true, force: true }).catch((err: unknown) => {
+          this.#log.warn({ dir, err }, 'cannot remove an incomplete model folder');
+        });
+        continue;
+      }
       const r = await readModelArtifactDir(dir);
       if (!r.ok) {
         this.skippedFiles++;
@@ -219,6 +306,7 @@ export class EpisodeStore {
       };
       break;
     }
+    if (latest !== undefined) await this.#pruneModels(robotId, latest.model.version);
 
     const pending: TransitionBatch[] = [];
     const pendDir = join(root, 'pending');
@@ -227,22 +315,63 @@ export class EpisodeStore {
         await this.#dropStray(pendDir, name);
         continue;
       }
-      const b = await this.#readBatch(join(pendDir, name), robotId);
-      if (b !== undefined) pending.push(b);
+      const r = await this.#readBatch(join(pendDir, name), robotId);
+      if (r !== undefined) pending.push(r.batch);
     }
     this.#log.info(
       {
         robotId,
-        episodes: episodes.length,
+        episodes: kept.length,
+        dropped: dropped.size,
         lastVersion: versions[0] ?? 0,
         pending: pending.length,
       },
       'stored data loaded',
     );
-    return { robotId, episodes, lastVersion: versions[0] ?? 0, latest, pending };
+    return { robotId, episodes: kept, lastVersion: versions[0] ?? 0, latest, pending };
   }
 
-  async #readBatch(path: string, robotId: string): Promise<TransitionBatch | undefined> {
+  #indexOf(robotId: string): RetentionIndex {
+    let index = this.#index.get(robotId);
+    if (index === undefined) {
+      index = new RetentionIndex(this.#limits);
+      this.#index.set(robotId, index);
+    }
+    return index;
+  }
+
+  /**
+   * Deletes the version folders of a robot beyond the newest `keepModels`, never `keep` (the
+   * newest valid model). Never rejects.
+   */
+  async #pruneModels(robotId: string, keep: number): Promise<void> {
+    const modelsDir = join(this.robotDir(robotId), 'models');
+    let versions: number[];
+    try {
+      versions = (await listDir(modelsDir))
+        .map((n) => VERSION_RE.exec(n))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => Number(m[1]))
+        .sort((a, b) => b - a);
+    } catch (err) {
+      this.#log.warn({ err, modelsDir }, 'cannot list model folders to prune them');
+      return;
+    }
+    for (const v of versions.slice(this.#limits.keepModels)) {
+      if (v === keep) continue;
+      try {
+        await rm(this.modelDir(robotId, v), { recursive: true, force: true });
+        this.retention.retention_models_dropped++;
+      } catch (err) {
+        this.#log.warn({ err, robotId, version: v }, 'retention cannot delete a model folder');
+      }
+    }
+  }
+
+  async #readBatch(
+    path: string,
+    robotId: string,
+  ): Promise<{ batch: TransitionBatch; bytes: number } | undefined> {
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
@@ -260,7 +389,7 @@ export class EpisodeStore {
       this.#log.warn({ path }, `stored episode invalid; skipped: ${reason}`);
       return undefined;
     }
-    return r.value;
+    return { batch: r.value, bytes: bytes.length };
   }
 
   /** Removes a leftover temporary file (a write cut short); leaves other strangers alone. */
@@ -276,6 +405,15 @@ export class EpisodeStore {
 
 function hex8(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function listDir(dir: string): Promise<string[]> {

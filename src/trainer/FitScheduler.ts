@@ -5,7 +5,8 @@
  * Random episodes count too: when the controller's hot-swap gate rejects a model it keeps acting
  * randomly, and unless those episodes lead to a refit, controller and trainer wait on each other.
  * One Trainer per robot id; fits run one at a time, in a queue. Each fitted model is stored on disk
- * before it is handed on for publishing.
+ * before it is handed on for publishing. The store's retention takes old D_rl pieces out again
+ * (drop); the schedule counts what arrived, so a dataset held at its limit still refits.
  */
 
 import type { LearningConfig, ModelConfig } from '../config/schema.js';
@@ -21,7 +22,7 @@ import { datasetOf, type DataSource, type Trainer } from './types.js';
 export interface RobotDataCounts {
   readonly stateDim: number;
   readonly actionDim: number;
-  /** Distinct episodes per dataset. */
+  /** Distinct episodes per dataset, and their transitions, held now (after retention). */
   readonly randEpisodes: number;
   readonly rlEpisodes: number;
   readonly randTransitions: number;
@@ -65,24 +66,31 @@ export interface Robot {
   readonly actionDim: number;
   /** run/episode keys per dataset (an episode counts once however many pieces it has). */
   readonly keys: Map<string, DataSource>;
+  /** Pieces held per run/episode key (retention drops pieces). */
+  readonly pieces: Map<string, number>;
+  /** Episodes and transitions held now. */
   randEpisodes: number;
   rlEpisodes: number;
   randTransitions: number;
   rlTransitions: number;
+  /** Episodes and transitions counted since start, stored ones included (the schedule's counts). */
+  addedRand: number;
+  addedRl: number;
+  addedTransitions: number;
   /** Pieces not yet handed to the trainer (they are, just before each fit). */
   readonly feed: Episode[];
   trainer: Trainer | undefined;
   /** Version numbers: the newest stored, and the newest seen on the broker. */
   lastVersion: number;
   seenVersion: number;
-  /** Episodes the newest model's fit used (the schedule counts from them). */
+  /** Episodes counted when the newest model's fit started (the schedule counts from them). */
   trainedRand: number;
   trainedRl: number;
   hasModel: boolean;
   queued: boolean;
   /** The newest stored model at start, until the robot's trainer is built from it (warm start). */
   stored: ModelVersion | undefined;
-  /** Transitions (both datasets) the newest fit used, and when it ended (performance.now()). */
+  /** Transitions counted when the newest fit started, and when it ended (performance.now()). */
   trainedTransitions: number;
   lastFitMs: number;
 }
@@ -94,6 +102,8 @@ export class FitScheduler {
   #trainings: Promise<void> = Promise.resolve();
   readonly #refit: RefitSchedule | null;
   #refitTimer: NodeJS.Timeout | undefined;
+  /** Aborted at shutdown: a running fit stops between batches. */
+  readonly #abort = new AbortController();
 
   constructor(options: FitSchedulerOptions) {
     this.#o = options;
@@ -151,10 +161,14 @@ export class FitScheduler {
         stateDim,
         actionDim,
         keys: new Map(),
+        pieces: new Map(),
         randEpisodes: 0,
         rlEpisodes: 0,
         randTransitions: 0,
         rlTransitions: 0,
+        addedRand: 0,
+        addedRl: 0,
+        addedTransitions: 0,
         feed: [],
         trainer: undefined,
         lastVersion: 0,
@@ -199,8 +213,9 @@ export class FitScheduler {
     if (s.latest !== undefined) {
       r.hasModel = true;
       r.stored = s.latest.model;
-      r.trainedRand = s.latest.training?.rand_episodes ?? 0;
-      r.trainedRl = s.latest.training?.rl_episodes ?? 0;
+      // at most what was restored: retention may have dropped episodes the fit used
+      r.trainedRand = Math.min(s.latest.training?.rand_episodes ?? 0, r.addedRand);
+      r.trainedRl = Math.min(s.latest.training?.rl_episodes ?? 0, r.addedRl);
     }
     return counted;
   }
@@ -213,6 +228,32 @@ export class FitScheduler {
     const fresh = this.#count(r, e);
     this.#schedule(r);
     return fresh;
+  }
+
+  /**
+   * Forgets pieces the store's retention deleted: out of the pieces not yet fed, or out of the
+   * robot's trainer. The held counts shrink; the schedule's counts do not.
+   */
+  drop(r: Robot, episodes: readonly Episode[]): void {
+    for (const e of episodes) {
+      const i = r.feed.indexOf(e);
+      if (i >= 0) r.feed.splice(i, 1);
+      else r.trainer?.removeTrajectory?.(e.trajectory);
+      const set = datasetOf(e.source);
+      if (set === 'rand') r.randTransitions -= e.steps;
+      else r.rlTransitions -= e.steps;
+      const key = `${e.runId}/${e.episode}`;
+      const left = (r.pieces.get(key) ?? 1) - 1;
+      if (left > 0) {
+        r.pieces.set(key, left);
+        continue;
+      }
+      r.pieces.delete(key);
+      if (r.keys.delete(key)) {
+        if (set === 'rand') r.randEpisodes--;
+        else r.rlEpisodes--;
+      }
+    }
   }
 
   /** A version published on the broker (by this or another trainer): fits number after it. */
@@ -245,6 +286,11 @@ export class FitScheduler {
     }
   }
 
+  /** Stops a running fit between batches (shutdown); it stores nothing. Queued ones are skipped by `running`. */
+  abortFit(): void {
+    this.#abort.abort(new Error('trainer stopping'));
+  }
+
   /** Frees every robot's trainer (after the queue has drained) and stops the refit timer. */
   async closeTrainers(): Promise<void> {
     clearInterval(this.#refitTimer);
@@ -262,22 +308,29 @@ export class FitScheduler {
     r.feed.push(e);
     if (set === 'rand') r.randTransitions += e.steps;
     else r.rlTransitions += e.steps;
+    r.addedTransitions += e.steps;
     const key = `${e.runId}/${e.episode}`;
+    r.pieces.set(key, (r.pieces.get(key) ?? 0) + 1);
     if (r.keys.has(key)) return false;
     r.keys.set(key, set);
-    if (set === 'rand') r.randEpisodes++;
-    else r.rlEpisodes++;
+    if (set === 'rand') {
+      r.randEpisodes++;
+      r.addedRand++;
+    } else {
+      r.rlEpisodes++;
+      r.addedRl++;
+    }
     return true;
   }
 
   #due(r: Robot): boolean {
     if (this.#refit !== null) {
-      const fresh = r.randTransitions + r.rlTransitions - r.trainedTransitions;
+      const fresh = r.addedTransitions - r.trainedTransitions;
       return this.#refit.due(fresh, performance.now() - r.lastFitMs);
     }
-    if (!r.hasModel) return r.randEpisodes >= this.#o.learning.random_episodes;
+    if (!r.hasModel) return r.addedRand >= this.#o.learning.random_episodes;
     // rand episodes count too: after a rejected model the controller keeps acting randomly
-    const fresh = r.randEpisodes - r.trainedRand + (r.rlEpisodes - r.trainedRl);
+    const fresh = r.addedRand - r.trainedRand + (r.addedRl - r.trainedRl);
     return fresh >= this.#o.learning.episodes_per_iteration;
   }
 
@@ -292,17 +345,25 @@ export class FitScheduler {
     r.queued = false;
     if (!this.#o.running() || !this.#due(r)) return;
     const t0 = performance.now();
-    const used = { rand_episodes: r.randEpisodes, rl_episodes: r.rlEpisodes };
-    const usedTransitions = r.randTransitions + r.rlTransitions;
+    const used = { rand_episodes: r.addedRand, rl_episodes: r.addedRl };
+    const usedTransitions = r.addedTransitions;
     let model: ModelVersion;
+    this.#o.logger.info(
+      { robotId: r.robotId, ...used, transitions: r.randTransitions + r.rlTransitions },
+      'fit started',
+    );
     try {
       const trainer = r.trainer ?? (await this.#createTrainer(r));
       r.trainer = trainer;
       for (const e of r.feed.splice(0)) trainer.addTrajectory(e.trajectory, datasetOf(e.source));
-      const fitted = await trainer.train();
+      const fitted = await trainer.train({ signal: this.#abort.signal });
       model = { ...fitted, version: Math.max(r.lastVersion, r.seenVersion) + 1 };
       await this.#o.store.saveModel(r.robotId, model, used);
     } catch (err) {
+      if (this.#abort.signal.aborted) {
+        this.#o.logger.info({ robotId: r.robotId }, 'fit stopped at shutdown; nothing stored');
+        return;
+      }
       this.counters.trainings_failed++;
       this.#o.logger.error(
         { err, robotId: r.robotId },

@@ -99,11 +99,18 @@ export class ModelTrainer implements Trainer {
     this.#dataset.add(trajectory, source);
   }
 
-  async train(): Promise<ModelVersion> {
+  removeTrajectory(trajectory: Trajectory): boolean {
+    return this.#dataset.remove(trajectory);
+  }
+
+  async train(options: { readonly signal?: AbortSignal } = {}): Promise<ModelVersion> {
     const m = this.#o.model;
     const { data, rand, rl } = this.#dataset.mix(this.#o.randFraction);
     const epochs = this.#version === 0 && !this.#warm ? m.epochs_first : m.epochs_per_round;
-    const r = await this.#trainer.train(data, { epochs });
+    const r = await this.#trainer.train(data, {
+      epochs,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     this.#version++;
     const metrics = {
       train_loss: r.epochLosses[r.epochLosses.length - 1] ?? Number.NaN,

@@ -37,6 +37,7 @@ export class PolicySchedule {
   readonly #o: PolicyScheduleOptions;
   readonly #robots = new Map<string, RobotPolicy>();
   #queue: Promise<void> = Promise.resolve();
+  #stopped = false;
 
   constructor(options: PolicyScheduleOptions) {
     this.#o = options;
@@ -86,7 +87,13 @@ export class PolicySchedule {
     this.#queue = this.#queue.then(() => this.#fit(robotId, r));
   }
 
+  /** Shutdown: no queued fit starts from now (a running one finishes). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
   async close(): Promise<void> {
+    this.#stopped = true;
     await this.#queue;
     for (const r of this.#robots.values()) await r.trainer?.close();
   }
@@ -137,7 +144,7 @@ export class PolicySchedule {
 
   async #fit(robotId: string, r: RobotPolicy): Promise<void> {
     try {
-      if (r.trainer === null && r.pending.length === 0) return;
+      if (this.#stopped || (r.trainer === null && r.pending.length === 0)) return;
       if (r.trainer === null || outgrown(r)) await this.#rebuild(r);
       const trainer = r.trainer!;
       r.round++;

@@ -18,6 +18,7 @@ import { FitScheduler, type RobotDataCounts } from './FitScheduler.js';
 import type { RefitScheduleOptions } from './RefitSchedule.js';
 import type { ModelTrainerOptions } from './ModelTrainer.js';
 import { PolicySchedule } from './PolicySchedule.js';
+import type { RetentionLimits } from './StoreRetention.js';
 import { TrainerPublisher, type PublishedModel } from './TrainerPublisher.js';
 import type { Trainer } from './types.js';
 
@@ -54,6 +55,11 @@ export interface TrainerCounters {
   trainings_failed: number;
   /** Wall-clock seconds spent in training rounds. */
   training_seconds: number;
+  /** What the store's retention deleted: D_rl episode pieces, their transitions and bytes, model folders. */
+  retention_episodes_dropped: number;
+  retention_transitions_dropped: number;
+  retention_bytes_dropped: number;
+  retention_models_dropped: number;
 }
 
 export interface TrainerServiceOptions {
@@ -62,6 +68,8 @@ export interface TrainerServiceOptions {
   readonly topics: Topics;
   /** Where episodes and models are kept (EpisodeStore layout). */
   readonly dataDir: string;
+  /** What the store keeps (trainer.retention); default no limits. */
+  readonly retention?: RetentionLimits;
   readonly model: ModelConfig;
   readonly learning: LearningConfig;
   /** DAgger distillation: fit and publish the policy after each dynamics fit (absent: no policy). */
@@ -118,7 +126,11 @@ export class TrainerService {
   constructor(options: TrainerServiceOptions) {
     this.#o = options;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'trainer' });
-    this.#store = new EpisodeStore({ dataDir: options.dataDir, logger: this.#log });
+    this.#store = new EpisodeStore({
+      dataDir: options.dataDir,
+      ...(options.retention === undefined ? {} : { retention: options.retention }),
+      logger: this.#log,
+    });
     const running = (): boolean => this.#state === 'running';
     this.#publisher = new TrainerPublisher({
       transport: options.transport,
@@ -254,8 +266,8 @@ export class TrainerService {
   }
 
   /**
-   * Stops taking transitions, lets a running training finish (queued ones are skipped), saves the
-   * open episodes as pending, waits up to `graceMs` (default 5000) for model acknowledgements,
+   * Stops taking transitions, stops a running training between batches (it stores nothing; queued
+   * ones, and queued policy fits, are skipped; a running policy fit finishes), lets the episode writes finish, saves the open episodes as pending, waits up to `graceMs` (default 5000) for model acknowledgements,
    * publishes the offline status, and frees the trainers and the status timer. Idempotent.
    */
   async close(options: { graceMs?: number } = {}): Promise<void> {
@@ -266,6 +278,8 @@ export class TrainerService {
     this.#republishTimer = undefined;
     await this.#intake.stop();
     await this.#publisher.stop();
+    this.#fits.abortFit();
+    this.#policy?.stop();
     await this.#fits.trainings;
     await this.#intake.writes;
     if (wasRunning) await this.#intake.savePending();
@@ -303,6 +317,7 @@ export class TrainerService {
       models_published: this.#publisher.published.length,
       trainings_failed: f.trainings_failed,
       training_seconds: f.training_seconds,
+      ...this.#store.retention,
     };
   }
 }

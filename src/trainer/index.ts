@@ -18,6 +18,8 @@ export type {
 } from './EpisodeAssembler.js';
 export { EpisodeStore, robotDirName } from './EpisodeStore.js';
 export type { EpisodeStoreOptions, StoredRobot, TrainingRecord } from './EpisodeStore.js';
+export { RetentionIndex } from './StoreRetention.js';
+export type { RetentionCounters, RetentionLimits } from './StoreRetention.js';
 export { TrainerService } from './TrainerService.js';
 export type {
   PublishedModel,

@@ -13,8 +13,13 @@ export type DataSource = 'rand' | 'rl';
  */
 export interface Trainer {
   addTrajectory(trajectory: Trajectory, source: DataSource): void;
-  /** Fit on the current D_rand/D_rl mix and return the next version. Takes seconds. */
-  train(): Promise<ModelVersion>;
+  /** Takes out a trajectory added before (the store's retention); false when not held. */
+  removeTrajectory?(trajectory: Trajectory): boolean;
+  /**
+   * Fit on the current D_rand/D_rl mix and return the next version. Takes seconds. With `signal`,
+   * the fit stops between batches once it is aborted and rejects with the signal's reason.
+   */
+  train(options?: { readonly signal?: AbortSignal }): Promise<ModelVersion>;
   close(): Promise<void>;
 }
 

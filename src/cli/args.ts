@@ -209,7 +209,7 @@ OUT (the data folder; default runs/trainer-<time>) holds <robot>/episodes, <robo
 and trainer.log (JSON lines, also on stderr); restarting on the same OUT restores the dataset
 and continues the version numbers. stdout gets one line when subscribed and one per model:
   model v3 for robot0: 1200 transitions (rand 1000, rl 200), val loss ..., H-step error ..., 2.1 s
-Runs until SIGINT/SIGTERM: finishes the current training, saves open episodes, publishes the
+Runs until SIGINT/SIGTERM: stops a running training, saves open episodes, publishes the
 offline status, writes the report (counters, models; default OUT/report.json), exits 0. A
 second signal exits at once (130).
 

@@ -6,6 +6,7 @@ import {
   type ModelSource,
   type RemoteTrainingReport,
 } from '../learning/index.js';
+import type { PolicyCommand } from '../planning/PolicySeeds.js';
 import { ModelTrainer } from '../trainer/index.js';
 import type { Logger } from '../util/logger.js';
 
@@ -45,8 +46,15 @@ export class ModelSupply {
     this.#tap = fn;
   }
 
-  /** Start the trainer for states of `stateDim` and actions of `actionDim`; returns its models. */
-  async start(stateDim: number, actionDim: number): Promise<ModelSource> {
+  /**
+   * Start the trainer for states of `stateDim` and actions of `actionDim` (and the task's live
+   * `command`, streamed with each transition to a trainer process); returns its models.
+   */
+  async start(
+    stateDim: number,
+    actionDim: number,
+    command: PolicyCommand | null = null,
+  ): Promise<ModelSource> {
     const { config, logger } = this.#o;
     if (config.trainer.mode !== 'in_process') {
       const { configPath, overrides, outDir } = this.#o;
@@ -57,6 +65,7 @@ export class ModelSupply {
         outDir,
         stateDim,
         actionDim,
+        command,
         logger,
       });
       return this.#remote.models;

@@ -50,7 +50,7 @@ export async function runDagger(
   const pc = config.policy;
   const remote = supply.remote;
   // the policy takes the task's command after the state when the task has one (the in-process
-  // trainer sees it; the trainer process gets transitions without it and fits state-only policies)
+  // trainer reads it live; the trainer process gets it with each streamed transition)
   const command = policyCommand(parts.reward);
   const trainer =
     remote !== null

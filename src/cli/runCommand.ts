@@ -6,6 +6,7 @@ import { loadConfig, type StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
 import { HotSwap, LearningLoop, type LearningSummary } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
+import { policyCommand } from '../planning/PolicySeeds.js';
 import type { RclnodejsApi } from '../robot/ros2/rclnodejsApi.js';
 import { Progress, runLogStreams, writeReport, type PolicyReport } from '../telemetry/index.js';
 import { writeRunPlots } from '../telemetry/runPlots.js';
@@ -312,7 +313,7 @@ async function learn(
   const S = parts.assembler.layout.dim;
   const A = parts.actuators.length;
   const plannerStats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
-  const models = await supply.start(S, A);
+  const models = await supply.start(S, A, policyCommand(parts.reward));
   const swap = new HotSwap({
     policy: parts.policy,
     makeMpcPolicy: session.mpcPolicyFactory(plannerStats),

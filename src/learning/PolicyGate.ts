@@ -1,7 +1,8 @@
 /**
  * The controller's acceptance of a distilled policy payload (the policy topic's receiver): the
- * artifact checks (header, manifest, checksum, shapes, finiteness), an ONNX Runtime session,
- * then the imitation error on recent expert-labelled states against the serving policy's. A
+ * artifact checks (header, manifest, checksum, shapes, finiteness), the input layout (a command
+ * input the task cannot feed, or a state-only policy on a task with a command: it would ignore
+ * the target; both MODEL_SHAPE_MISMATCH), an ONNX Runtime session, then the imitation error on recent expert-labelled states against the serving policy's. A
  * rejected payload leaves the serving policy in place and comes back with its code and reason.
  */
 
@@ -31,8 +32,6 @@ export class PolicyGate {
   readonly #inputDim: number;
   readonly #states: Float32Array;
   readonly #labels: Float32Array;
-  /** The held states without their commands (for a state-only policy), capacity x S. */
-  readonly #commandFree: Float32Array;
   #count = 0;
   #head = 0;
   #serving: OnnxPolicyNet | null = null;
@@ -41,7 +40,6 @@ export class PolicyGate {
     this.#o = options;
     this.#inputDim = options.stateDim + (options.commandDim ?? 0);
     this.#states = new Float32Array(options.capacity * this.#inputDim);
-    this.#commandFree = new Float32Array(options.capacity * options.stateDim);
     this.#labels = new Float32Array(options.capacity * options.actionDim);
   }
 
@@ -57,24 +55,24 @@ export class PolicyGate {
     const { stateDim: S, actionDim: A, capacity } = this.#o;
     const I = this.#inputDim;
     const row = this.#head;
-    for (let k = 0; k < S; k++) {
-      this.#states[row * I + k] = state[k]!;
-      this.#commandFree[row * S + k] = state[k]!;
-    }
+    for (let k = 0; k < S; k++) this.#states[row * I + k] = state[k]!;
     for (let k = S; k < I; k++) this.#states[row * I + k] = command?.[k - S] ?? 0;
     this.#labels.set(expert.subarray(0, A), this.#head * A);
     this.#head = (this.#head + 1) % capacity;
     this.#count = Math.min(this.#count + 1, capacity);
   }
 
-  /** Mean squared error of `net` against the expert on the labelled states held (NaN if none). */
+  /**
+   * Mean squared error of `net` against the expert on the labelled states held (NaN if none, or
+   * if the net's input is not this gate's layout: state, then the command when the task has one).
+   */
   async imitationError(net: OnnxPolicyNet): Promise<number> {
     const N = this.#count;
-    if (N === 0) return Number.NaN;
+    if (N === 0 || net.inputDim !== this.#inputDim) return Number.NaN;
     const A = this.#o.actionDim;
     const out = new Float32Array(N * A);
-    // a state-only policy is checked on the states alone; one with a command on state ++ command
-    await net.actBatch(net.commandDim > 0 ? this.#states : this.#commandFree, N, out);
+    // consider() admits only policies whose input is this layout: state (++ command)
+    await net.actBatch(this.#states, N, out);
     let sum = 0;
     for (let i = 0; i < N * A; i++) sum += (out[i]! - this.#labels[i]!) ** 2;
     return sum / (N * A);
@@ -92,6 +90,14 @@ export class PolicyGate {
     });
     if (!decoded.ok) return { accepted: false, code: decoded.code, reason: decoded.reason };
     const snap = decoded.value;
+    const C = this.#o.commandDim ?? 0;
+    if (C > 0 && (snap.architecture.commandDim ?? 0) === 0) {
+      return {
+        accepted: false,
+        code: 'MODEL_SHAPE_MISMATCH',
+        reason: `input_layout: the policy takes the state only, this task has a ${C}-value command (vx, vy, yaw_rate) it would ignore`,
+      };
+    }
     if (this.#serving !== null && snap.version <= this.#serving.version) {
       return {
         accepted: false,

@@ -4,11 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { StriderConfig } from '../config/schema.js';
 import { resolveRunMode } from '../config/runMode.js';
 import type { Transition } from '../control/types.js';
+import type { PolicyCommand } from '../planning/PolicySeeds.js';
 import { EmbeddedBroker } from '../transport/EmbeddedBroker.js';
 import { ModelChannel, type ModelChannelCounters } from '../transport/ModelChannel.js';
 import { Topics } from '../transport/topics.js';
 import { Transport } from '../transport/Transport.js';
 import { encodeStatus } from '../transport/StatusCodec.js';
+import { COMMAND_DIM } from '../transport/TransitionBatchCodec.js';
 import { TransitionOutbox, type OutboxCounters } from '../transport/TransitionOutbox.js';
 import { transportOptionsFromConfig } from '../transport/transportFromConfig.js';
 import type { Logger } from '../util/logger.js';
@@ -25,6 +27,12 @@ export interface RemoteTrainingOptions {
   readonly outDir: string;
   readonly stateDim: number;
   readonly actionDim: number;
+  /**
+   * The task's live command (the cmd_vel reward's target), or null/absent when the task has none:
+   * every streamed transition then carries the command it was recorded with, so the trainer
+   * fits policies that take it (docs/learning.md, DAgger).
+   */
+  readonly command?: PolicyCommand | null;
   /** Each change of the child trainer's state (trainer.mode child). Must not throw. */
   readonly onTrainerState?: (state: TrainerState) => void;
   readonly logger: Logger;
@@ -58,6 +66,8 @@ export class RemoteTraining {
   #trainer: TrainerSupervisor | null = null;
   readonly #url: string;
   readonly #statusTopic: string;
+  /** vx, vy, yaw rate of the transition being pushed (copied by the outbox). */
+  readonly #commandRow = new Float32Array(COMMAND_DIM);
 
   private constructor(
     o: RemoteTrainingOptions,
@@ -123,6 +133,7 @@ export class RemoteTraining {
       robotId: t.robot_id,
       stateDim: o.stateDim,
       actionDim: o.actionDim,
+      commandDim: o.command == null ? 0 : COMMAND_DIM,
       spoolDir: join(o.outDir, 'spool'),
       spoolLimitBytes: Math.round(t.spool_limit_mb * 1024 * 1024),
       logger,
@@ -168,12 +179,22 @@ export class RemoteTraining {
     return remote;
   }
 
-  /** Stream one recorded transition to the trainer (O(1), never blocks; called from the runner). */
+  /**
+   * Stream one recorded transition to the trainer, with the task's live command when it has one
+   * (O(1), no allocation, never blocks; called from the runner).
+   */
   push(t: Transition, reward: number, episode: number, done: boolean): void {
+    const c = this.#o.command;
+    if (c != null) {
+      this.#commandRow[0] = c.linearX;
+      this.#commandRow[1] = c.linearY;
+      this.#commandRow[2] = c.angularZ;
+    }
     this.#outbox.push({
       state: t.state,
       action: t.action,
       expertAction: t.expertAction ?? null,
+      command: this.#commandRow,
       nextState: t.nextState,
       reward,
       done,

@@ -7,7 +7,8 @@
  * - a transition of another run of the same robot arrives (the controller restarted with a new
  *   runId; its previous run will send nothing more: `run_ended`);
  * - the stream breaks inside an episode: s'_t differs from s_{t+1} beyond the tolerance, sequence
- *   numbers skip (the inbox gave up on a gap), or the source or dimensions change (`split`; the
+ *   numbers skip (the inbox gave up on a gap), or the source, the dimensions or the presence of
+ *   the command column change (`split`; the
  *   rest of the episode becomes the next piece);
  * - the stream has been silent for a while ({@link EpisodeAssembler.closeIdle}, `idle`): a
  *   controller that waits for a model between episodes sends no next episode.
@@ -16,6 +17,7 @@
 
 import type { ActionSource } from '../control/types.js';
 import type { Trajectory } from '../dynamics/Trajectory.js';
+import { COMMAND_DIM } from '../transport/TransitionBatchCodec.js';
 import type { TransitionBatch } from '../transport/types.js';
 
 /** Why a piece of an episode was emitted. */
@@ -81,6 +83,8 @@ interface Piece {
   readonly source: ActionSource;
   readonly stateDim: number;
   readonly actionDim: number;
+  /** The piece's batches carry the task's command (all or none of them). */
+  readonly command: boolean;
   readonly slices: Slice[];
   count: number;
 }
@@ -157,6 +161,7 @@ export class EpisodeAssembler {
         o.source !== b.source ||
         o.stateDim !== S ||
         o.actionDim !== b.actionDim ||
+        o.command !== (b.commands !== undefined) ||
         first !== s.lastSeq + 1 ||
         (s.lastNext !== undefined && !this.#same(s.lastNext, b.states, skip * S, S))
       ) {
@@ -247,6 +252,7 @@ export class EpisodeAssembler {
       source: b.source,
       stateDim: b.stateDim,
       actionDim: b.actionDim,
+      command: b.commands !== undefined,
       slices: [],
       count: 0,
     };
@@ -279,9 +285,11 @@ export class EpisodeAssembler {
   }
 }
 
-/** Copies a piece's slices into one contiguous batch. */
+/** Copies a piece's slices into one contiguous batch (with the command column when it has one). */
 function concat(s: Stream, p: Piece): TransitionBatch {
   const { stateDim: S, actionDim: A, count: N } = p;
+  const C = COMMAND_DIM;
+  const commands = p.command ? new Float32Array(N * C) : undefined;
   const out: TransitionBatch = {
     robotId: s.robotId,
     runId: s.runId,
@@ -294,6 +302,7 @@ function concat(s: Stream, p: Piece): TransitionBatch {
     states: new Float32Array(N * S),
     actions: new Float32Array(N * A),
     expertActions: new Float32Array(N * A),
+    ...(commands === undefined ? {} : { commands }),
     nextStates: new Float32Array(N * S),
     rewards: new Float32Array(N),
     dones: new Uint8Array(N),
@@ -303,6 +312,8 @@ function concat(s: Stream, p: Piece): TransitionBatch {
     out.states.set(b.states.subarray(from * S, to * S), row * S);
     out.actions.set(b.actions.subarray(from * A, to * A), row * A);
     out.expertActions.set(b.expertActions.subarray(from * A, to * A), row * A);
+    if (commands !== undefined && b.commands !== undefined)
+      commands.set(b.commands.subarray(from * C, to * C), row * C);
     out.nextStates.set(b.nextStates.subarray(from * S, to * S), row * S);
     out.rewards.set(b.rewards.subarray(from, to), row);
     out.dones.set(b.dones.subarray(from, to), row);

@@ -1,12 +1,17 @@
 /**
  * The trainer process's side of DAgger distillation: every labelled transition it receives joins
- * its robot's PolicyTrainer (the aggregated set), and after each dynamics fit the policy is refitted
+ * its robot's PolicyTrainer (the aggregated set), with the task's command when the robot's stream
+ * carries one (the policy then takes state ++ command and its manifest records that input layout;
+ * the first batch decides, and a later batch of the other layout is dropped and logged as an
+ * error with the robot id), and after each dynamics fit the policy is refitted
  * on all of it and published retained on `<prefix>/<robot_id>/policy` as a policy artifact (the
  * controller's PolicyGate checks it). Fits run in one serial queue, never on an MQTT callback.
  */
 
 import type { PolicyConfig } from '../config/schema.js';
+import { POLICY_COMMAND } from '../dynamics/policy/PolicyNetwork.js';
 import { encodePolicyArtifact } from '../transport/PolicyArtifactCodec.js';
+import { COMMAND_DIM } from '../transport/TransitionBatchCodec.js';
 import type { Topics } from '../transport/topics.js';
 import type { Transport } from '../transport/Transport.js';
 import type { TransitionBatch } from '../transport/types.js';
@@ -24,6 +29,10 @@ export interface PolicyScheduleOptions {
 interface RobotPolicy {
   readonly stateDim: number;
   readonly actionDim: number;
+  /** C: 3 when the robot's stream carries the task's command, else 0 (set by its first batch). */
+  readonly commandDim: number;
+  /** A batch of the other command layout was logged (once per robot). */
+  mismatchLogged: boolean;
   /** Running bounds of the expert's actions (the trainer does not load the robot model). */
   readonly low: Float32Array;
   readonly high: Float32Array;
@@ -33,7 +42,8 @@ interface RobotPolicy {
 }
 
 export class PolicySchedule {
-  readonly counters = { labels: 0, fits: 0, published: 0, failed: 0 };
+  /** `commandMismatch`: batches dropped because their command layout differs from the robot's. */
+  readonly counters = { labels: 0, fits: 0, published: 0, failed: 0, commandMismatch: 0 };
   readonly #o: PolicyScheduleOptions;
   readonly #robots = new Map<string, RobotPolicy>();
   #queue: Promise<void> = Promise.resolve();
@@ -48,13 +58,19 @@ export class PolicySchedule {
     return this.#queue;
   }
 
-  /** A checked transition batch (its rows with an expert label join the robot's set). */
+  /**
+   * A checked transition batch (its rows with an expert label join the robot's set, with their
+   * commands when the batch carries them).
+   */
   addBatch(b: TransitionBatch): void {
+    const C = b.commands === undefined ? 0 : COMMAND_DIM;
     let r = this.#robots.get(b.robotId);
     if (r === undefined) {
       r = {
         stateDim: b.stateDim,
         actionDim: b.actionDim,
+        commandDim: C,
+        mismatchLogged: false,
         low: new Float32Array(b.actionDim).fill(Infinity),
         high: new Float32Array(b.actionDim).fill(-Infinity),
         pending: [],
@@ -64,6 +80,17 @@ export class PolicySchedule {
       this.#robots.set(b.robotId, r);
     }
     if (r.stateDim !== b.stateDim || r.actionDim !== b.actionDim) return;
+    if (r.commandDim !== C) {
+      this.counters.commandMismatch++;
+      if (!r.mismatchLogged) {
+        r.mismatchLogged = true;
+        this.#o.logger.error(
+          { robotId: b.robotId, commandDim: C, expected: r.commandDim },
+          `transition batch of robot ${b.robotId} ${C > 0 ? 'carries' : 'lacks'} the task's command, its earlier batches ${r.commandDim > 0 ? 'carry' : 'lack'} it: dropped from the policy's labels (a robot's stream has the command in every batch or in none)`,
+        );
+      }
+      return;
+    }
     const A = b.actionDim;
     let labelled = false;
     for (let i = 0; i < b.count; i++) {
@@ -114,6 +141,7 @@ export class PolicySchedule {
     }
     const next = new PolicyTrainer({
       stateDim: r.stateDim,
+      commandDim: r.commandDim,
       actionLow: low,
       actionHigh: high,
       hiddenSizes: c.hidden,
@@ -130,10 +158,12 @@ export class PolicySchedule {
     if (old !== null) {
       const kept = old.recent(old.size);
       const S = r.stateDim;
+      const I = S + r.commandDim;
       const A = r.actionDim;
       for (let i = 0; i < kept.count; i++) {
-        const st = kept.states.subarray(i * S, i * S + S);
-        next.add(st, kept.labels.subarray(i * A, i * A + A), 'expert');
+        const st = kept.states.subarray(i * I, i * I + S);
+        const cmd = kept.states.subarray(i * I + S, i * I + I);
+        next.add(st, kept.labels.subarray(i * A, i * A + A), 'expert', cmd);
       }
       await old.close();
     }
@@ -163,6 +193,11 @@ export class PolicySchedule {
           version: snap.version,
           labels: snap.labelled,
           imitationLoss: snap.imitationLoss,
+          // as the manifest's architecture.input_layout
+          inputLayout: {
+            state_dim: r.stateDim,
+            command: r.commandDim > 0 ? [...POLICY_COMMAND] : [],
+          },
         },
         'policy published',
       );
@@ -189,6 +224,7 @@ function copyBatch(b: TransitionBatch): TransitionBatch {
     states: b.states.slice(),
     actions: b.actions.slice(),
     expertActions: b.expertActions.slice(),
+    ...(b.commands === undefined ? {} : { commands: b.commands.slice() }),
     nextStates: b.nextStates.slice(),
     rewards: b.rewards.slice(),
     dones: b.dones.slice(),

@@ -10,6 +10,7 @@ import {
   type PolicyArchitecture,
   type PolicySnapshot,
 } from '../dynamics/policy/PolicyNetwork.js';
+import { COMMAND_DIM } from '../transport/TransitionBatchCodec.js';
 import type { TransitionBatch } from '../transport/types.js';
 
 export interface PolicyTrainerOptions {
@@ -108,15 +109,25 @@ export class PolicyTrainer {
     if (visitedBy === 'policy') this.#fromPolicy++;
   }
 
-  /** Adds every labelled row of a batch (rows whose expert row is NaN carry no label). */
+  /**
+   * Adds every labelled row of a batch (rows whose expert row is NaN carry no label), each with
+   * its command when the batch carries one (zeros otherwise, as add()).
+   */
   addBatch(b: TransitionBatch): number {
     const S = b.stateDim;
     const A = b.actionDim;
+    const C = COMMAND_DIM;
+    const commands = b.commands;
     const by = b.source === 'policy' || b.source === 'mixed' ? 'policy' : 'expert';
     let n = 0;
     for (let i = 0; i < b.count; i++) {
       if (Number.isNaN(b.expertActions[i * A]!)) continue;
-      this.add(b.states.subarray(i * S, i * S + S), b.expertActions.subarray(i * A, i * A + A), by);
+      this.add(
+        b.states.subarray(i * S, i * S + S),
+        b.expertActions.subarray(i * A, i * A + A),
+        by,
+        commands?.subarray(i * C, i * C + C),
+      );
       n++;
     }
     return n;

@@ -1,6 +1,9 @@
 /**
- * Binary codec of {@link TransitionBatch} (payload kind 1, format version 1). Layout in
- * docs/transport.md; all numbers little-endian, floats IEEE-754 binary32.
+ * Binary codec of {@link TransitionBatch} (payload kind 1). Format version 2 (written): the byte
+ * after the source is C, the task's command values per record (0, or 3: vx, vy, yaw rate), and
+ * each record carries them after the expert action. Version 1 (still read): that byte is reserved
+ * 0 and records carry no command. Layout in docs/transport.md; all numbers little-endian, floats
+ * IEEE-754 binary32.
  */
 
 import type { ActionSource } from '../control/types.js';
@@ -16,6 +19,12 @@ export const SOURCE_CODES = [
   'mixed',
 ] as const satisfies readonly ActionSource[];
 
+/** Command values per transition when a batch carries the command: vx, vy, yaw rate. */
+export const COMMAND_DIM = 3;
+/** The transition batch format this build writes, and those it reads. */
+export const TRANSITIONS_VERSION = 2;
+const READ_VERSIONS = [1, TRANSITIONS_VERSION] as const;
+
 const TWO_32 = 2 ** 32;
 /** Largest high word of a u64 that keeps the value below 2^53. */
 const MAX_HI = 2 ** 21 - 1;
@@ -24,9 +33,9 @@ const FIXED_BYTES = 4 + 4 + 8 + 4 + 2 + 2 + 1 + 1;
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
-/** Bytes of one record: seq u64, s S, a A, a* A, s' S (f32), reward f32, done u8. */
-function recordBytes(stateDim: number, actionDim: number): number {
-  return 8 + 4 * (2 * stateDim + 2 * actionDim + 1) + 1;
+/** Bytes of one record: seq u64, s S, a A, a* A, command C, s' S (f32), reward f32, done u8. */
+function recordBytes(stateDim: number, actionDim: number, commandDim: number): number {
+  return 8 + 4 * (2 * stateDim + 2 * actionDim + commandDim + 1) + 1;
 }
 
 /** Total encoded size of a batch. `robotIdBytes` is the UTF-8 length of the robot id. */
@@ -35,19 +44,30 @@ function transitionBatchBytes(
   count: number,
   stateDim: number,
   actionDim: number,
+  commandDim: number,
 ): number {
-  return HEADER_BYTES + 1 + robotIdBytes + FIXED_BYTES + count * recordBytes(stateDim, actionDim);
+  return (
+    HEADER_BYTES +
+    1 +
+    robotIdBytes +
+    FIXED_BYTES +
+    count * recordBytes(stateDim, actionDim, commandDim)
+  );
 }
 
 /**
- * Encodes a batch. The caller guarantees the array lengths match count, S and A (a broken
- * contract throws RangeError); values are written as given, so a receiver rejects what a
- * sender should not have sent. Off the control tick: allocates the output buffer.
+ * Encodes a batch (format version 2; the command column when `batch.commands` is present). The
+ * caller guarantees the array lengths match count, S, A and C (a broken contract throws
+ * RangeError); values are written as given, so a receiver rejects what a sender should not have
+ * sent. Off the control tick: allocates the output buffer.
  */
 export function encodeTransitionBatch(batch: TransitionBatch): Buffer {
   const { count: N, stateDim: S, actionDim: A } = batch;
+  const commands = batch.commands;
+  const C = commands === undefined ? 0 : COMMAND_DIM;
   const id = utf8.encode(batch.robotId);
   if (
+    (commands !== undefined && commands.length !== N * C) ||
     batch.states.length !== N * S ||
     batch.nextStates.length !== N * S ||
     batch.actions.length !== N * A ||
@@ -55,11 +75,13 @@ export function encodeTransitionBatch(batch: TransitionBatch): Buffer {
     batch.rewards.length !== N ||
     batch.dones.length !== N
   ) {
-    throw new RangeError(`transition batch arrays do not match count ${N}, S ${S}, A ${A}`);
+    throw new RangeError(
+      `transition batch arrays do not match count ${N}, S ${S}, A ${A}, command ${C}`,
+    );
   }
-  const out = Buffer.alloc(transitionBatchBytes(id.length, N, S, A));
+  const out = Buffer.alloc(transitionBatchBytes(id.length, N, S, A, C));
   const v = viewOf(out);
-  writeHeader(v, 'transitions');
+  writeHeader(v, 'transitions', TRANSITIONS_VERSION);
   let o = HEADER_BYTES;
   v.setUint8(o, id.length);
   out.set(id, o + 1);
@@ -71,7 +93,7 @@ export function encodeTransitionBatch(batch: TransitionBatch): Buffer {
   v.setUint16(o + 20, S, true);
   v.setUint16(o + 22, A, true);
   v.setUint8(o + 24, SOURCE_CODES.indexOf(batch.source));
-  v.setUint8(o + 25, 0);
+  v.setUint8(o + 25, C);
   o += FIXED_BYTES;
   for (let i = 0; i < N; i++) {
     writeU64(v, o, batch.firstSeq + i);
@@ -79,6 +101,7 @@ export function encodeTransitionBatch(batch: TransitionBatch): Buffer {
     o = writeF32(v, o, batch.states, i * S, S);
     o = writeF32(v, o, batch.actions, i * A, A);
     o = writeF32(v, o, batch.expertActions, i * A, A);
+    if (commands !== undefined) o = writeF32(v, o, commands, i * C, C);
     o = writeF32(v, o, batch.nextStates, i * S, S);
     v.setFloat32(o, batch.rewards[i]!, true);
     v.setUint8(o + 4, batch.dones[i]! === 0 ? 0 : 1);
@@ -88,14 +111,16 @@ export function encodeTransitionBatch(batch: TransitionBatch): Buffer {
 }
 
 /**
- * Decodes and validates a batch. Never throws: a failure names the field at fault. Checks the
- * header, robot id (UTF-8, one topic level), u64 ranges, count/S/A >= 1, the source code, exact
- * length for count, S and A, contiguous sequence numbers, finite states, actions, next states
- * and rewards, done in {0, 1}, and each expert row all-NaN (absent) or all-finite.
+ * Decodes and validates a batch of format version 1 or 2. Never throws: a failure names the
+ * field at fault. Checks the header, robot id (UTF-8, one topic level), u64 ranges, count/S/A
+ * >= 1, the source code, the command width (version 2: 0 or 3; version 1: reserved 0), exact
+ * length for count, S, A and C, contiguous sequence numbers, finite states, actions, commands,
+ * next states and rewards, done in {0, 1}, and each expert row all-NaN (absent) or all-finite.
+ * `commands` is set only when the batch carries them (never for version 1).
  */
 export function decodeTransitionBatch(bytes: Uint8Array): DecodeResult<TransitionBatch> {
   const v = viewOf(bytes);
-  const bad = checkHeader(v, 'transitions');
+  const bad = checkHeader(v, 'transitions', READ_VERSIONS);
   if (bad !== undefined) return bad;
   let o = HEADER_BYTES;
   if (bytes.length < o + 1) return truncated('robotIdLength', bytes.length, o + 1);
@@ -121,7 +146,8 @@ export function decodeTransitionBatch(bytes: Uint8Array): DecodeResult<Transitio
   const S = v.getUint16(o + 20, true);
   const A = v.getUint16(o + 22, true);
   const sourceCode = v.getUint8(o + 24);
-  const reserved = v.getUint8(o + 25);
+  const C = v.getUint8(o + 25);
+  const version = v.getUint8(4);
   if (N === 0) return fail('PAYLOAD_INVALID', 'count: 0, expected >= 1');
   if (S === 0) return fail('PAYLOAD_INVALID', 'stateDim: 0, expected >= 1');
   if (A === 0) return fail('PAYLOAD_INVALID', 'actionDim: 0, expected >= 1');
@@ -132,22 +158,29 @@ export function decodeTransitionBatch(bytes: Uint8Array): DecodeResult<Transitio
       `source: ${sourceCode}, expected 0..3 (${SOURCE_CODES.join('|')})`,
     );
   }
-  if (reserved !== 0) return fail('PAYLOAD_INVALID', `reserved: ${reserved}, expected 0`);
+  if (version === 1 && C !== 0) return fail('PAYLOAD_INVALID', `reserved: ${C}, expected 0`);
+  if (C !== 0 && C !== COMMAND_DIM) {
+    return fail(
+      'PAYLOAD_INVALID',
+      `commandDim: ${C}, expected 0 or ${COMMAND_DIM} (vx, vy, yaw_rate)`,
+    );
+  }
   if (firstSeq + N - 1 > Number.MAX_SAFE_INTEGER) {
     return fail('PAYLOAD_INVALID', 'firstSeq + count: exceeds 2^53 - 1');
   }
   o += FIXED_BYTES;
-  const expected = o + N * recordBytes(S, A);
+  const expected = o + N * recordBytes(S, A, C);
   if (bytes.length !== expected) {
     return fail(
       'PAYLOAD_INVALID',
-      `length: ${bytes.length} bytes, expected ${expected} for count ${N}, stateDim ${S}, actionDim ${A}` +
+      `length: ${bytes.length} bytes, expected ${expected} for count ${N}, stateDim ${S}, actionDim ${A}, commandDim ${C}` +
         (bytes.length < expected ? ' (truncated)' : ' (trailing bytes)'),
     );
   }
   const states = new Float32Array(N * S);
   const actions = new Float32Array(N * A);
   const expertActions = new Float32Array(N * A);
+  const commands = new Float32Array(N * C);
   const nextStates = new Float32Array(N * S);
   const rewards = new Float32Array(N);
   const dones = new Uint8Array(N);
@@ -169,6 +202,9 @@ export function decodeTransitionBatch(bytes: Uint8Array): DecodeResult<Transitio
     if (expertProblem !== undefined) {
       return fail('NON_FINITE', `transitions[${i}].expertAction: ${expertProblem}`);
     }
+    o = readF32(v, o, commands, i * C, C);
+    if ((bad = firstNonFinite(commands, i * C, C)) >= 0)
+      return nonFinite(i, 'command', bad, commands[i * C + bad]!);
     o = readF32(v, o, nextStates, i * S, S);
     if ((bad = firstNonFinite(nextStates, i * S, S)) >= 0) {
       return nonFinite(i, 'nextState', bad, nextStates[i * S + bad]!);
@@ -195,6 +231,7 @@ export function decodeTransitionBatch(bytes: Uint8Array): DecodeResult<Transitio
       states,
       actions,
       expertActions,
+      ...(C > 0 ? { commands } : {}),
       nextStates,
       rewards,
       dones,
@@ -211,7 +248,7 @@ export function peekTransitionBatch(
   bytes: Uint8Array,
 ): { robotId: string; runId: number; firstSeq: number; count: number } | undefined {
   const v = viewOf(bytes);
-  if (checkHeader(v, 'transitions') !== undefined || bytes.length < HEADER_BYTES + 1)
+  if (checkHeader(v, 'transitions', READ_VERSIONS) !== undefined || bytes.length < HEADER_BYTES + 1)
     return undefined;
   const L = v.getUint8(HEADER_BYTES);
   const o = HEADER_BYTES + 1 + L;

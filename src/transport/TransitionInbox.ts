@@ -8,7 +8,7 @@
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { Throttle } from './Throttle.js';
-import { decodeTransitionBatch } from './TransitionBatchCodec.js';
+import { COMMAND_DIM, decodeTransitionBatch } from './TransitionBatchCodec.js';
 import type { Topics } from './topics.js';
 import type { Transport } from './Transport.js';
 import type { TransitionBatch } from './types.js';
@@ -282,6 +282,7 @@ function sliceBatch(b: TransitionBatch, skip: number): TransitionBatch {
     states: b.states.subarray(skip * S),
     actions: b.actions.subarray(skip * A),
     expertActions: b.expertActions.subarray(skip * A),
+    ...(b.commands === undefined ? {} : { commands: b.commands.subarray(skip * COMMAND_DIM) }),
     nextStates: b.nextStates.subarray(skip * S),
     rewards: b.rewards.subarray(skip),
     dones: b.dones.subarray(skip),

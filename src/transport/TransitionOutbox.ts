@@ -16,6 +16,7 @@ import { StriderError } from '../util/StriderError.js';
 import { DiskSpool, type SpoolRecord } from './DiskSpool.js';
 import { Throttle } from './Throttle.js';
 import {
+  COMMAND_DIM,
   SOURCE_CODES,
   encodeTransitionBatch,
   peekTransitionBatch,
@@ -29,6 +30,11 @@ export interface OutboxTransition {
   readonly action: Float32Array;
   /** A values, the expert (MPC) label for s_t; null when there is none. */
   readonly expertAction: Float32Array | null;
+  /**
+   * The task's command at s_t (vx, vy, yaw rate): required when the outbox was made with
+   * `commandDim` 3, ignored otherwise.
+   */
+  readonly command?: Float32Array;
   /** S values, s_{t+1}. */
   readonly nextState: Float32Array;
   readonly reward: number;
@@ -87,6 +93,11 @@ export interface TransitionOutboxOptions {
   readonly stateDim: number;
   /** A. */
   readonly actionDim: number;
+  /**
+   * Command values per transition: 3 (vx, vy, yaw rate) when the task has a command, so every
+   * batch carries the command column; 0 (default): none.
+   */
+  readonly commandDim?: 0 | typeof COMMAND_DIM;
   /** Spool folder; segments left there by a previous run are drained first. */
   readonly spoolDir: string;
   /** Spool disk limit. Default 256 MiB. */
@@ -130,6 +141,8 @@ export class TransitionOutbox {
   readonly #robotId: string;
   readonly #S: number;
   readonly #A: number;
+  /** C: command values per transition (0 or 3). */
+  readonly #C: number;
   readonly #cap: number;
   readonly #batchSize: number;
   readonly #flushIntervalMs: number;
@@ -142,6 +155,8 @@ export class TransitionOutbox {
   readonly #st: Float32Array;
   readonly #ac: Float32Array;
   readonly #ex: Float32Array;
+  /** cap x C commands (empty when C is 0). */
+  readonly #cm: Float32Array;
   readonly #ns: Float32Array;
   readonly #rw: Float32Array;
   readonly #dn: Uint8Array;
@@ -192,6 +207,7 @@ export class TransitionOutbox {
     this.#robotId = options.robotId;
     this.#S = S;
     this.#A = A;
+    this.#C = options.commandDim ?? 0;
     this.#cap = cap;
     this.#batchSize = Math.max(1, Math.min(options.batchSize ?? 64, cap));
     this.#flushIntervalMs = options.flushIntervalMs ?? 100;
@@ -212,6 +228,7 @@ export class TransitionOutbox {
     this.#ns = new Float32Array(cap * S);
     this.#ac = new Float32Array(cap * A);
     this.#ex = new Float32Array(cap * A);
+    this.#cm = new Float32Array(cap * this.#C);
     this.#rw = new Float32Array(cap);
     this.#dn = new Uint8Array(cap);
     this.#ep = new Uint32Array(cap);
@@ -232,21 +249,24 @@ export class TransitionOutbox {
    * Called from the control tick: copies one transition into the ring. O(1), no I/O, no
    * allocation except one setImmediate per full batch. If the ring is full (the event loop has
    * not run the flush for `capacity` pushes) it encodes in place first, so nothing is lost.
-   * Throws MODEL_SHAPE_MISMATCH on wrong lengths and LOOP_STATE after close().
+   * Throws MODEL_SHAPE_MISMATCH on wrong lengths (a command is required when `commandDim` is 3)
+   * and LOOP_STATE after close().
    */
   push(t: OutboxTransition): void {
     if (this.#state === 'closed') throw new StriderError('LOOP_STATE', 'outbox is closed');
     const S = this.#S;
     const A = this.#A;
+    const C = this.#C;
     if (
       t.state.length !== S ||
       t.nextState.length !== S ||
       t.action.length !== A ||
-      (t.expertAction !== null && t.expertAction.length !== A)
+      (t.expertAction !== null && t.expertAction.length !== A) ||
+      (C > 0 && t.command?.length !== C)
     ) {
       throw new StriderError(
         'MODEL_SHAPE_MISMATCH',
-        `outbox transition lengths must be S=${S}, A=${A}`,
+        `outbox transition lengths must be S=${S}, A=${A}, command ${C}`,
       );
     }
     if (this.#size === this.#cap) this.flush();
@@ -256,6 +276,7 @@ export class TransitionOutbox {
     this.#ac.set(t.action, slot * A);
     if (t.expertAction === null) this.#ex.fill(Number.NaN, slot * A, slot * A + A);
     else this.#ex.set(t.expertAction, slot * A);
+    if (C > 0) this.#cm.set(t.command!, slot * C);
     this.#rw[slot] = t.reward;
     this.#dn[slot] = t.done ? 1 : 0;
     this.#ep[slot] = t.episode;
@@ -280,6 +301,7 @@ export class TransitionOutbox {
       while (n < limit && this.#ep[head + n] === ep && this.#src[head + n] === src) n++;
       const S = this.#S;
       const A = this.#A;
+      const C = this.#C;
       const payload = encodeTransitionBatch({
         robotId: this.#robotId,
         runId: this.runId,
@@ -292,6 +314,7 @@ export class TransitionOutbox {
         states: this.#st.subarray(head * S, (head + n) * S),
         actions: this.#ac.subarray(head * A, (head + n) * A),
         expertActions: this.#ex.subarray(head * A, (head + n) * A),
+        ...(C > 0 ? { commands: this.#cm.subarray(head * C, (head + n) * C) } : {}),
         nextStates: this.#ns.subarray(head * S, (head + n) * S),
         rewards: this.#rw.subarray(head, head + n),
         dones: this.#dn.subarray(head, head + n),

@@ -5,7 +5,7 @@
  * | offset | size | field |
  * |---|---|---|
  * | 0 | 4 | magic `STRD` (0x53 0x54 0x52 0x44) |
- * | 4 | 1 | format version (this build writes and reads 1) |
+ * | 4 | 1 | format version (1; transition batches: this build writes 2 and reads 1 and 2) |
  * | 5 | 1 | kind: 1 transition batch, 2 model artifact, 3 status, 4 policy artifact |
  * | 6 | 2 | flags, must be 0 in version 1 |
  */
@@ -25,10 +25,10 @@ const KIND_CODES = { transitions: 1, model: 2, status: 3, policy: 4 } as const s
   number
 >;
 
-/** Writes the common header at offset 0 of `view`. */
-export function writeHeader(view: DataView, kind: PayloadKind): void {
+/** Writes the common header at offset 0 of `view` (format `version`, default FORMAT_VERSION). */
+export function writeHeader(view: DataView, kind: PayloadKind, version = FORMAT_VERSION): void {
   view.setUint32(0, MAGIC, true);
-  view.setUint8(4, FORMAT_VERSION);
+  view.setUint8(4, version);
   view.setUint8(5, KIND_CODES[kind]);
   view.setUint16(6, 0, true);
 }
@@ -39,12 +39,13 @@ export function viewOf(bytes: Uint8Array): DataView {
 }
 
 /**
- * Checks the common header: magic, version, kind and flags. Returns the failure for the first
- * field at fault, or undefined when the header is good.
+ * Checks the common header: magic, version (one of `versions`, default [FORMAT_VERSION]), kind
+ * and flags. Returns the failure for the first field at fault, or undefined when the header is good.
  */
 export function checkHeader(
   view: DataView,
   kind: PayloadKind,
+  versions: readonly number[] = [FORMAT_VERSION],
 ): (DecodeResult<never> & { ok: false }) | undefined {
   if (view.byteLength < HEADER_BYTES) {
     return fail(
@@ -60,10 +61,10 @@ export function checkHeader(
     );
   }
   const version = view.getUint8(4);
-  if (version !== FORMAT_VERSION) {
+  if (!versions.includes(version)) {
     return fail(
       'PAYLOAD_VERSION',
-      `version: ${version}, this build reads version ${FORMAT_VERSION}`,
+      `version: ${version}, this build reads version ${versions.join(' and ')} of ${kind}`,
     );
   }
   const k = view.getUint8(5);

@@ -12,7 +12,9 @@ export type {
   TransitionBatch,
 } from './types.js';
 export {
+  COMMAND_DIM,
   SOURCE_CODES,
+  TRANSITIONS_VERSION,
   decodeTransitionBatch,
   encodeTransitionBatch,
 } from './TransitionBatchCodec.js';

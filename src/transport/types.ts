@@ -43,6 +43,12 @@ export interface TransitionBatch {
    * row is entirely finite. See {@link hasExpertLabel}.
    */
   readonly expertActions: Float32Array;
+  /**
+   * N x 3: the task's command (vx, vy, yaw rate) the controller held at s_t, present when the
+   * task has one (a cmd_vel target); absent: the stream carries no command (and version 1
+   * payloads never do). A robot's stream either carries it in every batch or in none.
+   */
+  readonly commands?: Float32Array;
   /** N x S: s_{t+1}. */
   readonly nextStates: Float32Array;
   /** N: r_t. */

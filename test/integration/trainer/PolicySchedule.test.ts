@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { configSchema } from '../../../src/config/schema.js';
 import type { PolicySnapshot } from '../../../src/dynamics/policy/PolicyNetwork.js';
 import { PolicySchedule } from '../../../src/trainer/PolicySchedule.js';
@@ -10,6 +11,21 @@ import { A, S, linearEpisode } from '../../unit/trainer/transitionFixtures.js';
 
 const topics = new Topics('ptest');
 const policy = configSchema.shape.policy.parse({ hidden: [8], epochs: 3, batch_size: 16 });
+
+/**
+ * An episode of robot `robotId` whose batch carries the command (vx, vy, yaw rate) per transition,
+ * labelled by an expert that follows the command's vx.
+ */
+function commanded(robotId: string, episode: number, gain: number): TransitionBatch {
+  const b = labelled(episode, gain, 'mpc');
+  const commands = new Float32Array(b.count * 3);
+  for (let i = 0; i < b.count; i++) {
+    commands[i * 3] = (i % 3) * 0.5 - 0.5;
+    commands[i * 3 + 2] = 0.25;
+    for (let k = 0; k < A && i > 0; k++) b.expertActions[i * A + k]! += commands[i * 3]!;
+  }
+  return { ...b, robotId, commands };
+}
 
 /** An episode whose rows are labelled by a known expert (scaled by `gain`), the first row not. */
 function labelled(episode: number, gain: number, source: 'mpc' | 'mixed'): TransitionBatch {
@@ -93,6 +109,43 @@ describe('trainer/PolicySchedule: labels in, policy out retained on the policy t
     assert.equal(snap.labelled, 58, 'refitted on the aggregate of both episodes');
     assert.ok(Number.isFinite(snap.imitationLoss));
     assert.ok(snap.actionHigh[0]! >= widest, `bounds ${snap.actionHigh[0]} cover ${widest}`);
+    await schedule.close();
+  });
+
+  it('fits a policy on state ++ command when the stream carries the command (manifest input layout), and drops a batch of the other layout with an error naming the robot', async () => {
+    const logger = silentLogger();
+    const error = sinon.spy(logger, 'error');
+    const schedule = new PolicySchedule({ transport: trn, topics, config: policy, logger });
+    schedule.addBatch(commanded('robot-cmd', 1, 0.3));
+    schedule.fitAfterModel('robot-cmd');
+    await schedule.fits;
+    // labels beyond the first fit's bounds: the rebuilt trainer keeps the commands of the labels held
+    schedule.addBatch(commanded('robot-cmd', 2, 0.9));
+    // the same robot without the command column: not mixed into the set
+    schedule.addBatch({ ...labelled(4, 0.5, 'mpc'), robotId: 'robot-cmd' });
+    schedule.fitAfterModel('robot-cmd');
+    await schedule.fits;
+    assert.equal(schedule.counters.published, 2);
+    assert.equal(schedule.counters.commandMismatch, 1);
+    assert.equal(error.callCount, 1);
+    assert.match(String(error.firstCall.args[1]), /robot robot-cmd lacks the task's command/);
+    assert.deepEqual(error.firstCall.args[0], { robotId: 'robot-cmd', commandDim: 0, expected: 3 });
+
+    const received: PolicySnapshot[] = [];
+    await obs.subscribe(topics.topic('robot-cmd', 'policy'), 1, (_t, payload) => {
+      const d = decodePolicyArtifact(payload, { stateDim: S, actionDim: A, commandDim: 3 });
+      assert.ok(d.ok, d.ok ? '' : d.reason);
+      received.push(d.value);
+    });
+    const end = Date.now() + 10_000;
+    while (received.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const snap = received.at(-1);
+    assert.ok(snap !== undefined, 'the retained policy reaches a late subscriber');
+    assert.equal(snap.version, 2);
+    assert.equal(snap.architecture.commandDim, 3);
+    assert.equal(snap.architecture.inputDim, S + 3);
+    assert.equal(snap.labelled, 58, 'both commanded episodes, not the one without a command');
+    assert.ok(Number.isFinite(snap.imitationLoss));
     await schedule.close();
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { initWeights, makeArchitecture } from '../../../src/dynamics/architecture.js';
 import {
   FORMAT_VERSION,
+  TRANSITIONS_VERSION,
   MANIFEST_FILE,
   Topics,
   WEIGHTS_FILE,
@@ -74,6 +75,75 @@ describe('transport/TransitionBatchCodec', () => {
     assert.ok(!hasExpertLabel(r.value, 1));
   });
 
+  it('round-trips the command column (3 values per transition) as format version 2', () => {
+    const b = sampleBatch(3);
+    const commands = Float32Array.of(0.5, 0, 0.25, -0.5, 0.1, 0, 1, -1, 0.75);
+    const enc = encodeTransitionBatch({ ...b, commands });
+    assert.equal(enc[4], 2, 'format version');
+    assert.equal(enc.length, encodeTransitionBatch(b).length + 3 * 3 * 4);
+    const r = decodeTransitionBatch(enc);
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+    assert.deepEqual(Array.from(r.value.commands ?? []), Array.from(commands));
+    assert.deepEqual(
+      { ...r.value, expertActions: null, commands: null },
+      { ...b, expertActions: null, commands: null },
+    );
+    // without a command the batch has none
+    const plain = decodeTransitionBatch(encodeTransitionBatch(b));
+    assert.ok(plain.ok);
+    assert.equal(plain.value.commands, undefined);
+    assert.ok(!('commands' in plain.value));
+  });
+
+  it('decodes a format version 1 payload (no command column; reserved byte 0)', () => {
+    // version 1 is version 2 with no command: its byte after the source was reserved 0
+    const v1 = encodeTransitionBatch(sampleBatch(3));
+    v1[4] = 1;
+    const r = decodeTransitionBatch(v1);
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+    assert.equal(r.value.commands, undefined);
+    assert.deepEqual(
+      { ...r.value, expertActions: null },
+      { ...sampleBatch(3), expertActions: null },
+    );
+    // a version 1 payload with a command width is not one this build wrote
+    const L = 'dog-1'.length;
+    const v1cmd = encodeTransitionBatch({ ...sampleBatch(1), commands: Float32Array.of(1, 2, 3) });
+    v1cmd[4] = 1;
+    assert.equal(v1cmd[34 + L], 3);
+    const f = failure(decodeTransitionBatch(v1cmd));
+    assert.equal(f.code, 'PAYLOAD_INVALID');
+    assert.match(f.reason, /^reserved: 3, expected 0/);
+  });
+
+  it('rejects a command width other than 0 or 3, a non-finite command and a length off by the column', () => {
+    const L = 'dog-1'.length;
+    const withCmd = (): Buffer =>
+      encodeTransitionBatch({ ...sampleBatch(2), commands: Float32Array.of(1, 2, 3, 4, 5, 6) });
+    const w = withCmd();
+    w[34 + L] = 2;
+    assert.match(
+      failure(decodeTransitionBatch(w)).reason,
+      /^commandDim: 2, expected 0 or 3 \(vx, vy, yaw_rate\)/,
+    );
+    const cut = withCmd().subarray(0, withCmd().length - 12);
+    assert.match(
+      failure(decodeTransitionBatch(cut)).reason,
+      /^length: .* commandDim 3 \(truncated\)/,
+    );
+    const nan = encodeTransitionBatch({
+      ...sampleBatch(2),
+      commands: Float32Array.of(1, 2, 3, 4, Number.NaN, 6),
+    });
+    const f = failure(decodeTransitionBatch(nan));
+    assert.equal(f.code, 'NON_FINITE');
+    assert.match(f.reason, /^transitions\[1\]\.command\[1\]: NaN/);
+    assert.throws(
+      () => encodeTransitionBatch({ ...sampleBatch(2), commands: Float32Array.of(1, 2, 3) }),
+      RangeError,
+    );
+  });
+
   it('decodes from an unaligned slice of a larger buffer', () => {
     const enc = encodeTransitionBatch(sampleBatch(2));
     const big = Buffer.alloc(enc.length + 3);
@@ -100,10 +170,11 @@ describe('transport/TransitionBatchCodec', () => {
     m[0] = 0x58;
     assert.match(failure(decodeTransitionBatch(m)).reason, /^magic/);
     const v = enc();
-    v[4] = FORMAT_VERSION + 1;
+    v[4] = TRANSITIONS_VERSION + 1;
     const fv = failure(decodeTransitionBatch(v));
     assert.equal(fv.code, 'PAYLOAD_VERSION');
-    assert.match(fv.reason, /^version: 2/);
+    assert.match(fv.reason, /^version: 3, this build reads version 1 and 2 of transitions/);
+    assert.equal(FORMAT_VERSION, 1, 'the other payload kinds stay at version 1');
     const k = enc();
     k[5] = 2;
     assert.match(failure(decodeTransitionBatch(k)).reason, /^kind: 2, expected 1/);

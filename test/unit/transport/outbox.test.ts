@@ -13,6 +13,7 @@ import type {
   OutboxTransport,
   TransitionBatch,
 } from '../../../src/transport/index.js';
+import { isStriderError } from '../../../src/util/StriderError.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { sampleBatch } from './fixtures.js';
 import { encodeTransitionBatch } from '../../../src/transport/TransitionBatchCodec.js';
@@ -126,6 +127,44 @@ describe('transport/TransitionOutbox', () => {
       drained: 0,
       dropped: 0,
     });
+  });
+
+  it('carries the task command per transition (copied from a reused buffer) when made with commandDim 3', async () => {
+    const t = new FakeTransport();
+    t.connected = true;
+    const box = make(t, { commandDim: 3 });
+    box.start();
+    const command = new Float32Array(3); // the caller's one buffer, rewritten every tick
+    for (let i = 0; i < 20; i++) {
+      command[0] = i * 0.1;
+      command[1] = -i;
+      command[2] = 0.5;
+      box.push({ ...transition(i), command });
+    }
+    assert.throws(
+      () => box.push(transition(20)),
+      (e) => isStriderError(e, 'MODEL_SHAPE_MISMATCH') && /command 3/.test(e.message),
+    );
+    await box.close();
+    const got: number[] = [];
+    for (const s of t.sent) {
+      const r = decodeTransitionBatch(s.payload);
+      assert.ok(r.ok, r.ok ? '' : r.reason);
+      assert.ok(r.value.commands !== undefined);
+      assert.equal(r.value.commands.length, 3 * r.value.count);
+      got.push(...r.value.commands);
+    }
+    const want = Array.from({ length: 20 }, (_, i) => [Math.fround(i * 0.1), -i, 0.5]).flat();
+    assert.deepEqual(got, want);
+    // without commandDim the batches carry none
+    const plain = new FakeTransport();
+    plain.connected = true;
+    const box2 = make(plain, { spoolDir: `${tmp.dir}/plain` });
+    box2.start();
+    box2.push({ ...transition(0), command });
+    await box2.close();
+    const r = decodeTransitionBatch(plain.sent[0]!.payload);
+    assert.ok(r.ok && r.value.commands === undefined);
   });
 
   it('keeps memory bounded offline: ring <= capacity, nothing pending, the rest on disk', async () => {
@@ -308,6 +347,20 @@ describe('transport/TransitionInbox', () => {
     assert.equal(got[1]!.states[0], sampleBatch(3, 1).states[3]);
     box.handle(topic, batch(0, 2, 78));
     assert.equal(box.counters.accepted, 10);
+    await box.close();
+  });
+
+  it('keeps each command with its transition when it drops an overlap', async () => {
+    const { box, got } = inbox();
+    const withCommands = (firstSeq: number, count: number): Buffer =>
+      encodeTransitionBatch({
+        ...sampleBatch(count, firstSeq),
+        commands: Float32Array.from({ length: 3 * count }, (_, j) => firstSeq + Math.floor(j / 3)),
+      });
+    box.handle(topic, withCommands(0, 2));
+    box.handle(topic, withCommands(1, 3)); // seq 1 again, then 2 and 3
+    assert.deepEqual(seqs(got), [0, 1, 2, 3]);
+    assert.deepEqual(Array.from(got[1]!.commands ?? []), [2, 2, 2, 3, 3, 3]);
     await box.close();
   });
 

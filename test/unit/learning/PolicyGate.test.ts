@@ -98,4 +98,25 @@ describe('learning/PolicyGate and the policy artifact codec', () => {
     assert.ok(better.imitationError < 1e-6);
     assert.equal(gate.serving.version, 3); // a policy served since v1, so the type is non-null here
   });
+
+  it('rejects a state-only policy when the task has a command (it would ignore the target)', async () => {
+    const gate = new PolicyGate({
+      stateDim: 3,
+      commandDim: 3,
+      actionDim: 2,
+      margin: 0.1,
+      capacity: 16,
+    });
+    for (let i = 0; i < 8; i++) {
+      gate.observe(Float32Array.of(i, -i, 0), Float32Array.of(0.5, 0.5), [0.5, 0, 0.25]);
+    }
+    const d = await gate.consider(encodePolicyArtifact(snapshot(1, 0.5)));
+    if (d.accepted) assert.fail('a state-only policy was accepted on a task with a command');
+    assert.equal(d.code, 'MODEL_SHAPE_MISMATCH');
+    assert.match(
+      d.reason,
+      /^input_layout: the policy takes the state only, this task has a 3-value command \(vx, vy, yaw_rate\)/,
+    );
+    assert.equal(gate.serving, null);
+  });
 });

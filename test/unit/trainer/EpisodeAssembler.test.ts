@@ -33,6 +33,25 @@ describe('trainer/EpisodeAssembler', () => {
     assert.equal(asm.openTransitions, 0);
   });
 
+  it('keeps the command column through assembly (stored episodes and open pieces), and splits where a batch lacks it', () => {
+    const { asm, got } = collect();
+    const ep = linearEpisode({ episode: 0, firstSeq: 0, steps: 10, done: false });
+    const commands = Float32Array.from({ length: 30 }, (_, j) => Math.floor(j / 3) + (j % 3) / 10);
+    const parts = cut(ep, [3, 3, 4]).map((b, i) => ({
+      ...b,
+      ...(i < 2 ? { commands: commands.slice(b.firstSeq * 3, (b.firstSeq + b.count) * 3) } : {}),
+    }));
+    for (const b of parts) asm.push(b);
+    // the third batch has no command column: the commanded piece ends there
+    assert.equal(got.length, 1);
+    assert.equal(got[0]!.ending, 'split');
+    assert.deepEqual(got[0]!.e.transitions.commands, commands.subarray(0, 18));
+    const open = asm.openPieces();
+    assert.equal(open.length, 1);
+    assert.equal(open[0]!.commands, undefined);
+    assert.equal(open[0]!.count, 4);
+  });
+
   it('completes an episode without a done flag when the next episode of the run starts', () => {
     const { asm, got } = collect();
     asm.push(linearEpisode({ episode: 0, firstSeq: 0, steps: 6, done: false, source: 'mpc' }));

@@ -142,7 +142,9 @@ describe('transport/TransitionOutbox', () => {
       box.push({ ...transition(i), command });
     }
     assert.throws(
-      () => box.push(transition(20)),
+      () => {
+        box.push(transition(20));
+      },
       (e) => isStriderError(e, 'MODEL_SHAPE_MISMATCH') && /command 3/.test(e.message),
     );
     await box.close();

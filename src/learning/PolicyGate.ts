@@ -2,8 +2,9 @@
  * The controller's acceptance of a distilled policy payload (the policy topic's receiver): the
  * artifact checks (header, manifest, checksum, shapes, finiteness), the input layout (a command
  * input the task cannot feed, or a state-only policy on a task with a command: it would ignore
- * the target; both MODEL_SHAPE_MISMATCH), an ONNX Runtime session, then the imitation error on recent expert-labelled states against the serving policy's. A
- * rejected payload leaves the serving policy in place and comes back with its code and reason.
+ * the target; both MODEL_SHAPE_MISMATCH), an ONNX Runtime session, then the imitation error on
+ * recent expert-labelled states against the serving policy's. A rejected payload leaves the
+ * serving policy in place and comes back with its code and reason.
  */
 
 import { OnnxPolicyNet } from '../dynamics/policy/OnnxPolicyNet.js';

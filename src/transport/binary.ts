@@ -40,7 +40,7 @@ export function viewOf(bytes: Uint8Array): DataView {
 
 /**
  * Checks the common header: magic, version (one of `versions`, default [FORMAT_VERSION]), kind
- * and flags. Returns the failure for the first field at fault, or undefined when the header is good.
+ * and flags. Returns the failure for the first field at fault, or undefined when it is good.
  */
 export function checkHeader(
   view: DataView,

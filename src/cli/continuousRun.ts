@@ -3,6 +3,7 @@ import type { ActionPolicy } from '../control/types.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import {
   ContinuousLoop,
+  type LearningLoop,
   type HotSwap,
   type ModelSource,
   type SwapDecision,
@@ -55,15 +56,25 @@ export class LiveRun {
     plannerStats: { plans: 0, missed: 0, overrun: 0, iterations: 0 },
   });
 
-  /** From now on, report what `loop` and its swap gate and model supply have done. */
-  follow(loop: ContinuousLoop, swap: HotSwap, supply: ModelSupply, stats: MpcPolicyStats): void {
-    this.observe = loop.observe;
+  /**
+   * From now on, report what `loop` and its swap gate and model supply have done (a continuous
+   * loop, or Alg. 1's episodes loop: then without the continuous section).
+   */
+  follow(
+    loop: ContinuousLoop | LearningLoop,
+    swap: HotSwap,
+    supply: ModelSupply,
+    stats: MpcPolicyStats,
+  ): void {
+    if (loop instanceof ContinuousLoop) this.observe = loop.observe;
     this.#outcome = () => ({
       learned: { models: [...loop.models] },
       swaps: [...swap.decisions],
       transport: supply.remote?.report() ?? null,
       plannerStats: stats,
-      continuous: { takeovers: [...loop.takeovers], runnerStarts: loop.runnerStarts },
+      ...(loop instanceof ContinuousLoop
+        ? { continuous: { takeovers: [...loop.takeovers], runnerStarts: loop.runnerStarts } }
+        : {}),
     });
   }
 

@@ -175,7 +175,7 @@ export async function runCommand(
     const outcome = !configured
       ? await explore(session, 0)
       : supply !== null
-        ? await learn(session, supply, progress, metrics, mode === 'continuous' ? live : null)
+        ? await learn(session, supply, progress, metrics, live, mode)
         : await explore(session, run.total);
     await periodic.stop();
     progress.done();
@@ -306,7 +306,8 @@ async function learn(
   supply: ModelSupply,
   progress: Progress,
   metrics: RunMetrics | null,
-  continuous: LiveRun | null,
+  live: LiveRun,
+  mode: 'episodes' | 'continuous',
 ): Promise<RunOutcome> {
   const { config, logger } = session;
   const parts = session.parts;
@@ -338,12 +339,12 @@ async function learn(
   };
   const common = { runner: parts.runner, policy: parts.policy, random: parts.random, models, swap };
   try {
-    if (continuous !== null) {
+    if (mode === 'continuous') {
       const loop = continuousLoop(session, common, onModel);
-      continuous.follow(loop, swap, supply, plannerStats);
+      live.follow(loop, swap, supply, plannerStats);
       learned = await loop.run();
     } else {
-      learned = await new LearningLoop({
+      const loop = new LearningLoop({
         ...common,
         randomEpisodes: config.learning.random_episodes,
         iterations: config.learning.iterations,
@@ -353,7 +354,9 @@ async function learn(
           ? { initial: await loadInitialModel(config.model.initial, S, A) }
           : {}),
         onModel,
-      }).run();
+      });
+      live.follow(loop, swap, supply, plannerStats);
+      learned = await loop.run();
     }
     policy = await runDagger(session, supply);
   } finally {
@@ -361,9 +364,7 @@ async function learn(
     await swap.close();
     transport = await supply.close();
   }
-  if (continuous !== null)
-    return { ...continuous.outcome(), learned, transport, swaps: swap.decisions, policy };
-  return { learned, swaps: swap.decisions, transport, plannerStats, policy };
+  return { ...live.outcome(), learned, transport, swaps: swap.decisions, policy };
 }
 
 /** Up to 64 (state, action) pairs from the newest episode, for the swap's disagreement check. */

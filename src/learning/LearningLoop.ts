@@ -42,14 +42,20 @@ export interface LearningSummary {
  */
 export class LearningLoop {
   readonly #o: LearningLoopOptions;
+  readonly #models: ModelRecord[] = [];
 
   constructor(options: LearningLoopOptions) {
     this.#o = options;
   }
 
+  /** Versions received so far (the periodic report reads it during the run). */
+  get models(): readonly ModelRecord[] {
+    return this.#models;
+  }
+
   async run(): Promise<LearningSummary> {
     const o = this.#o;
-    const models: ModelVersion[] = [];
+    const models = this.#models;
     // a call, not a property read: SIGINT can stop the runner while next() is awaited
     const stopped = (): boolean => o.runner.stopped;
     o.policy.use(o.random);
@@ -60,7 +66,7 @@ export class LearningLoop {
     for (let it = 0; it < o.iterations && !stopped(); it++) {
       const model = await o.models.next();
       if (model !== null && !stopped()) {
-        models.push(model);
+        models.push({ version: model.version, metrics: model.metrics });
         const decision = await o.swap.consider(model);
         o.onModel?.(model, decision);
       }
@@ -70,7 +76,7 @@ export class LearningLoop {
       );
       this.#done(await o.runner.runEpisodes(o.episodesPerIteration));
     }
-    return { models };
+    return { models: [...models] };
   }
 
   #done(records: readonly EpisodeRecord[]): void {

@@ -78,8 +78,9 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
         return 0;
       },
     });
+    const seenDuringRun: number[][] = [];
     try {
-      const summary = await new LearningLoop({
+      const loop: LearningLoop = new LearningLoop({
         runner: parts.runner,
         policy: parts.policy,
         random: parts.random,
@@ -91,8 +92,12 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
         logger,
         onModel: (m, d) => {
           if (d.decision === 'accepted') served.push(m.version);
+          // what the periodic report reads while the run goes on
+          seenDuringRun.push(loop.models.map((x) => x.version));
         },
-      }).run();
+      });
+      const summary = await loop.run();
+      assert.deepEqual(seenDuringRun, [[1], [1, 2]]);
 
       assert.deepEqual(
         parts.runner.records.map((r) => r.source),

@@ -149,6 +149,7 @@ export async function runCommand(
           session.latency,
           session.budgetMs,
           logger,
+          !partial, // PNGs at exit only (writeChart's `png`)
         ),
       );
       const report = runReport(session, outcome, {

@@ -73,6 +73,8 @@ export function tickLatencySvg(latency: LatencyHistogram, budgetMs: number): str
 /**
  * Writes OUT/learning_curve.{svg,png} and OUT/tick_latency.{svg,png}; returns artifact paths for
  * the report. A PNG that cannot be rendered is logged and left out; the SVG is always written.
+ * `png: false` (the periodic report of a run that goes on) writes the SVGs only (writeChart's
+ * `png`: the PNG renderer keeps native memory per render).
  */
 export async function writeRunPlots(
   outDir: string,
@@ -80,16 +82,18 @@ export async function writeRunPlots(
   latency: LatencyHistogram,
   budgetMs: number,
   logger: Logger,
+  png = true,
 ): Promise<Record<string, string>> {
   const artifacts: Record<string, string> = {};
   const curve = await writeChart(
     learningCurveSvg(records, 'Learning curve: return per episode'),
     join(outDir, 'learning_curve'),
-    { logger },
+    { logger, png },
   );
   artifacts['learning_curve'] = curve.pngPath ?? curve.svgPath;
   const ticks = await writeChart(tickLatencySvg(latency, budgetMs), join(outDir, 'tick_latency'), {
     logger,
+    png,
   });
   artifacts['tick_latency'] = ticks.pngPath ?? ticks.svgPath;
   return artifacts;

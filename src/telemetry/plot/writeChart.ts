@@ -18,6 +18,13 @@ export interface WriteChartOptions {
   readonly pngWidthPx?: number;
   /** Replaces the @resvg/resvg-js renderer (tests, or a caller that wants no native code). */
   readonly renderPng?: PngRenderer;
+  /**
+   * False: write the SVG only (pngPath null). For charts refreshed in a long-running process:
+   * @resvg/resvg-js 2.6.2 keeps about 3.7 MiB of native memory per render (60 renders of the
+   * learning curve: +184 MiB RSS, with or without a forced GC, sync or async), so a daemon renders
+   * its PNGs once, at exit. Default true.
+   */
+  readonly png?: boolean;
 }
 
 /** Paths writeChart wrote; `pngPath` is null when the PNG could not be rendered. */
@@ -86,6 +93,7 @@ export async function writeChart(
     );
   }
   await writeOrThrow(svgPath, svg, 'chart SVG');
+  if (options.png === false) return { svgPath, pngPath: null };
 
   const requested = options.pngWidthPx ?? 900;
   const widthPx = Number.isFinite(requested)

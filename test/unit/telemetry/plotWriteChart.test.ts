@@ -47,6 +47,16 @@ describe('telemetry/plot writeChart', () => {
     assert.ok(png.length > 5000, `PNG of ${png.length} bytes is suspiciously small`);
   });
 
+  it('png: false writes the SVG only and never calls the renderer (charts refreshed in a daemon)', async () => {
+    const base = join(dir, 'curve');
+    const renderPng = sinon.stub().resolves(new Uint8Array([1]));
+    const written = await writeChart(chart, base, { png: false, renderPng });
+    assert.deepEqual(written, { svgPath: `${base}.svg`, pngPath: null });
+    assert.equal(readFileSync(`${base}.svg`, 'utf8'), chart);
+    assert.equal(existsSync(`${base}.png`), false);
+    assert.equal(renderPng.callCount, 0);
+  });
+
   it('scales the PNG to the requested width, keeping the aspect ratio', async () => {
     const svg = histogramSvg({
       data: { kind: 'samples', samples: [1, 2, 2, 3] },

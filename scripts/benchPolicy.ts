@@ -15,8 +15,8 @@ for (let r = 0; r < 3; r++) {
       `${f.onnx_p50_us.toFixed(1)} us, p99 ${f.onnx_p99_us.toFixed(1)} us\n`,
   );
 }
-console.log(
+process.stdout.write(
   `load average ${loadavg()
     .map((x) => x.toFixed(2))
-    .join(' ')}`,
+    .join(' ')}\n`,
 );

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunReport } from '../../../src/telemetry/Report.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { TINY_CONTINUOUS_MODEL } from '../../helpers/tinyRuns.js';
 
 const BIN = resolve('bin/strider.js');
 
@@ -28,16 +29,8 @@ describe('strider run, run.mode continuous (child trainer, embedded MuJoCo)', fu
       'trainer.mode=child',
       'trainer.refit_transitions=300',
       'trainer.refit_s=3',
-      'model.ensemble_size=2',
-      'model.hidden=[16, 16]',
-      'model.epochs_first=2',
+      ...TINY_CONTINUOUS_MODEL,
       'model.epochs_per_round=1',
-      'model.h_step_horizon=5',
-      'planner.population=20',
-      'planner.horizon=5',
-      'planner.iterations=1',
-      'hotswap.max_disagreement=1000000',
-      'hotswap.h_step_margin=100',
     ];
     const args = ['run', '--out', out, ...sets.flatMap((s) => ['--set', s])];
     const child = spawn(process.execPath, [BIN, ...args], {

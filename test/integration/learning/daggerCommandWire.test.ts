@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunReport } from '../../../src/telemetry/Report.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { TINY_DAGGER_RUN } from '../../helpers/tinyRuns.js';
 
 const BIN = resolve('bin/strider.js');
 
@@ -19,25 +20,10 @@ describe('strider run control.policy dagger, trainer.mode child, task.reward cmd
 
   it('streams the command with each transition: the trainer process publishes policies taking state ++ command, and the controller accepts them', () => {
     const out = join(tmp.dir, 'run');
-    const set = [
-      'task.reward=cmd_vel',
-      'control.policy=dagger',
-      'trainer.mode=child',
-      'learning.random_episodes=1',
-      'learning.iterations=1',
-      'run.steps_per_episode=30',
-      'model.hidden=[32,32]',
-      'model.epochs_first=5',
-      'model.epochs_per_round=2',
-      'planner.horizon=5',
-      'planner.population=20',
-      'policy.rounds=2',
-      'policy.beta_initial=0.5',
-      'policy.eval_episodes=1',
-      'policy.epochs=5',
-      // a shared machine: a slow planner warm-up must not reject the only dynamics model
-      'control.budget_ms=45',
-    ].flatMap((s) => ['--set', s]);
+    const set = ['task.reward=cmd_vel', 'trainer.mode=child', ...TINY_DAGGER_RUN].flatMap((s) => [
+      '--set',
+      s,
+    ]);
     const r = spawnSync(process.execPath, [BIN, 'run', '--out', out, ...set], {
       encoding: 'utf8',
       timeout: 280_000,

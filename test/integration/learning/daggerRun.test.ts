@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { BagReader } from '../../../src/bags/BagReader.js';
 import type { RunReport } from '../../../src/telemetry/Report.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { TINY_DAGGER_RUN } from '../../helpers/tinyRuns.js';
 
 const BIN = resolve('bin/strider.js');
 
@@ -22,22 +23,8 @@ describe('strider run control.policy dagger (planar runner, lockstep)', function
     it(`trainer.mode ${mode}: ends with a distilled policy (version >= 1) in the report and episodes of the policy alone`, async () => {
       const out = join(tmp.dir, mode);
       const set = [
-        'control.policy=dagger',
         `trainer.mode=${mode}`,
-        'learning.random_episodes=1',
-        'learning.iterations=1',
-        'run.steps_per_episode=30',
-        'model.hidden=[32,32]',
-        'model.epochs_first=5',
-        'model.epochs_per_round=2',
-        'planner.horizon=5',
-        'planner.population=20',
-        'policy.rounds=2',
-        'policy.beta_initial=0.5',
-        'policy.eval_episodes=1',
-        'policy.epochs=5',
-        // a shared machine: a slow planner warm-up must not reject the only dynamics model
-        'control.budget_ms=45',
+        ...TINY_DAGGER_RUN,
         // the bag carries the expert's labels beside the states and commands
         ...(mode === 'in_process' ? ['run.record_bag=true'] : []),
       ].flatMap((s) => ['--set', s]);

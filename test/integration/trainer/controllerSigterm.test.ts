@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { RunReport } from '../../../src/telemetry/Report.js';
 import { EpisodeStore } from '../../../src/trainer/index.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { TINY_CONTINUOUS_MODEL } from '../../helpers/tinyRuns.js';
 
 const BIN = resolve('bin/strider.js');
 
@@ -31,16 +32,8 @@ describe('strider run stopped by SIGTERM (continuous, child trainer)', function 
       'trainer.mode=child',
       'trainer.refit_transitions=200',
       'trainer.refit_s=2',
-      'model.ensemble_size=2',
-      'model.hidden=[16, 16]',
-      'model.epochs_first=2',
+      ...TINY_CONTINUOUS_MODEL,
       'model.epochs_per_round=20',
-      'model.h_step_horizon=5',
-      'planner.population=20',
-      'planner.horizon=5',
-      'planner.iterations=1',
-      'hotswap.max_disagreement=1000000',
-      'hotswap.h_step_margin=100',
     ];
     const child = spawn(
       process.execPath,

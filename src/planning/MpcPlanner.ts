@@ -24,6 +24,12 @@ const ESTIMATE_DECAY = 0.8;
  */
 const ESTIMATE_HEADROOM = 1.25;
 
+/** A time estimate after a measurement: up at once to a slower one, down slowly (ESTIMATE_DECAY). */
+function nextEstimate(estimate: number, tookMs: number): number {
+  const decayed = ESTIMATE_DECAY * estimate + (1 - ESTIMATE_DECAY) * tookMs;
+  return Number.isNaN(estimate) || tookMs > decayed ? tookMs : decayed;
+}
+
 interface MutablePlanResult {
   action: Float32Array;
   plan: Float32Array;
@@ -273,9 +279,7 @@ export class MpcPlanner {
       this.#optimiser.update(population, returns);
       iterations++;
 
-      const tookMs = clock.nowMs() - iterStartMs;
-      const decayed = ESTIMATE_DECAY * estimate + (1 - ESTIMATE_DECAY) * tookMs;
-      this.#iterationMsEstimate = Number.isNaN(estimate) || tookMs > decayed ? tookMs : decayed;
+      this.#iterationMsEstimate = nextEstimate(estimate, clock.nowMs() - iterStartMs);
     }
 
     if (iterations === 0 && !aborted && !Number.isNaN(this.#iterationMsEstimate)) {
@@ -306,10 +310,7 @@ export class MpcPlanner {
     const seeds = this.#seedMsEstimate > 0 ? this.#seedMsEstimate : 0;
     if (startMs + ESTIMATE_HEADROOM * (seeds + iteration) > limitMs) return;
     const n = await this.#seeds.fill(this.#state, this.#seedBuf, max);
-    const tookMs = this.#clock.nowMs() - startMs;
-    const decayed = ESTIMATE_DECAY * this.#seedMsEstimate + (1 - ESTIMATE_DECAY) * tookMs;
-    this.#seedMsEstimate =
-      Number.isNaN(this.#seedMsEstimate) || tookMs > decayed ? tookMs : decayed;
+    this.#seedMsEstimate = nextEstimate(this.#seedMsEstimate, this.#clock.nowMs() - startMs);
     this.#seedCount = Math.max(0, Math.min(max, Math.floor(n)));
     // within the bounds, as sampled rows are (a whole-buffer pass: no view allocated)
     clipSequence(this.#seedBuf, this.options.actionLow, this.options.actionHigh);

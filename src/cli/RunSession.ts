@@ -46,6 +46,7 @@ import { StriderError } from '../util/StriderError.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { MpcPolicy, MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { mpcPolicyFactory, policySeeding } from './createMpcPolicy.js';
+import { EnsembleSessions } from '../dynamics/EnsembleSessions.js';
 import { createRobotLink } from './createRobotLink.js';
 import { RunRecording } from './RunRecording.js';
 import type { SessionLifecycle } from './sessionLifecycle.js';
@@ -229,6 +230,12 @@ export class RunSession {
   }
 
   /**
+   * The planner's ONNX sessions, one per architecture for the life of the run: every model
+   * version's planner (and the hot-swap's disagreement check) runs on them with its weights fed.
+   */
+  readonly ensembleSessions = new EnsembleSessions();
+
+  /**
    * The factory the hot-swap uses to build the MPC policy of each model version on this session's
    * robot, reward, clock and budget; `stats` collects planner counters across versions.
    */
@@ -244,6 +251,7 @@ export class RunSession {
       stateDim: parts.assembler.layout.dim,
       ...(stats !== undefined ? { stats } : {}),
       policySeeds: policySeeding(this.config, this.policySeedSlot, parts.reward),
+      sessions: this.ensembleSessions,
     });
   }
 
@@ -279,6 +287,7 @@ export class RunSession {
       await this.link.close();
     } finally {
       await this.#recording?.close(); // the bag's last chunk and metadata.yaml, whatever the link did
+      await this.ensembleSessions.close(); // nothing ticks now
     }
   }
 

@@ -1,5 +1,6 @@
 import type { PlannerConfig, StriderConfig } from '../config/schema.js';
 import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
+import type { EnsembleSessions } from '../dynamics/EnsembleSessions.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import { MpcPlanner } from '../planning/MpcPlanner.js';
 import { MpcPolicy, type MpcPolicyStats } from '../planning/MpcPolicy.js';
@@ -86,6 +87,12 @@ export interface MpcPolicyFactoryOptions {
   /** Counters every policy built by this factory adds to. */
   readonly stats?: MpcPolicyStats;
   /**
+   * Run every version on one kept session per architecture, weights fed as inputs (the
+   * controller). The first version warms the session up and calibrates; later versions take its
+   * estimate, so a swap costs no session and no timed plans. Absent: a session per version.
+   */
+  readonly sessions?: EnsembleSessions;
+  /**
    * The distilled policy's seeds in the population (policy.seed_share of it): each planner rolls
    * the slot's policy through its own ensemble (PolicySeeds). Absent: no seeds.
    */
@@ -97,15 +104,18 @@ export interface MpcPolicyFactoryOptions {
 }
 
 /**
- * Returns the function the learning loop calls for each new model version: an ONNX Runtime
- * session over the ensemble (built once per version), a planner on it, and one warm-up plan so the
- * first tick does not pay ONNX Runtime's first-run cost. Runs between episodes, never on a tick.
+ * Returns the function the learning loop calls for each new model version: the ensemble on an
+ * ONNX Runtime session (its own, or the kept one of `sessions`), a planner on it, and on a new
+ * session warm-up plans so the first tick does not pay ONNX Runtime's first-run cost, then a
+ * calibration of the iteration time. Runs off the tick.
  */
 export function mpcPolicyFactory(
   o: MpcPolicyFactoryOptions,
 ): (model: ModelVersion) => Promise<MpcPolicy> {
   const { particles, batchPerMember } = plannerShape(o.config);
   const space = o.actionSpace ?? ActionSpace.commandRange(o.actuators);
+  /** With shared sessions: the iteration time calibrated on each architecture's session. */
+  const calibrated = new Map<string, number>();
   return async (model) => {
     // built per version: a nominal captured at arming (control.action.nominal: arming) counts
     const seeding = o.policySeeds;
@@ -118,7 +128,9 @@ export function mpcPolicyFactory(
       intraOpNumThreads: 2,
       prediction: o.config.planner.prediction,
       rng: new Rng(o.config.run.seed + model.version + 0x9e37),
+      ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
     });
+    const archKey = JSON.stringify(model.snapshot.architecture);
     try {
       const planner = new MpcPlanner(
         {
@@ -139,11 +151,17 @@ export function mpcPolicyFactory(
         },
         options,
       );
-      // Warm-up: ONNX Runtime's first runs are slow; two plans absorb them, then the planner's
-      // iteration-time estimate is calibrated to the fastest of five more.
-      const warmState = new Float32Array(o.stateDim);
-      for (let i = 0; i < 2; i++) await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
-      await planner.calibrate(warmState, 5);
+      const known = o.sessions !== undefined ? calibrated.get(archKey) : undefined;
+      if (known !== undefined) planner.adoptEstimate(known);
+      else {
+        // Warm-up: ONNX Runtime's first runs are slow; two plans absorb them, then the planner's
+        // iteration-time estimate is calibrated to the fastest of five more.
+        const warmState = new Float32Array(o.stateDim);
+        for (let i = 0; i < 2; i++)
+          await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
+        const ms = await planner.calibrate(warmState, 5);
+        if (o.sessions !== undefined && ms > 0 && Number.isFinite(ms)) calibrated.set(archKey, ms);
+      }
       return new MpcPolicy(planner, model.version, () => stepper.close(), o.stats);
     } catch (err) {
       await stepper.close();

@@ -319,6 +319,7 @@ async function learn(
   const swap = new HotSwap({
     policy: parts.policy,
     makeMpcPolicy: session.mpcPolicyFactory(plannerStats),
+    sessions: session.ensembleSessions,
     config: config.hotswap,
     budgetMs: session.budgetMs,
     recent: () => recentVisits(parts.runner.records, S, A),

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { importSnapshot, type EnsembleSnapshot } from './EnsembleSnapshot.js';
+import { createEnsembleSession, type EnsembleSessions } from './EnsembleSessions.js';
 import { buildInferenceGraph, INFERENCE_IO } from './onnx/buildInferenceGraph.js';
 import type { EnsembleStepper } from './types.js';
 import { Rng } from '../util/rng.js';
@@ -27,6 +28,12 @@ export interface OnnxEnsembleOptions {
   readonly prediction?: EnsemblePrediction;
   /** The noise of 'sample'. Default: a fixed seed. */
   readonly rng?: Rng;
+  /**
+   * Run on the shared session of these settings, the weights fed as inputs (the controller: one
+   * session for every model version). Absent: a session of its own with the weights as
+   * initializers, released by close().
+   */
+  readonly sessions?: EnsembleSessions;
 }
 
 interface BatchTensors {
@@ -39,10 +46,13 @@ interface BatchTensors {
 }
 
 /**
- * The control-path dynamics model: the whole ensemble as one ONNX graph built in code (weights and
- * normalisers as initializers), run by onnxruntime-node. Create one per model version (session
- * creation takes tens of ms: never on a tick); step() reuses preallocated buffers, and the
- * ort.Tensor views for a batch size are made on its first use only.
+ * The control-path dynamics model: the whole ensemble as one ONNX graph built in code, run by
+ * onnxruntime-node. Either on a session of its own, weights and normalisers as initializers
+ * (session creation takes tens of ms: never on a tick), or on a session kept in an
+ * {@link EnsembleSessions} for every version of the architecture, this version's weights and
+ * normalisers fed as inputs (a run costs a few per cent more: scripts/benchSessionPlacement.ts,
+ * figures in docs/daemon.md). step() reuses preallocated buffers, and the ort.Tensor views for a
+ * batch size are made on its first use only.
  */
 export class OnnxEnsemble implements EnsembleStepper {
   readonly stateDim: number;
@@ -57,6 +67,9 @@ export class OnnxEnsemble implements EnsembleStepper {
   readonly #noiseBuf: Float32Array;
   readonly #rng: Rng;
   readonly #byBatch = new Map<number, BatchTensors>();
+  /** The weight feeds (shared session) or none (own session, weights as initializers). */
+  readonly #weightFeeds: Readonly<Record<string, ort.Tensor>>;
+  readonly #ownsSession: boolean;
   #busy = false;
   #closed = false;
 
@@ -65,6 +78,7 @@ export class OnnxEnsemble implements EnsembleStepper {
     session: ort.InferenceSession,
     maxB: number,
     options: OnnxEnsembleOptions,
+    weightFeeds: Readonly<Record<string, ort.Tensor>>,
   ) {
     const a = snapshot.architecture;
     this.stateDim = a.stateDim;
@@ -72,6 +86,8 @@ export class OnnxEnsemble implements EnsembleStepper {
     this.ensembleSize = a.ensembleSize;
     this.maxBatchPerMember = maxB;
     this.#session = session;
+    this.#weightFeeds = weightFeeds;
+    this.#ownsSession = options.sessions === undefined;
     this.#statesBuf = new Float32Array(a.ensembleSize * maxB * a.stateDim);
     this.#actionsBuf = new Float32Array(a.ensembleSize * maxB * a.actionDim);
     this.#nextBuf = new Float32Array(a.ensembleSize * maxB * a.stateDim);
@@ -96,32 +112,33 @@ export class OnnxEnsemble implements EnsembleStepper {
         `maxBatchPerMember must be a positive integer, got ${maxB}`,
       );
     }
-    const model = buildInferenceGraph(
+    const prediction = options.prediction ?? 'mean';
+    const threads = options.intraOpNumThreads ?? 2;
+    const spin = options.spin !== false;
+    const shared = options.sessions;
+    const graph = buildInferenceGraph(
       snap.architecture,
       snap.normalisers,
       snap.weights,
-      options.prediction ?? 'mean',
+      prediction,
+      shared === undefined ? 'initializers' : 'inputs',
     );
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(model, {
-        intraOpNumThreads: options.intraOpNumThreads ?? 2,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-        extra: { session: { intra_op: { allow_spinning: options.spin === false ? '0' : '1' } } },
-      });
-    } catch (err) {
-      throw new StriderError(
-        'BACKEND_UNAVAILABLE',
-        'onnxruntime-node could not create the ensemble session',
-        {
-          cause: err,
-        },
-      );
-    }
-    const ens = new OnnxEnsemble(snap, session, maxB, options);
+    const session =
+      shared === undefined
+        ? await createEnsembleSession(graph.model, threads, spin)
+        : await shared.session(
+            {
+              architecture: snap.architecture,
+              prediction,
+              intraOpNumThreads: threads,
+              spin,
+            },
+            () => graph.model,
+          );
+    const weightFeeds: Record<string, ort.Tensor> = {};
+    for (const f of graph.weightFeeds)
+      weightFeeds[f.name] = new ort.Tensor('float32', f.data, [...f.dims]);
+    const ens = new OnnxEnsemble(snap, session, maxB, options, weightFeeds);
     ens.#tensorsFor(maxB);
     return ens;
   }
@@ -145,6 +162,7 @@ export class OnnxEnsemble implements EnsembleStepper {
       next,
       noise,
       feeds: {
+        ...this.#weightFeeds,
         [INFERENCE_IO.states]: states,
         [INFERENCE_IO.actions]: actions,
         ...(noise !== null ? { [INFERENCE_IO.noise]: noise } : {}),
@@ -201,10 +219,10 @@ export class OnnxEnsemble implements EnsembleStepper {
     out.set(this.#nextBuf.subarray(0, nS));
   }
 
-  /** Releases the session. Idempotent. */
+  /** Releases its own session (a shared one stays with its EnsembleSessions). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#session.release();
+    if (this.#ownsSession) await this.#session.release();
   }
 }

@@ -3,6 +3,7 @@ import type { PolicySwitch } from '../control/PolicySwitch.js';
 import type { EnsembleSnapshot } from '../dynamics/EnsembleSnapshot.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
+import type { EnsembleSessions } from '../dynamics/EnsembleSessions.js';
 import type { MpcPolicy } from '../planning/MpcPolicy.js';
 import type { Logger } from '../util/logger.js';
 
@@ -18,6 +19,8 @@ export interface HotSwapOptions {
   readonly policy: PolicySwitch;
   /** Builds and warms up the MPC policy of a version (ONNX session, planner); off the tick. */
   readonly makeMpcPolicy: (model: ModelVersion) => Promise<MpcPolicy>;
+  /** Where the disagreement check runs each candidate (kept sessions); absent: a session each. */
+  readonly sessions?: EnsembleSessions;
   readonly config: HotswapConfig;
   /** The tick budget; a candidate whose planner cannot fit one iteration in it is rejected. */
   readonly budgetMs: number;
@@ -184,6 +187,7 @@ export class HotSwap {
       maxBatchPerMember: n,
       intraOpNumThreads: 1,
       spin: false,
+      ...(this.#o.sessions !== undefined ? { sessions: this.#o.sessions } : {}),
     });
     try {
       const states = new Float32Array(E * n * S);

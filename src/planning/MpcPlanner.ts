@@ -174,6 +174,17 @@ export class MpcPlanner {
   }
 
   /**
+   * Take the iteration-time estimate another planner calibrated on the same ensemble session and
+   * shapes (the same cost per iteration: only the weights differ), instead of timing plans of its
+   * own. Off the tick. LOOP_STATE for an estimate that is not a positive finite number.
+   */
+  adoptEstimate(iterationMs: number): void {
+    if (!(iterationMs > 0 && Number.isFinite(iterationMs)))
+      throw new StriderError('LOOP_STATE', `adoptEstimate needs a positive ms, got ${iterationMs}`);
+    this.#iterationMsEstimate = iterationMs;
+  }
+
+  /**
    * Episode boundary: the plan becomes the nominal action (default zero) clipped to the bounds,
    * carried elites are dropped. Keeps the iteration-time estimate.
    */

@@ -20,6 +20,24 @@ export const INFERENCE_IO = {
 export type InferenceOutput = 'mean' | 'sample';
 
 /**
+ * Where the weights and normalisers live: `initializers`, constants of the graph (one session per
+ * model version); `inputs`, graph inputs fed on every run (one session per architecture for the
+ * life of the process: a new version is new feeds, no new session).
+ */
+export type WeightPlacement = 'initializers' | 'inputs';
+
+/** A graph built by {@link buildInferenceGraph}. */
+export interface InferenceGraph {
+  readonly model: Uint8Array;
+  /** With placement `inputs`: the feeds that carry this snapshot's weights, by input name. */
+  readonly weightFeeds: ReadonlyArray<{
+    readonly name: string;
+    readonly dims: readonly number[];
+    readonly data: Float32Array;
+  }>;
+}
+
+/**
  * The control-path model: the whole ensemble in one graph, weights and normalisers as
  * initializers.
  *
@@ -32,19 +50,26 @@ export function buildInferenceGraph(
   normalisers: Normalisers,
   weights: readonly Float32Array[],
   output: InferenceOutput = 'mean',
-): Uint8Array {
+  placement: WeightPlacement = 'initializers',
+): InferenceGraph {
   const E = arch.ensembleSize;
   const S = arch.stateDim;
   const A = arch.actionDim;
   const g = new OnnxGraphBuilder('strider_ensemble_step');
+  const weightFeeds: { name: string; dims: readonly number[]; data: Float32Array }[] = [];
+  const param = (name: string, dims: readonly number[], data: Float32Array): string => {
+    if (placement === 'initializers') return g.initializer(name, dims, data);
+    weightFeeds.push({ name, dims, data });
+    return g.input(name, dims);
+  };
   const states = g.input(INFERENCE_IO.states, [E, 'B', S]);
   const actions = g.input(INFERENCE_IO.actions, [E, 'B', A]);
 
   const inStdInv = Float32Array.from(normalisers.inputStd, (s) => 1 / s);
   const xRaw = g.op('Concat', [states, actions], { axis: 2 });
   const x = g.op('Mul', [
-    g.op('Sub', [xRaw, g.initializer('in_mean', [S + A], normalisers.inputMean)]),
-    g.initializer('in_std_inv', [S + A], inStdInv),
+    g.op('Sub', [xRaw, param('in_mean', [S + A], normalisers.inputMean)]),
+    param('in_std_inv', [S + A], inStdInv),
   ]);
   const sample = output === 'sample';
   const noise = sample ? g.input(INFERENCE_IO.noise, [E, 'B', S]) : '';
@@ -58,9 +83,9 @@ export function buildInferenceGraph(
     const data = weights[i] ?? new Float32Array(0);
     if (arch.output === 'gaussian' && !variance && i >= last) {
       const [e, rows, cols] = [spec.shape[0] ?? 0, spec.shape[1] ?? 0, spec.shape[2] ?? 0];
-      return g.initializer(`w_${spec.name}`, [e, rows, S], takeColumns(data, e * rows, cols, S));
+      return param(`w_${spec.name}`, [e, rows, S], takeColumns(data, e * rows, cols, S));
     }
-    return g.initializer(`w_${spec.name}`, spec.shape, data);
+    return param(`w_${spec.name}`, spec.shape, data);
   });
   const out = addMlpForward(g, arch, x, params).out;
   let mean = out;
@@ -68,7 +93,7 @@ export function buildInferenceGraph(
     const split = addSplitOutput(g, out, S);
     const bound = (name: string): string => {
       const i = all.findIndex((s) => s.name === name);
-      return g.initializer(`w_${name}`, all[i]!.shape, weights[i] ?? new Float32Array(0));
+      return param(`w_${name}`, all[i]!.shape, weights[i] ?? new Float32Array(0));
     };
     const { logvar } = addLogvarBounds(g, split.raw, bound('maxLogvar'), bound('minLogvar'));
     const std = g.op('Exp', [
@@ -80,12 +105,12 @@ export function buildInferenceGraph(
     mean = g.op('Add', [out, g.op('Mul', [noise, g.initializer('zero', [1], Float32Array.of(0))])]);
   }
   const delta = g.op('Add', [
-    g.op('Mul', [mean, g.initializer('delta_std', [S], normalisers.deltaStd)]),
-    g.initializer('delta_mean', [S], normalisers.deltaMean),
+    g.op('Mul', [mean, param('delta_std', [S], normalisers.deltaStd)]),
+    param('delta_mean', [S], normalisers.deltaMean),
   ]);
   g.op('Add', [states, delta], {}, INFERENCE_IO.next);
   g.output(INFERENCE_IO.next, [E, 'B', S]);
-  return g.toModel();
+  return { model: g.toModel(), weightFeeds };
 }
 
 /** The first `keep` columns of a rows x cols row-major matrix. */

@@ -128,12 +128,15 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
       assert.equal(
         plannerMs.length,
         2,
-        'each candidate\u2019s planner was built, warmed up and timed',
+        'each candidate\u2019s planner was built and timed (the first warmed up)',
       );
       assert.ok(
         plannerMs.every((ms) => Number.isFinite(ms) && ms > 0),
         plannerMs.join(', '),
       );
+      // both versions ran on one kept session; the second took the first's calibration
+      assert.equal(session.ensembleSessions.size, 1);
+      assert.equal(plannerMs[1], plannerMs[0], 'version 2 was timed again');
       for (const r of parts.runner.records) assert.ok(Number.isFinite(r.return));
     } finally {
       parts.policy.use(parts.random);

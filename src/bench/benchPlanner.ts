@@ -1,6 +1,7 @@
 import { inputDim, makeArchitecture, type EnsembleArchitecture } from '../dynamics/architecture.js';
 import { identityNormalisers } from '../dynamics/Normaliser.js';
 import { initWeights } from '../dynamics/architecture.js';
+import { EnsembleSessions } from '../dynamics/EnsembleSessions.js';
 import { OnnxEnsemble } from '../dynamics/OnnxEnsemble.js';
 import { MpcPlanner } from '../planning/MpcPlanner.js';
 import type { BatchReward, OptimizerKind } from '../planning/types.js';
@@ -18,6 +19,8 @@ export interface PlannerShape {
   readonly particles: number;
   readonly horizon: number;
   readonly optimizer: OptimizerKind;
+  /** ONNX Runtime intra-op threads (planner.threads). */
+  readonly threads: number;
 }
 
 export interface PlannerFigures {
@@ -76,13 +79,15 @@ export async function benchPlanner(
   });
   const E = arch.ensembleSize;
   const B = (shape.population * shape.particles) / E;
+  const sessions = new EnsembleSessions();
   const stepper = await OnnxEnsemble.create(
     {
       architecture: arch,
       normalisers: identityNormalisers(shape.stateDim, shape.actionDim),
       weights: initWeights(arch, 7),
     },
-    { maxBatchPerMember: B, intraOpNumThreads: 2 },
+    // as in the controller: a kept session, the weights fed as inputs
+    { maxBatchPerMember: B, intraOpNumThreads: shape.threads, sessions },
   );
   try {
     const S = shape.stateDim;
@@ -136,5 +141,6 @@ export async function benchPlanner(
     };
   } finally {
     await stepper.close();
+    await sessions.close();
   }
 }

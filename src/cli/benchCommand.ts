@@ -214,6 +214,7 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
       particles,
       horizon: config.planner.horizon,
       optimizer: config.planner.optimizer,
+      threads: config.planner.threads,
     },
     {
       label: 'E5 K200 H15 200x3 obs29 act8',
@@ -225,6 +226,7 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
       particles: 5,
       horizon: 15,
       optimizer: 'cem',
+      threads: 2,
     },
   ];
   out('strider bench: figures, not pass/fail (2-core machines are noisy: compare ratios)');

@@ -125,7 +125,7 @@ export function mpcPolicyFactory(
     };
     const stepper = await OnnxEnsemble.create(model.snapshot, {
       maxBatchPerMember: batchPerMember,
-      intraOpNumThreads: 2,
+      intraOpNumThreads: o.config.planner.threads,
       prediction: o.config.planner.prediction,
       rng: new Rng(o.config.run.seed + model.version + 0x9e37),
       ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),

@@ -149,6 +149,16 @@ export const plannerSchema = z
       .describe(
         "particles step by each member's mean, or sample its predicted Gaussian (PETS; gaussian models)",
       ),
+    threads: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe(
+        "ONNX Runtime intra-op threads of the planner's model calls. 1 leaves the other core of a 2-core " +
+          'controller to the trainer: at the default shapes a second thread did not speed a pass up (docs/daemon.md)',
+      ),
   })
   .prefault({});
 

@@ -119,8 +119,11 @@ export const trainerSchema = z
       .int()
       .min(0)
       .max(19)
-      .default(10)
-      .describe('OS priority increment of the trainer process (higher = lower priority)'),
+      .default(19)
+      .describe(
+        'OS priority increment of the trainer process (higher = lower priority); 19, the lowest, gave the ' +
+          "controller's planner the fewest overruns beside the trainer's fits (docs/daemon.md)",
+      ),
     model_timeout_s: z
       .number()
       .gt(0)

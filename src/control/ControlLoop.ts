@@ -151,6 +151,7 @@ export class ControlLoop {
         fault = { reason: 'policy_failed', msg: 'policy failed; safe command sent', err };
       }
     }
+    const actedMs = o.clock.nowMs();
     let verdict: GateVerdict;
     if (fault === null) verdict = o.gate.send(state, this.#action, this.#executed);
     else {
@@ -179,6 +180,11 @@ export class ControlLoop {
     if (late) {
       this.stats.misses++;
       if (status === 'ok') status = 'late';
+      // debug: where the time went (the policy, or what came after it on this thread)
+      o.logger.debug(
+        { tick: info.index, latencyMs, policyMs: actedMs - t0, budgetMs: o.budgetMs },
+        'tick over budget',
+      );
     }
     if (o.policy.source === 'mpc') {
       o.mpcLatency?.record(latencyMs);

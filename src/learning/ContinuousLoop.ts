@@ -22,7 +22,12 @@ export interface ContinuousLoopOptions {
   readonly refit?: RefitScheduleOptions;
   /** Stop after this long (run.duration_s); default until stop(). */
   readonly durationMs?: number;
-  /** How often the watcher looks for a new version, ms (off the tick). Default 200. */
+  /**
+   * How often the watcher looks for a new version, ms. Default 200. It looks right after a tick
+   * (observe()), so its work on this thread (fetching, checking and staging a version) runs in the
+   * gap before the next tick rather than between a tick's model calls; a timer looks too when no
+   * tick has come for two periods (a robot not ticking).
+   */
   readonly pollMs?: number;
   readonly nowMs: () => number;
   readonly logger: Logger;
@@ -68,6 +73,8 @@ export class ContinuousLoop {
   #acting: number | null | undefined = undefined;
   #actingEpisode = -1;
   #busy = false;
+  #lastPollMs = Number.NEGATIVE_INFINITY;
+  #lastTickMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ContinuousLoopOptions) {
     this.#o = options;
@@ -89,8 +96,14 @@ export class ContinuousLoop {
     return this.#runnerStarts;
   }
 
-  /** After every tick: notes a version change between two ticks (where a swap took over). */
+  /**
+   * After every tick: notes a version change between two ticks (where a swap took over), and
+   * starts the watcher when it is due, in the gap after this tick.
+   */
   readonly observe = (episode: number, step: number): void => {
+    const now = this.#o.nowMs();
+    this.#lastTickMs = now;
+    if (!this.#busy && now - this.#lastPollMs >= (this.#o.pollMs ?? 200)) void this.#poll();
     const version = this.#o.policy.modelVersion ?? null;
     if (this.#acting === undefined) {
       this.#acting = version;
@@ -113,9 +126,10 @@ export class ContinuousLoop {
     const o = this.#o;
     o.policy.use(o.random);
     this.#lastFitMs = o.nowMs();
+    const pollMs = o.pollMs ?? 200;
     const watcher = setInterval(() => {
-      void this.#poll();
-    }, o.pollMs ?? 200);
+      if (o.nowMs() - this.#lastTickMs > 2 * pollMs) void this.#poll();
+    }, pollMs);
     const deadline =
       o.durationMs === undefined
         ? undefined
@@ -141,6 +155,7 @@ export class ContinuousLoop {
     const stopped = (): boolean => o.runner.stopped;
     if (this.#busy || stopped()) return;
     this.#busy = true;
+    this.#lastPollMs = o.nowMs();
     try {
       this.#feed();
       const fresh = this.#fedTransitions - this.#trainedTransitions;

@@ -48,6 +48,8 @@ export class PolicySchedule {
   readonly #robots = new Map<string, RobotPolicy>();
   #queue: Promise<void> = Promise.resolve();
   #stopped = false;
+  /** Aborted by stop(): a running policy fit ends between batches. */
+  readonly #abort = new AbortController();
 
   constructor(options: PolicyScheduleOptions) {
     this.#o = options;
@@ -114,9 +116,10 @@ export class PolicySchedule {
     this.#queue = this.#queue.then(() => this.#fit(robotId, r));
   }
 
-  /** Shutdown: no queued fit starts from now (a running one finishes). */
+  /** Shutdown: no queued fit starts from now, and a running one stops between batches. */
   stop(): void {
     this.#stopped = true;
+    this.#abort.abort(new Error('trainer stopping'));
   }
 
   async close(): Promise<void> {
@@ -178,8 +181,8 @@ export class PolicySchedule {
       if (r.trainer === null || outgrown(r)) await this.#rebuild(r);
       const trainer = r.trainer!;
       r.round++;
-      const snap = await trainer.train(r.round);
-      if (snap === null) return;
+      const snap = await trainer.train(r.round, this.#abort.signal);
+      if (snap === null || this.#abort.signal.aborted) return;
       this.counters.fits++;
       const topic = this.#o.topics.topic(robotId, 'policy');
       await this.#o.transport.publishAsync(topic, encodePolicyArtifact(snap), {
@@ -202,6 +205,10 @@ export class PolicySchedule {
         'policy published',
       );
     } catch (err) {
+      if (this.#abort.signal.aborted) {
+        this.#o.logger.info({ robotId }, 'policy fit stopped: the trainer is shutting down');
+        return;
+      }
       this.counters.failed++;
       this.#o.logger.error({ err, robotId }, 'policy fit or publish failed');
     }

@@ -153,7 +153,7 @@ export class PolicyTrainer {
    * Fits the next policy on every label held (DAgger round `round`). Returns null while fewer
    * than 2 labels exist.
    */
-  async train(round: number): Promise<PolicySnapshot | null> {
+  async train(round: number, signal?: AbortSignal): Promise<PolicySnapshot | null> {
     const N = this.#count;
     if (N < 2) return null;
     const S = this.architecture.inputDim;
@@ -181,7 +181,10 @@ export class PolicyTrainer {
       }
     }
     this.#fitter ??= await PolicyFitter.create(this.architecture, this.#o.fit.seed);
-    const loss = await this.#fitter.fit(x, y, N, this.#o.fit);
+    const loss = await this.#fitter.fit(x, y, N, {
+      ...this.#o.fit,
+      ...(signal !== undefined ? { signal } : {}),
+    });
     this.#version++;
     this.#round = round;
     return {

@@ -267,7 +267,7 @@ export class TrainerService {
 
   /**
    * Stops taking transitions, stops a running training between batches (it stores nothing; queued
-   * ones, and queued policy fits, are skipped; a running policy fit finishes), lets the episode writes finish, saves the open episodes as pending, waits up to `graceMs` (default 5000) for model acknowledgements,
+   * ones, and queued policy fits, are skipped; a running policy fit stops between batches), lets the episode writes finish, saves the open episodes as pending, waits up to `graceMs` (default 5000) for model acknowledgements,
    * publishes the offline status, and frees the trainers and the status timer. Idempotent.
    */
   async close(options: { graceMs?: number } = {}): Promise<void> {

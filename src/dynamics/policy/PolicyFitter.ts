@@ -10,6 +10,8 @@ export interface PolicyFitOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly seed: number;
+  /** Stops the fit between batches once aborted, throwing the signal's reason (shutdown). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -64,7 +66,8 @@ export class PolicyFitter {
 
   /**
    * Fits on N rows: x N x I (normalised inputs), y N x A (targets in [-1, 1]). Returns the mean
-   * batch loss of the last epoch.
+   * batch loss of the last epoch. Aborted through `o.signal`, the weights are part-way: the caller
+   * discards the fit (the trainer is shutting down).
    */
   async fit(x: Float32Array, y: Float32Array, N: number, o: PolicyFitOptions): Promise<number> {
     const I = this.architecture.inputDim;
@@ -93,6 +96,7 @@ export class PolicyFitter {
           xb.set(x.subarray(row * I, row * I + I), r * I);
           yb.set(y.subarray(row * A, row * A + A), r * A);
         }
+        o.signal?.throwIfAborted();
         sum += await this.#step(xt, yt, scale, o.learningRate);
         batches++;
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { configSchema } from '../../../src/config/schema.js';
+import { PolicyFitter } from '../../../src/dynamics/policy/PolicyFitter.js';
 import type { PolicySnapshot } from '../../../src/dynamics/policy/PolicyNetwork.js';
 import { PolicySchedule } from '../../../src/trainer/PolicySchedule.js';
 import { decodePolicyArtifact } from '../../../src/transport/PolicyArtifactCodec.js';
@@ -147,5 +148,31 @@ describe('trainer/PolicySchedule: labels in, policy out retained on the policy t
     assert.equal(snap.labelled, 58, 'both commanded episodes, not the one without a command');
     assert.ok(Number.isFinite(snap.imitationLoss));
     await schedule.close();
+  });
+
+  it('stops a running policy fit between batches at shutdown, publishing nothing', async () => {
+    const logger = silentLogger();
+    const info = sinon.spy(logger, 'info');
+    const fit = sinon.spy(PolicyFitter.prototype, 'fit');
+    try {
+      // 10 000 epochs of 3 batches: seconds, and a policy published, if the fit ran to its end
+      const long = configSchema.shape.policy.parse({ hidden: [8], epochs: 10_000, batch_size: 8 });
+      const schedule = new PolicySchedule({ transport: trn, topics, config: long, logger });
+      schedule.addBatch({ ...labelled(1, 0.5, 'mpc'), robotId: 'robot-stop' });
+      schedule.fitAfterModel('robot-stop');
+      while (!fit.called) await new Promise((r) => setImmediate(r));
+      schedule.stop();
+      await schedule.fits;
+      assert.equal(schedule.counters.fits, 0);
+      assert.equal(schedule.counters.published, 0);
+      assert.equal(schedule.counters.failed, 0, 'a stop is not a failure');
+      assert.ok(
+        info.getCalls().some((c) => /policy fit stopped/.test(String(c.args[1]))),
+        'the stop is logged',
+      );
+      await schedule.close();
+    } finally {
+      fit.restore();
+    }
   });
 });

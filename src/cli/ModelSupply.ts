@@ -17,6 +17,8 @@ export interface ModelSupplyOptions {
   readonly overrides: readonly string[];
   readonly outDir: string;
   readonly logger: Logger;
+  /** Where a trainer process's model payloads are decoded (the tick gaps); default at once. */
+  readonly defer?: (work: () => void) => void;
 }
 
 /**
@@ -67,6 +69,7 @@ export class ModelSupply {
         actionDim,
         command,
         logger,
+        ...(this.#o.defer !== undefined ? { defer: this.#o.defer } : {}),
       });
       return this.#remote.models;
     }

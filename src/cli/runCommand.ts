@@ -4,12 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig, type StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
+import { TickGaps } from '../control/TickGaps.js';
 import { HotSwap, LearningLoop, type LearningSummary } from '../learning/index.js';
 import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { policyCommand } from '../planning/PolicySeeds.js';
 import type { RclnodejsApi } from '../robot/ros2/rclnodejsApi.js';
 import { Progress, runLogStreams, writeReport, type PolicyReport } from '../telemetry/index.js';
 import { writeRunPlots } from '../telemetry/runPlots.js';
+import { nodeTimers } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
@@ -87,6 +89,14 @@ export async function runCommand(
   const progress = new Progress();
   const run = setUpRun(args, new Date(), progress);
   const { config, logger } = run;
+  // model payloads are decoded after a tick, never inside one (two periods without a tick: anyway)
+  const gaps = new TickGaps({
+    fallbackMs: 2000 / config.control.rate_hz,
+    timers: nodeTimers,
+    onError: (err) => {
+      logger.error({ err }, 'work deferred to a tick gap failed');
+    },
+  });
   const supply = run.learning
     ? new ModelSupply({
         config,
@@ -94,6 +104,7 @@ export async function runCommand(
         overrides: args.set,
         outDir: run.outDir,
         logger,
+        defer: gaps.defer,
       })
     : null;
   const live = new LiveRun();
@@ -111,6 +122,7 @@ export async function runCommand(
     ...(supply !== null ? { onRecorded: supply.push } : {}),
     ...(config.run.record_bag ? { recordBagDir: join(run.outDir, 'bag') } : {}),
     onStep: (episode, step, returnSoFar, s) => {
+      gaps.afterTick();
       live.observe?.(episode, step);
       showStep(progress, s, { episode, step, returnSoFar, total: run.total });
     },
@@ -184,6 +196,7 @@ export async function runCommand(
     process.stdout.write(summary(report, run.outDir));
     return signals.interrupted ? 130 : 0;
   } finally {
+    gaps.drain();
     await periodic?.stop();
     signals.dispose();
     progress.done();

@@ -35,6 +35,8 @@ export interface RemoteTrainingOptions {
   readonly command?: PolicyCommand | null;
   /** Each change of the child trainer's state (trainer.mode child). Must not throw. */
   readonly onTrainerState?: (state: TrainerState) => void;
+  /** Where model payloads are decoded (the controller's tick gaps); default at once. */
+  readonly defer?: (work: () => void) => void;
   readonly logger: Logger;
 }
 
@@ -147,7 +149,12 @@ export class RemoteTraining {
       timeoutMs: config.trainer.model_timeout_s * 1000,
       logger,
     });
-    const channel = new ModelChannel({ transport, topics, logger });
+    const channel = new ModelChannel({
+      transport,
+      topics,
+      logger,
+      ...(o.defer !== undefined ? { defer: o.defer } : {}),
+    });
     await channel.subscribe(t.robot_id, (ev) => {
       if (ev.type === 'accepted') models.offer(ev.model);
       else

@@ -45,6 +45,12 @@ export interface ModelChannelOptions {
   readonly transport: Pick<Transport, 'publishAsync' | 'subscribe'>;
   readonly topics: Topics;
   readonly logger?: Logger;
+  /**
+   * Where a received payload is decoded (checksum, shapes, finiteness: about 14 ms for a 2 MB
+   * ensemble): the controller passes its tick gaps (TickGaps.defer), so the decode never runs
+   * inside a tick. Default: at once, in the message callback.
+   */
+  readonly defer?: (work: () => void) => void;
 }
 
 export class ModelChannel {
@@ -82,8 +88,13 @@ export class ModelChannel {
   async subscribe(robotId: string, onEvent: (ev: ModelEvent) => void): Promise<void> {
     const topics = this.#o.topics;
     const filter = robotId === '+' ? topics.allRobots('model') : topics.topic(robotId, 'model');
+    const defer = this.#o.defer;
     const unsub = await this.#o.transport.subscribe(filter, 1, (topic, payload) => {
-      this.handle(topic, payload, onEvent);
+      if (defer === undefined) this.handle(topic, payload, onEvent);
+      else
+        defer(() => {
+          this.handle(topic, payload, onEvent);
+        });
     });
     this.#unsubs.push(unsub);
   }

@@ -349,10 +349,14 @@ export async function modelChannel(broker: BrokerUnderTest): Promise<void> {
     assert.deepEqual(sub.counters, { received: 6, accepted: 1, rejected: 5, repeated: 0 });
     // A controller joining later gets the retained latest model at once.
     await late.waitConnected();
-    const lateSub = new ModelChannel({ transport: late, topics });
+    // this one decodes where the controller does, in the gap after a tick (TickGaps.defer)
+    const deferred: (() => void)[] = [];
+    const lateSub = new ModelChannel({ transport: late, topics, defer: (w) => deferred.push(w) });
     const lateEvents: ModelEvent[] = [];
     await lateSub.subscribe('dog', (e) => lateEvents.push(e));
-    await until(() => lateEvents.length > 0, 3000);
+    await until(() => deferred.length > 0, 3000);
+    assert.equal(lateEvents.length, 0, 'decoded before the deferred work ran');
+    deferred.shift()!();
     assert.equal(lateEvents[0]?.type, 'accepted');
     await trainer.publishAsync(topic, Buffer.alloc(0), { qos: 1, retain: true });
     await Promise.all([sub.close(), lateSub.close()]);

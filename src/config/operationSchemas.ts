@@ -141,6 +141,18 @@ export const trainerSchema = z
       .describe(
         'trainer.mode child: restarts of a crashed trainer in a row before the controller gives up on it (0: never restart)',
       ),
+    cpus: z
+      .string()
+      .regex(
+        /^(auto|all|\d+(-\d+)?(,\d+(-\d+)?)*)$/,
+        'expected auto, all, or a CPU list such as 1 or 2-3,6',
+      )
+      .default('auto')
+      .describe(
+        'trainer.mode child: the CPUs the trainer process may run on (Linux taskset list). auto: every CPU but ' +
+          "the first, which stays the controller's (a 2-core machine: the trainer on CPU 1); all: no pinning. " +
+          "Beside a nice-19 trainer on the controller's core, a 16 ms tick overran its budget in 0.7% of ticks (docs/daemon.md)",
+      ),
     restart_backoff_s: z
       .number()
       .gt(0)

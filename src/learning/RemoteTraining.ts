@@ -15,6 +15,7 @@ import { TransitionOutbox, type OutboxCounters } from '../transport/TransitionOu
 import { transportOptionsFromConfig } from '../transport/transportFromConfig.js';
 import type { Logger } from '../util/logger.js';
 import { RemoteModelSource } from './ModelSource.js';
+import { trainerCpus } from './trainerCpus.js';
 import { TrainerSupervisor, type TrainerState } from './TrainerSupervisor.js';
 
 const BIN = fileURLToPath(new URL('../../bin/strider.js', import.meta.url));
@@ -319,8 +320,11 @@ export class RemoteTraining {
       dir,
     ];
     const tc = o.config.trainer;
+    const cpus = trainerCpus(tc.cpus, o.logger);
+    if (cpus !== null) o.logger.info({ cpus }, 'trainer pinned to CPUs (trainer.cpus)');
     this.#trainer = new TrainerSupervisor({
       args,
+      ...(cpus !== null ? { cpus } : {}),
       // aedes speaks MQTT 3.1.1 only; for an external broker the trainer detects the version
       env: { ...process.env, ...(this.#broker !== null ? { STRIDER_MQTT_PROTOCOL: '4' } : {}) },
       consoleLog: join(dir, 'console.log'),

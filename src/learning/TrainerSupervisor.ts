@@ -13,6 +13,8 @@ export interface TrainerSupervisorOptions {
   /** The node binary's arguments: the strider entry point, `train` and its options. */
   readonly args: readonly string[];
   readonly env: NodeJS.ProcessEnv;
+  /** Pin the trainer to these CPUs (a taskset list; trainerCpus()); absent: unpinned. */
+  readonly cpus?: string;
   /** The trainer's stdout and stderr are appended here (every start of it). */
   readonly consoleLog: string;
   /** Restarts in a row before giving up (0: never restart). */
@@ -103,7 +105,12 @@ export class TrainerSupervisor {
   #spawn(): Promise<void> {
     const o = this.#o;
     const out = createWriteStream(o.consoleLog, { flags: 'a' });
-    const child = spawn(process.execPath, [...o.args], {
+    // taskset execs node in its place: the same pid, every later thread on the same CPUs
+    const [file, args] =
+      o.cpus === undefined
+        ? [process.execPath, [...o.args]]
+        : ['taskset', ['-c', o.cpus, process.execPath, ...o.args]];
+    const child = spawn(file, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: o.env,
     });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
@@ -9,6 +10,7 @@ import {
   RemoteTraining,
   type ModelSource,
 } from '../../../src/learning/index.js';
+import { trainerCpus } from '../../../src/learning/trainerCpus.js';
 import type { MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
 import { encodeModelArtifact } from '../../../src/transport/ModelArtifactCodec.js';
 import { Topics } from '../../../src/transport/topics.js';
@@ -86,6 +88,14 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
       });
       const r = remote;
       const attack = async (model: ModelVersion): Promise<void> => {
+        // trainer.cpus auto: pinned off the controller's CPU 0 (all of them on a 1-CPU machine)
+        const allowed = (pid: number | 'self'): string =>
+          /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+        assert.equal(
+          allowed(r.trainerPid!),
+          trainerCpus('auto', logger) ?? allowed('self'),
+          'the trainer process runs on the CPUs trainer.cpus gives',
+        );
         process.kill(r.trainerPid!, 'SIGKILL');
         intruder = new Transport({
           url: r.brokerUrl,

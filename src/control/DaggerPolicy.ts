@@ -15,6 +15,8 @@ export interface LearnedPolicy {
   /** I: S (state only), or S + 3 (the state, then the task's command: vx, vy, yaw rate). */
   readonly inputDim: number;
   act(input: Float32Array, out: Float32Array): Promise<void>;
+  /** Acts synchronously where it can (true), else leaves it to act() (false). */
+  actNow?(input: Float32Array, out: Float32Array): boolean;
 }
 
 /**
@@ -215,7 +217,8 @@ export class DaggerPolicy implements ActionPolicy {
       return false;
     }
     try {
-      await learner.act(input, this.#learnerOut);
+      if (learner.actNow?.(input, this.#learnerOut) !== true)
+        await learner.act(input, this.#learnerOut);
     } catch {
       // a learner that throws is treated as absent this tick; the expert (or the gate) acts
       this.stats.learnerFaults++;

@@ -110,16 +110,24 @@ export class OnnxPolicyNet {
   }
 
   /**
+   * The action for `input` into `out` now, without a promise, where act() runs in plain JS (the
+   * default): true when it acted; false on the ONNX path (await act() there). A control tick
+   * takes this path, so the policy's answer costs no microtask and allocates nothing.
+   */
+  actNow(input: Float32Array, out: Float32Array): boolean {
+    if (this.#js === null) return false;
+    if (this.#closed) throw new StriderError('LOOP_STATE', 'OnnxPolicyNet used after close()');
+    this.#js.act(input, out);
+    return true;
+  }
+
+  /**
    * The action for one raw input (I values: the state, then the command) into `out` (A values).
    * Not re-entrant. The JS path allocates nothing but its promise; the ONNX path nothing but
    * ONNX Runtime's own per-run objects.
    */
   async act(input: Float32Array, out: Float32Array): Promise<void> {
-    if (this.#js !== null) {
-      if (this.#closed) throw new StriderError('LOOP_STATE', 'OnnxPolicyNet used after close()');
-      this.#js.act(input, out);
-      return;
-    }
+    if (this.actNow(input, out)) return;
     this.#enter();
     for (let k = 0; k < this.inputDim; k++) this.#in[k] = input[k]!;
     try {

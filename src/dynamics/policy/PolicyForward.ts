@@ -1,19 +1,22 @@
 import { policyParamSpecs, type PolicySnapshot } from './PolicyNetwork.js';
 
 /**
- * The distilled policy's forward pass in plain JavaScript (Float32Array matrix-vector products,
- * double-precision sums): normalisation, the tanh MLP and the mapping onto the action bounds, as
- * buildPolicyInferenceGraph computes them. A 2 x 64 MLP is about 10k multiply-adds, a few
- * microseconds, below ONNX Runtime's per-run overhead; OnnxPolicyNet acts through it on the tick
- * (a test keeps it equal to the ONNX graph to 1e-5). Buffers are allocated here; act() allocates
- * nothing.
+ * The distilled policy's forward pass in plain JavaScript: normalisation, the tanh MLP and the
+ * mapping onto the action bounds, as buildPolicyInferenceGraph computes them. A 2 x 64 MLP is
+ * about 6k multiply-adds, a few microseconds, below ONNX Runtime's per-run overhead;
+ * OnnxPolicyNet acts through it on the tick (a test keeps it equal to the ONNX graph to 1e-5).
+ *
+ * The weights are kept transposed (out x in, row-major) in doubles, so each output is one dot
+ * product summed in a register: no float-to-double conversion and no store per multiply-add
+ * (the in x out order of the snapshot stored every partial sum; p50 and p99 in docs/learning.md).
+ * Buffers are allocated here; act() allocates nothing and is synchronous.
  */
 export class PolicyForward {
   readonly inputDim: number;
   readonly actionDim: number;
-  /** Per layer: the weights (in x out, row-major), the biases (out), the widths. */
-  readonly #w: Float32Array[];
-  readonly #b: Float32Array[];
+  /** Per layer: the weights transposed (out x in, row-major), the biases (out), the widths. */
+  readonly #w: Float64Array[];
+  readonly #b: Float64Array[];
   readonly #widths: number[];
   readonly #mean: Float32Array;
   readonly #stdInv: Float32Array;
@@ -33,9 +36,13 @@ export class PolicyForward {
     this.#b = [];
     this.#widths = [a.inputDim];
     for (let l = 0; l < specs.length; l += 2) {
-      this.#w.push(Float32Array.from(snap.weights[l]!));
-      this.#b.push(Float32Array.from(snap.weights[l + 1]!));
-      this.#widths.push(specs[l]!.shape[1]);
+      const [n, m] = specs[l]!.shape;
+      const w = snap.weights[l]!;
+      const wt = new Float64Array(n * m);
+      for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) wt[j * n + i] = w[i * m + j]!;
+      this.#w.push(wt);
+      this.#b.push(Float64Array.from(snap.weights[l + 1]!));
+      this.#widths.push(m);
     }
     this.#mean = Float32Array.from(snap.inputMean);
     this.#stdInv = Float32Array.from(snap.inputStd, (s) => 1 / s);
@@ -58,13 +65,12 @@ export class PolicyForward {
       const m = this.#widths[l + 1]!;
       const w = this.#w[l]!;
       const b = this.#b[l]!;
-      for (let j = 0; j < m; j++) y[j] = b[j]!;
-      for (let i = 0; i < n; i++) {
-        const xi = x[i]!;
-        const row = i * m;
-        for (let j = 0; j < m; j++) y[j]! += xi * w[row + j]!;
+      for (let j = 0; j < m; j++) {
+        const row = j * n;
+        let sum = b[j]!;
+        for (let i = 0; i < n; i++) sum += x[i]! * w[row + i]!;
+        y[j] = Math.tanh(sum);
       }
-      for (let j = 0; j < m; j++) y[j] = Math.tanh(y[j]!);
       const t = x;
       x = y;
       y = t;

@@ -115,6 +115,31 @@ describe('control/DaggerPolicy', () => {
     }
   });
 
+  it('a learner that can act synchronously is asked through actNow, not act()', async () => {
+    const expert = fakeExpert();
+    const policy = new DaggerPolicy({ expert, mode: 'policy', actionDim: 2, gateDistance: 0 });
+    let now = 0;
+    policy.setLearner({
+      ...fakeLearner([0, 0]),
+      act: () => Promise.reject(new Error('act() called where actNow answers')),
+      actNow(_s: Float32Array, out: Float32Array) {
+        now++;
+        out.set([0.25, -0.125]);
+        return true;
+      },
+    });
+    const h = harness(policy, 10);
+    await h.run(2);
+    assert.equal(now, 2);
+    assert.deepEqual(
+      h.recorded.map((t) => [t.action, t.source]),
+      [
+        [[0.25, -0.125], 'policy'],
+        [[0.25, -0.125], 'policy'],
+      ],
+    );
+  });
+
   it('where MPC missed its budget the label is absent, never the shifted plan', async () => {
     const expert = fakeExpert();
     const policy = new DaggerPolicy({ expert, mode: 'mpc', actionDim: 2, gateDistance: 0 });

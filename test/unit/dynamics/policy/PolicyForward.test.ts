@@ -68,4 +68,23 @@ describe('distilled policy: the plain-JS forward pass against ONNX Runtime', () 
     await controlPath.close();
     await reference.close();
   });
+
+  it('acts synchronously on the JS path (actNow), and leaves the ONNX path to act()', async () => {
+    const snap = snapshot();
+    const controlPath = await OnnxPolicyNet.create(snap);
+    const reference = await OnnxPolicyNet.create(snap, { act: 'onnx' });
+    const x = Float32Array.from({ length: 21 }, (_, i) => Math.sin(i));
+    const now = new Float32Array(6);
+    const awaited = new Float32Array(6);
+    assert.equal(controlPath.actNow(x, now), true);
+    await controlPath.act(x, awaited);
+    assert.deepEqual(now, awaited);
+    assert.ok(now.some((v) => v !== 0));
+    const untouched = new Float32Array(6).fill(7);
+    assert.equal(reference.actNow(x, untouched), false);
+    assert.deepEqual(untouched, new Float32Array(6).fill(7));
+    await controlPath.close();
+    assert.throws(() => controlPath.actNow(x, now), /after close/);
+    await reference.close();
+  });
 });

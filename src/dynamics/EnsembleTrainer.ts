@@ -9,7 +9,6 @@ import {
 } from './Normaliser.js';
 import { OnnxEnsemble } from './OnnxEnsemble.js';
 import { OnnxTrainingBackend } from './OnnxTrainingBackend.js';
-import { TfjsTrainingBackend } from './TfjsTrainingBackend.js';
 import {
   assertFiniteTrajectories,
   flattenTransitions,
@@ -165,7 +164,9 @@ export class EnsembleTrainer {
     const batch = options.batchSize ?? 256;
     let backend: TrainingBackend;
     if (kind === 'tfjs') {
-      backend = await TfjsTrainingBackend.create({
+      backend = await (
+        await tfjsBackend()
+      ).create({
         architecture: arch,
         initialWeights: weights,
         ...opt(options),
@@ -183,7 +184,9 @@ export class EnsembleTrainer {
       } catch (err) {
         if (kind === 'onnx') throw err;
         logger.warn({ err }, 'onnx training backend unavailable; falling back to tfjs');
-        backend = await TfjsTrainingBackend.create({
+        backend = await (
+          await tfjsBackend()
+        ).create({
           architecture: arch,
           initialWeights: weights,
           ...opt(options),
@@ -465,4 +468,16 @@ function meanOf(a: Float32Array): number {
   let s = 0;
   for (const v of a) s += v;
   return s / a.length;
+}
+
+/**
+ * The TensorFlow.js backend's module, loaded only when a trainer uses it: TensorFlow.js is about
+ * 25 MB of module source and code on the heap of every process that imports it, and the
+ * controller (which imports this file for the in-process trainer) and the ONNX trainer never run
+ * it. A smaller heap is a shorter pause for every major GC on the control thread.
+ */
+async function tfjsBackend(): Promise<
+  typeof import('./TfjsTrainingBackend.js').TfjsTrainingBackend
+> {
+  return (await import('./TfjsTrainingBackend.js')).TfjsTrainingBackend;
 }

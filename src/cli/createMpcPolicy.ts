@@ -35,7 +35,7 @@ export function plannerShape(config: Pick<StriderConfig, 'planner' | 'model'>): 
   return { particles, batchPerMember: rollouts / E };
 }
 
-function plannerOptions(
+export function plannerOptions(
   p: PlannerConfig,
   particles: number,
   space: ActionSpace,
@@ -53,8 +53,8 @@ function plannerOptions(
     discount: p.discount,
     maxIterations: p.iterations,
     noiseBeta: p.noise_beta,
-    // leave a tenth of the budget for the gate, the command and the bookkeeping after planning
-    timeMarginMs: budgetMs * 0.1,
+    // the budget's tail for the gate, the command and stalls of the control thread
+    timeMarginMs: budgetMs * p.margin,
     propagation: p.propagation,
     icem: { populationDecay: p.population_decay },
     cem: {

@@ -159,6 +159,14 @@ export const plannerSchema = z
         "ONNX Runtime intra-op threads of the planner's model calls. 1 leaves the other core of a 2-core " +
           'controller to the trainer: at the default shapes a second thread did not speed a pass up (docs/daemon.md)',
       ),
+    margin: z
+      .number()
+      .min(0)
+      .max(0.9)
+      .default(0.1)
+      .describe(
+        "fraction of control.budget_ms kept free after planning, for the gate, the command and the control thread's stalls (a GC pause, an I/O callback between model calls): the planner starts no iteration, and abandons one, that would end inside it",
+      ),
   })
   .prefault({});
 

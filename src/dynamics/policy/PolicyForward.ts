@@ -6,9 +6,10 @@ import { policyParamSpecs, type PolicySnapshot } from './PolicyNetwork.js';
  * about 6k multiply-adds, a few microseconds, below ONNX Runtime's per-run overhead;
  * OnnxPolicyNet acts through it on the tick (a test keeps it equal to the ONNX graph to 1e-5).
  *
- * The weights are kept transposed (out x in, row-major) in doubles, so each output is one dot
- * product summed in a register: no float-to-double conversion and no store per multiply-add
- * (the in x out order of the snapshot stored every partial sum; p50 and p99 in docs/learning.md).
+ * The weights are kept transposed (out x in, row-major) in doubles, so each output is a dot
+ * product summed in registers (four partial sums, so the adds do not wait on each other): no
+ * float-to-double conversion and no store per multiply-add (the in x out order of the snapshot
+ * stored every partial sum). Timings in docs/learning.md.
  * Buffers are allocated here; act() allocates nothing and is synchronous.
  */
 export class PolicyForward {
@@ -65,11 +66,23 @@ export class PolicyForward {
       const m = this.#widths[l + 1]!;
       const w = this.#w[l]!;
       const b = this.#b[l]!;
+      const n4 = n - (n % 4);
       for (let j = 0; j < m; j++) {
         const row = j * n;
-        let sum = b[j]!;
-        for (let i = 0; i < n; i++) sum += x[i]! * w[row + i]!;
-        y[j] = Math.tanh(sum);
+        // four partial sums: one running sum would wait on each add's latency
+        let s0 = b[j]!;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let i = 0;
+        for (; i < n4; i += 4) {
+          s0 += x[i]! * w[row + i]!;
+          s1 += x[i + 1]! * w[row + i + 1]!;
+          s2 += x[i + 2]! * w[row + i + 2]!;
+          s3 += x[i + 3]! * w[row + i + 3]!;
+        }
+        for (; i < n; i++) s0 += x[i]! * w[row + i]!;
+        y[j] = Math.tanh(s0 + s1 + (s2 + s3));
       }
       const t = x;
       x = y;

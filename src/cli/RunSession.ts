@@ -396,6 +396,7 @@ export class RunSession {
     );
     node.attach(new SafetyTopics(gate));
     const latency = this.latency;
+    const lifecycle = this.#o.lifecycle;
     node.attach(
       new Diagnostics((): ControllerDiagnostics => ({
         ticks: loop.stats.ticks,
@@ -410,9 +411,10 @@ export class RunSession {
           : {}),
         safety: gate.status(),
         ...(task !== null ? { task: { mode: task.mode, ...task.target } } : {}),
+        ...(lifecycle !== undefined ? { lifecycleState: lifecycle.managed.state } : {}),
       })),
     );
-    this.#o.lifecycle?.attach(node, gate);
+    lifecycle?.attach(node, gate);
   }
 
   /** A simulator in real-time pacing advances on the wall clock, like a robot. */

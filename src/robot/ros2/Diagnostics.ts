@@ -21,6 +21,8 @@ export interface ControllerDiagnostics {
   readonly modelVersion: number | null;
   /** Version of the distilled policy loaded (control.policy dagger / policy); absent otherwise. */
   readonly policyVersion?: number | null;
+  /** The managed node's state (robot.ros2.lifecycle): unconfigured, inactive, active, finalized. */
+  readonly lifecycleState?: string;
   readonly safety: {
     readonly mode: string;
     readonly latch: string | null;
@@ -57,6 +59,8 @@ function controllerStatus(
       key: 'policy_version',
       value: d.policyVersion === null ? 'none' : String(d.policyVersion),
     });
+  if (d.lifecycleState !== undefined)
+    values.push({ key: 'lifecycle_state', value: d.lifecycleState });
   if (d.task !== undefined) {
     values.push(
       { key: 'task_mode', value: d.task.mode },
@@ -66,7 +70,8 @@ function controllerStatus(
     );
   }
   const latch = d.safety.latch === null ? '' : ` (${d.safety.latch})`;
-  const message = `safety ${d.safety.mode}${latch}, ${d.misses} misses in ${d.ticks} ticks`;
+  const node = d.lifecycleState === undefined ? '' : `lifecycle ${d.lifecycleState}, `;
+  const message = `${node}safety ${d.safety.mode}${latch}, ${d.misses} misses in ${d.ticks} ticks`;
   let level: number = DIAGNOSTIC_LEVEL.OK;
   if (d.safety.latch !== null || d.safety.stopRequested) level = DIAGNOSTIC_LEVEL.ERROR;
   else if (d.safety.mode !== 'running' || d.misses > 0) level = DIAGNOSTIC_LEVEL.WARN;

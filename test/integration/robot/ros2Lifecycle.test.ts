@@ -121,12 +121,14 @@ describe('strider run with a ROS 2 managed lifecycle (rclnodejs fake, MuJoCo as 
       assert.equal(await change('configure'), true);
       await until('ticks', () => ticks(diag) > 20);
       assert.equal(lastDiag(diag).get('safety_mode'), 'inactive');
+      assert.equal(lastDiag(diag).get('lifecycle_state'), 'inactive');
       assert.equal(cmd.snapshots.length, 0, 'nothing commanded while inactive');
 
       // activate: commands flow; arm: manual in this config, so the gate waits for /strider/rearm.
       assert.equal(await change('activate'), true);
       await until('commands', () => cmd.snapshots.length > 10);
       await until('the gate waiting', () => lastDiag(diag).get('safety_mode') === 'waiting');
+      assert.equal(lastDiag(diag).get('lifecycle_state'), 'active');
       node().deliver('/strider/rearm', {});
       await until('the gate armed', () =>
         ['soft_start', 'running'].includes(lastDiag(diag).get('safety_mode') ?? ''),

@@ -380,18 +380,24 @@ describe('robot/ros2/Ros2Link (through a sinon fake of rclnodejs)', () => {
     assert.equal(kv['model_version'], '4');
     assert.equal(kv['safety_mode'], 'running');
     assert.equal(kv['policy_version'], undefined, 'no policy key without DAgger');
+    assert.equal(kv['lifecycle_state'], undefined, 'no lifecycle key on a plain node');
     current = {
       ...diag,
       policyVersion: 2,
+      lifecycleState: 'inactive',
       misses: 3,
       safety: { mode: 'latched', latch: 'tilt', stopRequested: false },
     };
     s.clock.tick(500);
     const second = (pub.snapshots[1] as DiagnosticArray).status[0]!;
     assert.equal(second.level, 2);
-    assert.match(second.message, /latched \(tilt\), 3 misses in 1000 ticks/);
+    assert.match(
+      second.message,
+      /^lifecycle inactive, safety latched \(tilt\), 3 misses in 1000 ticks/,
+    );
     const kv2 = Object.fromEntries(second.values.map((v) => [v.key, v.value]));
     assert.equal(kv2['policy_version'], '2');
+    assert.equal(kv2['lifecycle_state'], 'inactive');
   });
 
   it('routes stop / release / re-arm topics to the safety gate: stop sends the safe command at once', async () => {

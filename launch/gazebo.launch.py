@@ -7,6 +7,7 @@ a step that fails stops the launch).
 
     ros2 launch launch/gazebo.launch.py                      # GUI
     ros2 launch launch/gazebo.launch.py headless:=true
+    ros2 launch launch/gazebo.launch.py lifecycle:=true     # managed: ros2 lifecycle set /strider configure
 
 Needs: ros-jazzy-ros-gz, ros-jazzy-gz-ros2-control, ros-jazzy-ros2-controllers,
 ros-jazzy-robot-state-publisher (docs/ros2.md).
@@ -142,6 +143,7 @@ def generate_launch_description():
             'node', os.path.join(STRIDER_HOME, 'bin', 'strider.js'), 'run',
             '--config', config,
             '--set', 'robot.ros2.use_sim_time=true',
+            '--set', ['robot.ros2.lifecycle=', LaunchConfiguration('lifecycle')],
             '--out', os.path.join(STRIDER_HOME, 'runs', 'gazebo'),
         ],
         name='strider',
@@ -156,6 +158,10 @@ def generate_launch_description():
         ),
         DeclareLaunchArgument('world', default_value='empty.sdf', description='gz sim world'),
         DeclareLaunchArgument('headless', default_value='false', description='true: server only'),
+        DeclareLaunchArgument(
+            'lifecycle', default_value='false',
+            description='true: strider is a managed node, started unconfigured (docs/ros2.md)',
+        ),
         gz_sim,
         bridge,
         state_publisher,

@@ -7,6 +7,12 @@ parameters come from the strider YAML config (config/), not from ROS parameter f
 node mirrors them as read-only ROS parameters (`ros2 param list /strider`).
 
     ros2 launch launch/strider.launch.py config:=/abs/path/quadruped_ros2.yaml use_sim_time:=false
+
+With lifecycle:=true strider is a managed node (robot.ros2.lifecycle): it starts unconfigured and
+waits for `ros2 lifecycle set /strider configure`, then `activate` (or a nav2_lifecycle_manager
+whose node_names list strider). launch_ros's LifecycleNode action needs a ROS package executable,
+which strider (a Node.js program) is not; ExecuteProcess starts it and the node itself is the
+rclnodejs LifecycleNode (docs/ros2.md).
 """
 
 import os
@@ -24,6 +30,7 @@ def generate_launch_description():
     config = LaunchConfiguration('config')
     use_sim_time = LaunchConfiguration('use_sim_time')
     out = LaunchConfiguration('out')
+    lifecycle = LaunchConfiguration('lifecycle')
     return LaunchDescription([
         DeclareLaunchArgument(
             'config',
@@ -35,6 +42,10 @@ def generate_launch_description():
             description='true under Gazebo: ROS time from /clock',
         ),
         DeclareLaunchArgument(
+            'lifecycle', default_value='false',
+            description='true: a managed node, started unconfigured (ros2 lifecycle set /strider ...)',
+        ),
+        DeclareLaunchArgument(
             'out', default_value=os.path.join(STRIDER_HOME, 'runs', 'ros2'),
             description='output folder for the report, log and plots',
         ),
@@ -43,6 +54,7 @@ def generate_launch_description():
                 'node', os.path.join(STRIDER_HOME, 'bin', 'strider.js'), 'run',
                 '--config', config,
                 '--set', ['robot.ros2.use_sim_time=', use_sim_time],
+                '--set', ['robot.ros2.lifecycle=', lifecycle],
                 '--out', out,
             ],
             name='strider',

@@ -141,10 +141,11 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
     const strider = d.handlers.at(-1)!.on_exit['0'][0]!;
     const args = striderArgs(d, strider);
     assert.ok(args.includes('robot.ros2.use_sim_time=true'));
+    assert.ok(args.includes('robot.ros2.lifecycle=false'), 'lifecycle a launch argument, off');
     assertStriderCommand(args);
   });
 
-  it('strider.launch.py: strider alone, its config and use_sim_time as launch arguments', () => {
+  it('strider.launch.py: strider alone, its config, use_sim_time and lifecycle as launch arguments', () => {
     const d = describeLaunch('launch/strider.launch.py');
     const strider = d.entities.find((e) => e.type === 'ExecuteProcess')!;
     const args = striderArgs(d, strider);
@@ -152,6 +153,7 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
       args.includes('robot.ros2.use_sim_time=false'),
       'one --set argument: the list is joined',
     );
+    assert.ok(args.includes('robot.ros2.lifecycle=false'), 'lifecycle a launch argument, off');
     assertStriderCommand(args);
     assert.equal(kw(strider, 'sigterm_timeout'), '10');
   });

@@ -8,7 +8,7 @@ import {
   type ModelSource,
   type SwapDecision,
 } from '../learning/index.js';
-import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
+import { emptyMpcPolicyStats, type MpcPolicyStats } from '../planning/MpcPolicy.js';
 import type { ModelSupply } from './ModelSupply.js';
 import type { RunOutcome } from './runReport.js';
 import type { RunSession } from './RunSession.js';
@@ -53,7 +53,7 @@ export class LiveRun {
     learned: null,
     swaps: [],
     transport: null,
-    plannerStats: { plans: 0, missed: 0, overrun: 0, iterations: 0 },
+    plannerStats: emptyMpcPolicyStats(),
   });
 
   /**

@@ -81,7 +81,7 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
     model: servingModel(learned, swaps),
     models: learned?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],
     swaps: [...swaps],
-    planner: learned === null ? null : plannerReport(plannerStats, config),
+    planner: learned === null ? null : plannerReport(plannerStats, config, runner.records),
     trainer: learned === null ? null : { mode: config.trainer.mode, transport: outcome.transport },
     policy: outcome.policy ?? null,
     artifacts: facts.artifacts,
@@ -127,7 +127,18 @@ function servingModel(
   };
 }
 
-function plannerReport(p: MpcPolicyStats, config: StriderConfig): RunReport['planner'] {
+function plannerReport(
+  p: MpcPolicyStats,
+  config: StriderConfig,
+  records: readonly EpisodeRecord[],
+): RunReport['planner'] {
+  let achieved = 0;
+  let steps = 0;
+  for (const r of records) {
+    if (r.source !== 'mpc') continue;
+    achieved += r.return;
+    steps += r.steps;
+  }
   return {
     optimizer: config.planner.optimizer,
     horizon: config.planner.horizon,
@@ -136,6 +147,8 @@ function plannerReport(p: MpcPolicyStats, config: StriderConfig): RunReport['pla
     missed: p.missed,
     overrun: p.overrun,
     mean_iterations: p.plans > 0 ? p.iterations / p.plans : 0,
+    predicted_reward_per_step: p.predictedPlans > 0 ? p.predictedReward / p.predictedPlans : null,
+    achieved_reward_per_step: steps > 0 ? achieved / steps : null,
   };
 }
 

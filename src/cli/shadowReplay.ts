@@ -2,7 +2,7 @@ import { evaluateReplay, type ReplayErrors } from '../bags/evaluateReplay.js';
 import { budgetMs, type StriderConfig } from '../config/index.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { Trajectory } from '../dynamics/Trajectory.js';
-import type { MpcPolicyStats } from '../planning/MpcPolicy.js';
+import { emptyMpcPolicyStats, type MpcPolicyStats } from '../planning/MpcPolicy.js';
 import { createReward } from '../planning/createReward.js';
 import type { RobotDescription, RobotLink } from '../robot/types.js';
 import { SafetyGate } from '../safety/index.js';
@@ -79,7 +79,7 @@ export async function shadowReplay(o: {
   const clock = monotonicClock;
   const budget = budgetMs(config.control);
   const periodMs = 1000 / config.control.rate_hz;
-  const planner: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+  const planner: MpcPolicyStats = emptyMpcPolicyStats();
   const reward = createReward(config.task, layout, actuators);
   const policy = await mpcPolicyFactory({
     config,

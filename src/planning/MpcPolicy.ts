@@ -10,6 +10,20 @@ export interface MpcPolicyStats {
   overrun: number;
   /** Optimiser iterations summed over plans (mean = iterations / plans). */
   iterations: number;
+  /**
+   * The executed sequence's predicted return per horizon step (predictedReturn over the sum of
+   * the discount weights), summed over the plans that fitted an iteration and had a finite one
+   * (mean = predictedReward / predictedPlans). Set against the reward the episodes achieved per
+   * step, it shows how far the planner's model promises more than the robot gets (the planner
+   * exploiting model error).
+   */
+  predictedReward: number;
+  predictedPlans: number;
+}
+
+/** Fresh counters. */
+export function emptyMpcPolicyStats(): MpcPolicyStats {
+  return { plans: 0, missed: 0, overrun: 0, iterations: 0, predictedReward: 0, predictedPlans: 0 };
 }
 
 /**
@@ -24,6 +38,8 @@ export class MpcPolicy implements ActionPolicy {
   /** Counters, possibly shared by the policies of successive model versions. */
   readonly stats: MpcPolicyStats;
   readonly #planner: MpcPlanner;
+  /** 1 / sum_t gamma^t over the horizon: predicted return to reward per step. */
+  readonly #perStep: number;
   readonly #onClose: () => Promise<void>;
   #lastPlanStatus: 'planned' | 'missed' = 'missed';
 
@@ -42,7 +58,11 @@ export class MpcPolicy implements ActionPolicy {
     this.#planner = planner;
     this.modelVersion = modelVersion;
     this.#onClose = onClose;
-    this.stats = stats ?? { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+    this.stats = stats ?? emptyMpcPolicyStats();
+    const { horizon, discount } = planner.options;
+    let weights = 0;
+    for (let t = 0; t < horizon; t++) weights += Math.pow(discount, t);
+    this.#perStep = 1 / weights;
   }
 
   async act(state: Float32Array, deadlineMs: number, out: Float32Array): Promise<void> {
@@ -52,6 +72,10 @@ export class MpcPolicy implements ActionPolicy {
     this.#lastPlanStatus = r.status === 'missed' ? 'missed' : 'planned';
     if (r.status === 'missed') this.stats.missed++;
     else if (r.status === 'overrun') this.stats.overrun++;
+    if (Number.isFinite(r.predictedReturn)) {
+      this.stats.predictedReward += r.predictedReturn * this.#perStep;
+      this.stats.predictedPlans++;
+    }
     out.set(r.action);
   }
 

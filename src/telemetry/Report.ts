@@ -116,6 +116,13 @@ export interface RunReport {
     missed: number;
     overrun: number;
     mean_iterations: number;
+    /**
+     * Mean over plans of the executed sequence's predicted reward per horizon step, and the mean
+     * reward per step the MPC episodes achieved (null: none). The first well above the second is
+     * the planner exploiting the model's errors (docs/learning.md).
+     */
+    predicted_reward_per_step: number | null;
+    achieved_reward_per_step: number | null;
   } | null;
   /** Every hot-swap decision: accepted, rejected or rolled back, with the reason. */
   swaps: Array<{ version: number; decision: string; reason: string; atMs: number }>;

@@ -11,7 +11,7 @@ import {
   type ModelSource,
 } from '../../../src/learning/index.js';
 import { trainerCpus } from '../../../src/learning/trainerCpus.js';
-import type { MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
+import { emptyMpcPolicyStats, type MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
 import { encodeModelArtifact } from '../../../src/transport/ModelArtifactCodec.js';
 import { Topics } from '../../../src/transport/topics.js';
 import { Transport } from '../../../src/transport/Transport.js';
@@ -58,7 +58,7 @@ describe('strider run with a child trainer over MQTT (embedded aedes)', function
     const parts = await session.open();
     const S = parts.assembler.layout.dim;
     const A = parts.actuators.length;
-    const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+    const stats: MpcPolicyStats = emptyMpcPolicyStats();
     const plannerMs: number[] = [];
     const swap = new HotSwap({
       policy: parts.policy,

@@ -10,7 +10,7 @@ import {
   LearningLoop,
 } from '../../../src/learning/index.js';
 import { ModelTrainer, type DataSource, type Trainer } from '../../../src/trainer/index.js';
-import type { MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
+import { emptyMpcPolicyStats, type MpcPolicyStats } from '../../../src/planning/MpcPolicy.js';
 import type { Trajectory } from '../../../src/dynamics/Trajectory.js';
 import { silentLogger } from '../../../src/util/logger.js';
 
@@ -61,7 +61,7 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
       }),
     );
     const served: number[] = [];
-    const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+    const stats: MpcPolicyStats = emptyMpcPolicyStats();
     const plannerMs: number[] = [];
     const swap = new HotSwap({
       policy: parts.policy,
@@ -183,7 +183,7 @@ describe('learning/LearningLoop on the planar runner (MuJoCo, ONNX Runtime)', fu
         logger,
       }),
     );
-    const stats: MpcPolicyStats = { plans: 0, missed: 0, overrun: 0, iterations: 0 };
+    const stats: MpcPolicyStats = emptyMpcPolicyStats();
     const swap = new HotSwap({
       policy: parts.policy,
       makeMpcPolicy: session.mpcPolicyFactory(stats),

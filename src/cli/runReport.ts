@@ -185,6 +185,11 @@ export function summary(report: RunReport, outDir: string): string {
     lines.push(
       `  MPC ticks: ${t.mpc.count}; latency p50 ${t.mpc.p50_ms.toFixed(3)} ms, p99 ${t.mpc.p99_ms.toFixed(3)} ms, max ${t.mpc.max_ms.toFixed(3)} ms; misses ${t.mpc.misses}`,
     );
+  const pl = report.planner;
+  if (pl !== null && pl.predicted_reward_per_step !== null && pl.achieved_reward_per_step !== null)
+    lines.push(
+      `  planner: ${pl.mean_iterations.toFixed(2)} iterations per plan; reward per step predicted ${pl.predicted_reward_per_step.toFixed(3)}, achieved ${pl.achieved_reward_per_step.toFixed(3)}`,
+    );
   if (report.model !== null) {
     const m = report.model;
     lines.push(

@@ -55,6 +55,20 @@ describe('strider run control.policy dagger (planar runner, lockstep)', function
       assert.equal(report.episodes[3]!.source, 'mixed');
       assert.equal(report.episodes[4]!.source, 'policy');
       assert.match(r.stdout, /policy v\d+ \(DAgger round \d\): imitation loss/);
+      // the planner's promise against what its episodes got
+      const pl = report.planner!;
+      assert.ok(
+        pl.predicted_reward_per_step !== null && Number.isFinite(pl.predicted_reward_per_step),
+      );
+      const mpcEpisodes = report.episodes.filter((e) => e.source === 'mpc');
+      const achieved =
+        mpcEpisodes.reduce((a, e) => a + e.return, 0) /
+        mpcEpisodes.reduce((a, e) => a + e.steps, 0);
+      assert.ok(Math.abs(pl.achieved_reward_per_step! - achieved) < 1e-9);
+      assert.match(
+        r.stdout,
+        /planner: [\d.]+ iterations per plan; reward per step predicted -?[\d.]+, achieved -?[\d.]+/,
+      );
       if (mode === 'in_process') {
         const bag = await BagReader.open(join(out, 'bag'));
         const expert = bag.topics.get('/strider/expert_action');

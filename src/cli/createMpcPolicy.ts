@@ -156,10 +156,19 @@ export function mpcPolicyFactory(
       else {
         // Warm-up: ONNX Runtime's first runs are slow; two plans absorb them, then the planner's
         // iteration-time estimate is calibrated to the fastest of five more.
+        // Asynchronous model calls meanwhile: these plans run beside the ticks of the serving
+        // policy, which must get the event loop between their model calls.
         const warmState = new Float32Array(o.stateDim);
-        for (let i = 0; i < 2; i++)
-          await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
-        const ms = await planner.calibrate(warmState, 5);
+        const synchronous = stepper.synchronous;
+        stepper.synchronous = false;
+        let ms: number;
+        try {
+          for (let i = 0; i < 2; i++)
+            await planner.plan(warmState, o.clock.nowMs() + 10 * o.budgetMs);
+          ms = await planner.calibrate(warmState, 5);
+        } finally {
+          stepper.synchronous = synchronous;
+        }
         if (o.sessions !== undefined && ms > 0 && Number.isFinite(ms)) calibrated.set(archKey, ms);
       }
       return new MpcPolicy(planner, model.version, () => stepper.close(), o.stats);

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { EnsembleArchitecture } from './architecture.js';
 import type { InferenceOutput } from './onnx/buildInferenceGraph.js';
+import { createNativeSession, type NativeSession } from './onnx/nativeSession.js';
 import { StriderError } from '../util/StriderError.js';
 
 /** What makes two ensembles' sessions interchangeable: the graph and the thread settings. */
@@ -21,6 +22,7 @@ export interface SessionKey {
  */
 export class EnsembleSessions {
   readonly #byKey = new Map<string, Promise<ort.InferenceSession>>();
+  readonly #nativeByKey = new Map<string, NativeSession | null>();
   #closed = false;
 
   /** How many sessions exist (for tests and telemetry). */
@@ -49,10 +51,37 @@ export class EnsembleSessions {
     return made;
   }
 
+  /**
+   * The synchronous session for `key` (src/dynamics/onnx/nativeSession.ts: a planner iteration
+   * then runs without giving the event loop a turn between model calls), made on first use with
+   * the same settings as session(); null where onnxruntime-node's binding is not available, and
+   * the caller runs session() instead. BACKEND_UNAVAILABLE when ONNX Runtime cannot load the
+   * model; LOOP_STATE after close().
+   */
+  native(key: SessionKey, model: () => Uint8Array): NativeSession | null {
+    if (this.#closed) throw new StriderError('LOOP_STATE', 'EnsembleSessions used after close()');
+    const k = keyString(key);
+    if (this.#nativeByKey.has(k)) return this.#nativeByKey.get(k)!;
+    let made: NativeSession | null;
+    try {
+      made = createNativeSession(model(), ensembleSessionOptions(key.intraOpNumThreads, key.spin));
+    } catch (err) {
+      throw new StriderError(
+        'BACKEND_UNAVAILABLE',
+        'onnxruntime-node could not create the ensemble session',
+        { cause: err },
+      );
+    }
+    this.#nativeByKey.set(k, made);
+    return made;
+  }
+
   /** Releases every session (at shutdown, when nothing runs). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const n of this.#nativeByKey.values()) n?.dispose();
+    this.#nativeByKey.clear();
     const all = [...this.#byKey.values()];
     this.#byKey.clear();
     for (const s of all) {
@@ -72,14 +101,10 @@ export async function createEnsembleSession(
   spin: boolean,
 ): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(model, {
-      intraOpNumThreads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
-    });
+    return await ort.InferenceSession.create(
+      model,
+      ensembleSessionOptions(intraOpNumThreads, spin),
+    );
   } catch (err) {
     throw new StriderError(
       'BACKEND_UNAVAILABLE',
@@ -87,6 +112,21 @@ export async function createEnsembleSession(
       { cause: err },
     );
   }
+}
+
+/** The control path's session settings. */
+function ensembleSessionOptions(
+  intraOpNumThreads: number,
+  spin: boolean,
+): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
+  };
 }
 
 function keyString(k: SessionKey): string {

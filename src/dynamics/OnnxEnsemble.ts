@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { importSnapshot, type EnsembleSnapshot } from './EnsembleSnapshot.js';
 import { createEnsembleSession, type EnsembleSessions } from './EnsembleSessions.js';
 import { buildInferenceGraph, INFERENCE_IO } from './onnx/buildInferenceGraph.js';
+import type { NativeSession } from './onnx/nativeSession.js';
 import type { EnsembleStepper } from './types.js';
 import { Rng } from '../util/rng.js';
 import { StriderError } from '../util/StriderError.js';
@@ -30,8 +31,9 @@ export interface OnnxEnsembleOptions {
   readonly rng?: Rng;
   /**
    * Run on the shared session of these settings, the weights fed as inputs (the controller: one
-   * session for every model version). Absent: a session of its own with the weights as
-   * initializers, released by close().
+   * session for every model version), synchronously where onnxruntime-node's binding allows
+   * (EnsembleSessions.native: no event-loop turn between the model calls of a plan). Absent: a
+   * session of its own with the weights as initializers, run asynchronously, released by close().
    */
   readonly sessions?: EnsembleSessions;
 }
@@ -60,6 +62,8 @@ export class OnnxEnsemble implements EnsembleStepper {
   readonly ensembleSize: number;
   readonly maxBatchPerMember: number;
   readonly #session: ort.InferenceSession;
+  /** The same graph run synchronously (shared sessions, where available); else null. */
+  readonly #native: NativeSession | null;
   readonly #statesBuf: Float32Array;
   readonly #actionsBuf: Float32Array;
   readonly #nextBuf: Float32Array;
@@ -67,6 +71,12 @@ export class OnnxEnsemble implements EnsembleStepper {
   readonly #noiseBuf: Float32Array;
   readonly #rng: Rng;
   readonly #byBatch = new Map<number, BatchTensors>();
+  /**
+   * Whether step() runs the native session now (true by default where there is one). Off the
+   * tick, work that plans for a while (a new model's warm-up and calibration) turns it off, so the
+   * ticks around it still get the event loop between its model calls.
+   */
+  synchronous: boolean;
   /** The weight feeds (shared session) or none (own session, weights as initializers). */
   readonly #weightFeeds: Readonly<Record<string, ort.Tensor>>;
   readonly #ownsSession: boolean;
@@ -76,6 +86,7 @@ export class OnnxEnsemble implements EnsembleStepper {
   private constructor(
     snapshot: EnsembleSnapshot,
     session: ort.InferenceSession,
+    native: NativeSession | null,
     maxB: number,
     options: OnnxEnsembleOptions,
     weightFeeds: Readonly<Record<string, ort.Tensor>>,
@@ -86,6 +97,8 @@ export class OnnxEnsemble implements EnsembleStepper {
     this.ensembleSize = a.ensembleSize;
     this.maxBatchPerMember = maxB;
     this.#session = session;
+    this.#native = native;
+    this.synchronous = native !== null;
     this.#weightFeeds = weightFeeds;
     this.#ownsSession = options.sessions === undefined;
     this.#statesBuf = new Float32Array(a.ensembleSize * maxB * a.stateDim);
@@ -123,22 +136,16 @@ export class OnnxEnsemble implements EnsembleStepper {
       prediction,
       shared === undefined ? 'initializers' : 'inputs',
     );
+    const key = { architecture: snap.architecture, prediction, intraOpNumThreads: threads, spin };
     const session =
       shared === undefined
         ? await createEnsembleSession(graph.model, threads, spin)
-        : await shared.session(
-            {
-              architecture: snap.architecture,
-              prediction,
-              intraOpNumThreads: threads,
-              spin,
-            },
-            () => graph.model,
-          );
+        : await shared.session(key, () => graph.model);
+    const native = shared === undefined ? null : shared.native(key, () => graph.model);
     const weightFeeds: Record<string, ort.Tensor> = {};
     for (const f of graph.weightFeeds)
       weightFeeds[f.name] = new ort.Tensor('float32', f.data, [...f.dims]);
-    const ens = new OnnxEnsemble(snap, session, maxB, options, weightFeeds);
+    const ens = new OnnxEnsemble(snap, session, native, maxB, options, weightFeeds);
     ens.#tensorsFor(maxB);
     return ens;
   }
@@ -212,7 +219,8 @@ export class OnnxEnsemble implements EnsembleStepper {
     }
     this.#busy = true;
     try {
-      await this.#session.run(t.feeds, t.fetches);
+      if (this.synchronous && this.#native !== null) this.#native.run(t.feeds, t.fetches);
+      else await this.#session.run(t.feeds, t.fetches);
     } finally {
       this.#busy = false;
     }

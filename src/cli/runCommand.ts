@@ -6,7 +6,7 @@ import { loadConfig, type StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
 import { TickGaps } from '../control/TickGaps.js';
 import { HotSwap, LearningLoop, type LearningSummary } from '../learning/index.js';
-import { emptyMpcPolicyStats, type MpcPolicyStats } from '../planning/MpcPolicy.js';
+import { emptyMpcPolicyStats } from '../planning/MpcPolicy.js';
 import { policyCommand } from '../planning/PolicySeeds.js';
 import type { RclnodejsApi } from '../robot/ros2/rclnodejsApi.js';
 import { Progress, runLogStreams, writeReport, type PolicyReport } from '../telemetry/index.js';
@@ -307,7 +307,7 @@ function showStep(
 /** control.policy random: the run's episodes on the random policy. */
 async function explore(session: RunSession, episodes: number): Promise<RunOutcome> {
   await session.parts.runner.runEpisodes(episodes);
-  const plannerStats: MpcPolicyStats = emptyMpcPolicyStats();
+  const plannerStats = emptyMpcPolicyStats();
   return { learned: null, swaps: [], transport: null, plannerStats };
 }
 
@@ -327,7 +327,7 @@ async function learn(
   const parts = session.parts;
   const S = parts.assembler.layout.dim;
   const A = parts.actuators.length;
-  const plannerStats: MpcPolicyStats = emptyMpcPolicyStats();
+  const plannerStats = emptyMpcPolicyStats();
   const models = await supply.start(S, A, policyCommand(parts.reward));
   const swap = new HotSwap({
     policy: parts.policy,

@@ -79,7 +79,7 @@ export async function shadowReplay(o: {
   const clock = monotonicClock;
   const budget = budgetMs(config.control);
   const periodMs = 1000 / config.control.rate_hz;
-  const planner: MpcPolicyStats = emptyMpcPolicyStats();
+  const planner = emptyMpcPolicyStats();
   const reward = createReward(config.task, layout, actuators);
   const policy = await mpcPolicyFactory({
     config,

@@ -66,11 +66,7 @@ export class EnsembleSessions {
     try {
       made = createNativeSession(model(), ensembleSessionOptions(key.intraOpNumThreads, key.spin));
     } catch (err) {
-      throw new StriderError(
-        'BACKEND_UNAVAILABLE',
-        'onnxruntime-node could not create the ensemble session',
-        { cause: err },
-      );
+      throw sessionUnavailable(err);
     }
     this.#nativeByKey.set(k, made);
     return made;
@@ -106,12 +102,16 @@ export async function createEnsembleSession(
       ensembleSessionOptions(intraOpNumThreads, spin),
     );
   } catch (err) {
-    throw new StriderError(
-      'BACKEND_UNAVAILABLE',
-      'onnxruntime-node could not create the ensemble session',
-      { cause: err },
-    );
+    throw sessionUnavailable(err);
   }
+}
+
+function sessionUnavailable(cause: unknown): StriderError {
+  return new StriderError(
+    'BACKEND_UNAVAILABLE',
+    'onnxruntime-node could not create the ensemble session',
+    { cause },
+  );
 }
 
 /** The control path's session settings. */

@@ -56,13 +56,18 @@ export function plannerOptions(
     // the budget's tail for the gate, the command and stalls of the control thread
     timeMarginMs: budgetMs * p.margin,
     propagation: p.propagation,
+    execute: p.execute,
     icem: { populationDecay: p.population_decay },
     cem: {
       alpha: p.alpha,
       keepEliteFraction: p.keep_elite_fraction,
       ...(p.elites !== undefined ? { elites: p.elites } : {}),
+      ...(p.noise_std !== undefined ? { initStdFraction: p.noise_std } : {}),
     },
-    mppi: { temperature: p.temperature },
+    mppi: {
+      temperature: p.temperature,
+      ...(p.noise_std !== undefined ? { noiseStdFraction: p.noise_std } : {}),
+    },
   };
 }
 

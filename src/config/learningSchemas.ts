@@ -118,6 +118,20 @@ export const plannerSchema = z
       .default(0.1)
       .describe('CEM smoothing: weight on the previous mean/std'),
     temperature: z.number().gt(0).default(1).describe('MPPI temperature lambda, reward units'),
+    noise_std: z
+      .number()
+      .gt(0)
+      .max(10)
+      .optional()
+      .describe(
+        'sampling std at the start of each tick as a fraction of each action range (CEM, iCEM, MPPI; default 0.25)',
+      ),
+    execute: z
+      .enum(['best', 'mean'])
+      .default('best')
+      .describe(
+        'the sequence executed: the best one scored in the tick, or the distribution mean after the last iteration (cem, icem, mppi; MPPI as Williams et al. 2017): less sampling noise from tick to tick',
+      ),
     noise_beta: z
       .number()
       .min(0)

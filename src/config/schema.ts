@@ -44,6 +44,15 @@ export const configSchema = z
     // cross-field checks (the messages name the key and what was expected)
     for (const [path, message] of retentionIssues(c.trainer.retention, c.run.steps_per_episode))
       ctx.addIssue({ code: 'custom', path, message, input: c });
+    if (c.planner.execute === 'mean' && c.planner.optimizer === 'random') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['planner', 'execute'],
+        message:
+          "'mean' needs a sampling distribution: planner.optimizer cem, icem or mppi (random shooting has none); or execute: best",
+        input: c,
+      });
+    }
   });
 
 export type StriderConfig = z.infer<typeof configSchema>;

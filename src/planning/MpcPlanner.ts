@@ -67,8 +67,9 @@ function createOptimiser(o: ResolvedPlannerOptions, rng: Rng): SequenceOptimiser
  *    measured time and one iteration's still fit (the policy rolled through the model:
  *    PolicySeeds);
  * 3. returns the best sequence scored in this call (the incumbent; iCEM executes the best
- *    sequence rather than the mean), or, if no iteration fitted, the shifted previous plan with
- *    status 'missed'.
+ *    sequence rather than the mean) or, with options.execute 'mean', the optimiser's centre
+ *    after its last update (MPPI's weighted average, CEM's elite mean); if no iteration fitted,
+ *    the shifted previous plan with status 'missed'.
  *
  * All buffers are allocated in the constructor; plan() allocates nothing but its promise. Not
  * re-entrant: await one plan() before the next.
@@ -291,6 +292,13 @@ export class MpcPlanner {
       iterations++;
 
       this.#iterationMsEstimate = nextEstimate(estimate, clock.nowMs() - iterStartMs);
+    }
+
+    if (iterations > 0 && o.execute === 'mean') {
+      // The optimiser's centre after its last update (options resolution guarantees one).
+      const centre = this.#optimiser.centre!();
+      copyValues(centre, 0, plan, 0, HA);
+      bestReturn = this.#optimiser.centreReturn!();
     }
 
     if (iterations === 0 && !aborted && !Number.isNaN(this.#iterationMsEstimate)) {

@@ -1,11 +1,18 @@
 import { StriderError } from '../util/StriderError.js';
-import type { NominalAction, OptimizerKind, PlannerOptions, Propagation } from './types.js';
+import type {
+  ExecuteKind,
+  NominalAction,
+  OptimizerKind,
+  PlannerOptions,
+  Propagation,
+} from './types.js';
 
 /** Defaults applied by resolvePlannerOptions (documented on PlannerOptions). */
 export const PLANNER_DEFAULTS = {
   discount: 1,
   maxIterations: { random: 1, cem: 5, mppi: 3, icem: 5 },
   propagation: 'ts_inf',
+  execute: 'best',
   nominal: 'zero',
   noiseBeta: 0,
   timeMarginMs: 0,
@@ -52,6 +59,7 @@ export interface ResolvedPlannerOptions {
   /** Share of each iteration's population taken from the seed source, [0, 0.5]. */
   readonly seedShare: number;
   readonly propagation: Propagation;
+  readonly execute: ExecuteKind;
   readonly icem: { readonly populationDecay: number };
   readonly cem: {
     readonly elites: number;
@@ -204,6 +212,24 @@ export function resolvePlannerOptions(
       throw invalid('propagation', "'ts_inf' or 'ts1'", never);
     }
   }
+  const execute = options.execute ?? PLANNER_DEFAULTS.execute;
+  switch (execute) {
+    case 'best':
+      break;
+    case 'mean':
+      if (optimizer === 'random') {
+        throw invalid(
+          'execute',
+          "'best' with optimizer 'random' (it has no distribution mean)",
+          execute,
+        );
+      }
+      break;
+    default: {
+      const never: never = execute;
+      throw invalid('execute', "'best' or 'mean'", never);
+    }
+  }
 
   return {
     optimizer,
@@ -242,6 +268,7 @@ export function resolvePlannerOptions(
       hi: 0.5,
     }),
     propagation,
+    execute,
     icem: {
       populationDecay: numberIn(
         'icem.populationDecay',

@@ -48,6 +48,14 @@ export type Propagation = (typeof PROPAGATIONS)[number];
 export type NominalAction = 'zero' | 'last';
 
 /**
+ * Which sequence a plan() call returns: the best one scored in the call (random shooting, iCEM),
+ * or the optimiser's distribution centre after its last update (MPPI as Williams et al. 2017
+ * execute it, the weighted average of the samples; CEM's elite mean). The centre averages over
+ * many samples, so it carries far less sampling noise from tick to tick than the argmax does.
+ */
+export type ExecuteKind = 'best' | 'mean';
+
+/**
  * Outcome of one plan() call.
  * - `ok`: at least one optimiser iteration ran and plan() returned before the deadline.
  * - `overrun`: at least one iteration ran but the clock was past the deadline on return (an
@@ -128,6 +136,8 @@ export interface PlannerOptions {
   readonly seedShare?: number;
   /** Particle propagation. Default 'ts_inf'. */
   readonly propagation?: Propagation;
+  /** The sequence returned: 'best' (default) or 'mean' (cem, icem, mppi only). */
+  readonly execute?: ExecuteKind;
   readonly cem?: CemOptions;
   readonly icem?: IcemOptions;
   readonly mppi?: MppiOptions;
@@ -172,8 +182,9 @@ export interface PlanResult {
   /** Optimiser iterations completed in this call (0 when missed). */
   readonly iterations: number;
   readonly status: PlanStatus;
-  /** Predicted return of `plan`: mean over its particles of the summed discounted rewards; NaN
-   * when missed; -Infinity when every rollout was non-finite. */
+  /** Predicted return of `plan`: mean over its particles of the summed discounted rewards (with
+   * execute 'mean': the optimiser's centreReturn(), from the samples' scores); NaN when missed;
+   * -Infinity when every rollout was non-finite. */
   readonly predictedReturn: number;
   /** Time spent in plan() on the injected clock, ms. */
   readonly elapsedMs: number;

@@ -35,6 +35,8 @@ export class Cem implements SequenceOptimiser {
   #iteration = 0;
   /** Sequences sampled in the current iteration. */
   #count = 0;
+  /** Mean return of the last update's elites (NaN before one). */
+  #eliteReturn = Number.NaN;
   /** Sequences per iteration (iCEM's shrinking population); null: K every iteration. */
   readonly #schedule: ((iteration: number) => number) | null;
 
@@ -113,11 +115,22 @@ export class Cem implements SequenceOptimiser {
     const alpha = o.cem.alpha;
     const idx = this.#eliteIndex;
     selectTop(returns, this.#count, m, idx);
+    let sum = 0;
+    for (let e = 0; e < m; e++) sum += returns[idx[e]!]!;
+    this.#eliteReturn = sum / m;
     refitToElites(population, idx, m, alpha, this.#mean, this.#std, this.#minStd);
     const keep = o.cem.keptElites;
     for (let e = 0; e < keep; e++) copyValues(population, idx[e]! * HA, this.#kept, e * HA, HA);
     this.#keptCount = keep;
     this.#iteration++;
+  }
+
+  centre(): Float32Array {
+    return this.#mean;
+  }
+
+  centreReturn(): number {
+    return this.#eliteReturn;
   }
 
   reset(): void {

@@ -22,6 +22,8 @@ export class Mppi implements SequenceOptimiser {
   readonly #acc: Float64Array;
   /** K weights. */
   readonly #weights: Float64Array;
+  /** The weight-averaged return of the last update (NaN before one). */
+  #centreReturn = Number.NaN;
 
   constructor(options: ResolvedPlannerOptions, rng: Rng, noise: ColouredNoise) {
     const A = options.actionDim;
@@ -66,7 +68,10 @@ export class Mppi implements SequenceOptimiser {
     const HA = this.#mean.length;
     let best = Number.NEGATIVE_INFINITY;
     for (let k = 0; k < K; k++) if (returns[k]! > best) best = returns[k]!;
-    if (best === Number.NEGATIVE_INFINITY) return; // every rollout diverged: keep the mean
+    if (best === Number.NEGATIVE_INFINITY) {
+      this.#centreReturn = best; // every rollout diverged: keep the mean
+      return;
+    }
     const invLambda = 1 / this.#opts.mppi.temperature;
     const w = this.#weights;
     let total = 0;
@@ -78,13 +83,24 @@ export class Mppi implements SequenceOptimiser {
     }
     const acc = this.#acc;
     acc.fill(0);
+    let expected = 0;
     for (let k = 0; k < K; k++) {
       const wk = w[k]! / total;
       if (wk === 0) continue;
+      expected += wk * returns[k]!;
       const base = k * HA;
       for (let i = 0; i < HA; i++) acc[i] = acc[i]! + wk * population[base + i]!;
     }
     for (let i = 0; i < HA; i++) this.#mean[i] = acc[i]!;
+    this.#centreReturn = expected;
+  }
+
+  centre(): Float32Array {
+    return this.#mean;
+  }
+
+  centreReturn(): number {
+    return this.#centreReturn;
   }
 
   reset(): void {

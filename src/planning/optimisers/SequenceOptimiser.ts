@@ -21,6 +21,17 @@ export interface SequenceOptimiser {
   sample(population: Float32Array, incumbent: Float32Array): number;
   /** Refit the distribution from the scored population; `returns` has K_i valid entries. */
   update(population: Float32Array, returns: Float64Array): void;
+  /**
+   * The distribution's centre after the last update() (H x A, borrowed), which the planner
+   * returns with execute 'mean'. Absent where there is no distribution (random shooting).
+   */
+  centre?(): Float32Array;
+  /**
+   * The predicted return that goes with centre(), from the last update()'s scores: MPPI's
+   * weight-averaged return, CEM's mean over the elites. The centre itself is not rolled out
+   * again (that would cost an iteration's model calls).
+   */
+  centreReturn?(): number;
   /** Forget everything carried across ticks (episode boundary). */
   reset(): void;
 }

@@ -105,6 +105,20 @@ describe('config/loadConfig', () => {
     );
   });
 
+  it("rejects planner.execute 'mean' with random shooting, naming the key", () => {
+    const file = tmp.write(
+      'c.yaml',
+      'robot:\n  model: m.xml\nplanner:\n  optimizer: random\n  execute: mean\n',
+    );
+    expectError(
+      () => loadConfig(file),
+      'CONFIG_INVALID',
+      /planner\.execute: 'mean' needs a sampling distribution: planner\.optimizer cem, icem or mppi/,
+    );
+    const ok = loadConfig(file, { overrides: ['planner.optimizer=mppi'] });
+    assert.equal(ok.config.planner.execute, 'mean');
+  });
+
   it('reports invalid YAML and missing files with their own codes', () => {
     const bad = tmp.write('bad.yaml', 'robot: [unclosed\n');
     expectError(() => loadConfig(bad), 'CONFIG_YAML', /bad\.yaml: invalid YAML/);

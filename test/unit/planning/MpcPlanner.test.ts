@@ -169,6 +169,107 @@ describe('MpcPlanner', () => {
       assert.ok(Math.abs(r.action[1]! - opt[1]![0]!) < 0.05, `a1 ${r.action[1]} vs ${opt[1]![0]}`);
     });
 
+    /** The K sequences of the first (only) iteration, from the recorded stepper calls (E 1, P 1). */
+    function sampledSequences(stepper: LinearStepper, K: number): number[][] {
+      const A = 2;
+      const seqs: number[][] = [];
+      for (let k = 0; k < K; k++) {
+        const seq: number[] = [];
+        for (let t = 0; t < H; t++) {
+          const a = stepper.recordedActions[t]!;
+          for (let j = 0; j < A; j++) seq.push(a[k * A + j]!);
+        }
+        seqs.push(seq);
+      }
+      return seqs;
+    }
+
+    it("execute 'mean' (MPPI): the plan is the exp-weighted average of the samples, with its weighted return", async () => {
+      const K = 60;
+      const lambda = 0.5;
+      const { planner, stepper } = lqSetup(
+        {
+          optimizer: 'mppi',
+          population: K,
+          maxIterations: 1,
+          execute: 'mean',
+          mppi: { temperature: lambda },
+        },
+        { seed: 5 },
+      );
+      stepper.record = true;
+      const r = await planner.plan(START, FAR);
+      assert.equal(r.iterations, 1);
+      const seqs = sampledSequences(stepper, K);
+      const returns = seqs.map((q) => trueReturn(q));
+      const best = Math.max(...returns);
+      const w = returns.map((R) => Math.exp((R - best) / lambda));
+      const total = w.reduce((a, b) => a + b, 0);
+      for (let i = 0; i < H * 2; i++) {
+        const expected = seqs.reduce((acc, q, k) => acc + (w[k]! / total) * q[i]!, 0);
+        assert.ok(Math.abs(r.plan[i]! - expected) < 1e-5, `plan[${i}] ${r.plan[i]} vs ${expected}`);
+      }
+      const expectedReturn = returns.reduce((acc, R, k) => acc + (w[k]! / total) * R, 0);
+      assert.ok(Math.abs(r.predictedReturn - expectedReturn) < 1e-6);
+      assert.ok(r.predictedReturn < best, 'the weighted return is below the best sample');
+      // not any one sample: an average
+      assert.ok(seqs.every((q) => q.some((v, i) => Math.abs(v - r.plan[i]!) > 1e-4)));
+    });
+
+    it("execute 'mean' (CEM): the plan is the refitted mean, the return the elites' mean", async () => {
+      const K = 40;
+      const elites = 5;
+      const alpha = 0.1;
+      const { planner, stepper } = lqSetup(
+        {
+          optimizer: 'cem',
+          population: K,
+          maxIterations: 1,
+          execute: 'mean',
+          cem: { elites, alpha },
+        },
+        { seed: 9 },
+      );
+      stepper.record = true;
+      const r = await planner.plan(START, FAR);
+      const seqs = sampledSequences(stepper, K);
+      const order = seqs
+        .map((q, k) => ({ k, R: trueReturn(q) }))
+        .sort((a, b) => b.R - a.R)
+        .slice(0, elites);
+      for (let i = 0; i < H * 2; i++) {
+        const eliteMean = order.reduce((acc, e) => acc + seqs[e.k]![i]!, 0) / elites;
+        const expected = alpha * 0 + (1 - alpha) * eliteMean; // first call: the warm start is 0
+        assert.ok(Math.abs(r.plan[i]! - expected) < 1e-5, `plan[${i}] ${r.plan[i]} vs ${expected}`);
+      }
+      const eliteReturn = order.reduce((acc, e) => acc + e.R, 0) / elites;
+      assert.ok(Math.abs(r.predictedReturn - eliteReturn) < 1e-6);
+    });
+
+    it("execute 'mean' varies less from seed to seed than the best sample (MPPI)", async () => {
+      const spread = async (execute: 'best' | 'mean'): Promise<number> => {
+        const firsts: number[] = [];
+        for (let seed = 1; seed <= 12; seed++) {
+          const { planner } = lqSetup(
+            {
+              optimizer: 'mppi',
+              population: 50,
+              maxIterations: 1,
+              execute,
+              mppi: { temperature: 5 },
+            },
+            { seed },
+          );
+          firsts.push((await planner.plan(START, FAR)).action[0]!);
+        }
+        const m = firsts.reduce((a, b) => a + b, 0) / firsts.length;
+        return firsts.reduce((a, b) => a + (b - m) ** 2, 0) / firsts.length;
+      };
+      const best = await spread('best');
+      const mean = await spread('mean');
+      assert.ok(mean < best / 4, `variance of the first action: mean ${mean}, best ${best}`);
+    });
+
     it('random shooting improves with the population size', async () => {
       const mean = async (population: number): Promise<number> => {
         let sum = 0;
@@ -692,6 +793,12 @@ describe('MpcPlanner', () => {
       ['negative beta', { noiseBeta: -1 }, /"noiseBeta"/],
       ['unknown optimizer', { optimizer: 'pso' as 'cem' }, /"optimizer" must be one of/],
       ['unknown nominal', { nominal: 'hold' as 'zero' }, /"nominal"/],
+      [
+        'execute mean with random shooting',
+        { optimizer: 'random', execute: 'mean' },
+        /"execute" must be 'best' with optimizer 'random'/,
+      ],
+      ['unknown execute', { execute: 'median' as 'mean' }, /"execute" must be 'best' or 'mean'/],
     ];
     for (const [name, override, message] of cases) {
       it(`PLANNER_INVALID: ${name}`, () => {

@@ -1,6 +1,7 @@
 /**
  * The trainer's per-robot datasets and its fit schedule (Nagabandi et al. 2017, Alg. 1, across
- * processes): the first model once D_rand holds `learning.random_episodes` episodes, then a refit
+ * processes): the first model once the robot's data holds `learning.random_episodes` episodes
+ * (random ones, or MPC's where the controller started on model.initial), then a refit
  * after every `learning.episodes_per_iteration` new episodes of either dataset since the last fit.
  * Random episodes count too: when the controller's hot-swap gate rejects a model it keeps acting
  * randomly, and unless those episodes lead to a refit, controller and trainer wait on each other.
@@ -328,7 +329,10 @@ export class FitScheduler {
       const fresh = r.addedTransitions - r.trainedTransitions;
       return this.#refit.due(fresh, performance.now() - r.lastFitMs);
     }
-    if (!r.hasModel) return r.addedRand >= this.#o.learning.random_episodes;
+    // The first model: once learning.random_episodes episodes are in, of either source. They are
+    // random ones unless the controller started on model.initial, whose episodes are MPC's from
+    // the first: counting only D_rand would never fit, and the controller would wait for nothing.
+    if (!r.hasModel) return r.addedRand + r.addedRl >= this.#o.learning.random_episodes;
     // rand episodes count too: after a rejected model the controller keeps acting randomly
     const fresh = r.addedRand - r.trainedRand + (r.addedRl - r.trainedRl);
     return fresh >= this.#o.learning.episodes_per_iteration;

@@ -319,6 +319,59 @@ describe('trainer/TrainerService end to end over the embedded broker', function 
       await out.close({ graceMs: 200 });
     }
   });
+
+  it('fits the first model on MPC episodes when the controller started on model.initial (no random episodes come)', async () => {
+    await service?.close({ graceMs: 200 });
+    const published: PublishedModel[] = [];
+    service = open(published, join(tmp.dir, 'data-initial'));
+    await service.start();
+    const out = new TransitionOutbox({
+      transport: ctl,
+      topic: topics.topic('robot2', 'transitions'),
+      robotId: 'robot2',
+      stateDim: S,
+      actionDim: A,
+      spoolDir: join(tmp.dir, 'spool-initial'),
+      batchSize: 16,
+      flushIntervalMs: 20,
+    });
+    out.start();
+    try {
+      const svc = service;
+      const mpcEpisodes = async (n: number): Promise<void> => {
+        const from = svc.robots().get('robot2')?.rlEpisodes ?? 0;
+        for (let i = 0; i < n; i++) {
+          const e = from + i;
+          send(
+            out,
+            linearEpisode({ episode: e, firstSeq: 0, steps: STEPS, seed: 300 + e, source: 'mpc' }),
+          );
+        }
+        await until(
+          `${from + n} mpc episodes`,
+          () => svc.robots().get('robot2')?.rlEpisodes === from + n,
+        );
+        await svc.idle();
+      };
+      await mpcEpisodes(learning.random_episodes - 1);
+      assert.deepEqual(published, [], 'not due before random_episodes episodes');
+      await mpcEpisodes(1);
+      assert.deepEqual(
+        published.map((m) => m.version),
+        [1],
+      );
+      assert.equal(published[0]!.metrics.rand_transitions, 0);
+      assert.equal(published[0]!.metrics.rl_transitions, learning.random_episodes * STEPS);
+      await mpcEpisodes(learning.episodes_per_iteration);
+      assert.deepEqual(
+        published.map((m) => m.version),
+        [1, 2],
+        'then refits per episodes_per_iteration as usual',
+      );
+    } finally {
+      await out.close({ graceMs: 200 });
+    }
+  });
 });
 
 describe('strider train (CLI) against a broker URL', function () {

@@ -47,6 +47,9 @@ export class DaggerLoop {
   readonly #o: DaggerLoopOptions;
   #serving: OnnxPolicyNet | null = null;
   #servingError: number | null = null;
+  /** The DAgger round after which the serving policy was accepted (a trainer process numbers
+   * its artifacts by its own fits, which run more often than rounds). */
+  #servingRound = 0;
   /** The evaluation episodes' own-state imitation error (null until they ran). */
   #ownStates: { labels: number; error: number | null } | null = null;
   readonly #retired: OnnxPolicyNet[] = [];
@@ -119,7 +122,7 @@ export class DaggerLoop {
     return {
       version: p.version,
       imitation_loss: p.imitationLoss,
-      round: p.round,
+      round: this.#servingRound,
       imitation_error: this.#servingError,
       imitation: this.#o.config.imitation,
       labels: p.snapshot.labelled,
@@ -189,6 +192,7 @@ export class DaggerLoop {
     if (this.#serving !== null) this.#retired.push(this.#serving);
     this.#serving = d.policy;
     this.#servingError = error;
+    this.#servingRound = round;
     this.dagger.setLearner(d.policy);
     if (o.seedSlot !== undefined) o.seedSlot.policy = d.policy;
     o.logger.info(

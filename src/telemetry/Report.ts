@@ -60,7 +60,8 @@ export interface PolicyReport {
   version: number;
   /** The fit's own loss (MSE in the normalised action space) on the aggregated set. */
   imitation_loss: number;
-  /** The DAgger round it was fitted after. */
+  /** The DAgger round after which it was accepted (the controller's count: a trainer process's
+   * artifact numbers rounds by its own fits). */
   round: number;
   /** Labelled states the controller held when it was accepted, and its error on them. */
   imitation_error: number | null;

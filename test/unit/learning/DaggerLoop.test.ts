@@ -62,7 +62,7 @@ function fakeRunner(sw: { current: ActionPolicy | null }, observe: () => DaggerL
   return { runner, sources };
 }
 
-async function run(imitation: 'dagger' | 'bc') {
+async function run(imitation: 'dagger' | 'bc', fitsPerRound = 1) {
   const config = policySchema.parse({
     imitation,
     rounds: 3,
@@ -87,6 +87,7 @@ async function run(imitation: 'dagger' | 'bc') {
     },
     maxLabels: 10_000,
   });
+  const inProcess = new InProcessPolicySource(trainer);
   const sw = { current: null as ActionPolicy | null };
   const slot: PolicySlot = { policy: null };
   let loop: DaggerLoop | null = null;
@@ -95,7 +96,15 @@ async function run(imitation: 'dagger' | 'bc') {
     runner: runner as unknown as EpisodeRunner,
     policy: { use: (p: ActionPolicy) => void (sw.current = p) } as unknown as PolicySwitch,
     expert: expert(),
-    source: new InProcessPolicySource(trainer),
+    source:
+      fitsPerRound === 1
+        ? inProcess
+        : {
+            observe: (t) => {
+              inProcess.observe(t);
+            },
+            next: (round) => inProcess.next(round * fitsPerRound),
+          },
     gate: new PolicyGate({ stateDim: 2, actionDim: 2, margin: 10, capacity: 500 }),
     config,
     mode: 'dagger',
@@ -135,8 +144,15 @@ describe('learning/DaggerLoop', () => {
     // in bc the learner acted only in the evaluation episodes
     assert.equal(bc.report.dagger.learner_acted, 2 * STEPS);
     assert.ok(dagger.report.dagger.learner_acted > 2 * STEPS);
+    assert.equal(dagger.report.round, 3, 'the policy accepted after the last round serves');
     // the accepted policy seeded MPC's planners while it served; the slot is empty after
     assert.ok(dagger.seeded !== null);
     assert.equal(dagger.slotAfter, null);
+  });
+
+  it("reports the DAgger round, not the trainer's own fit count in the artifact", async () => {
+    // a trainer process fits (and numbers its artifacts) after every episode: 2 per round here
+    const { report } = await run('dagger', 2);
+    assert.equal(report.round, 3);
   });
 });

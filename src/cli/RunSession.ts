@@ -343,6 +343,7 @@ export class RunSession {
       scheduler: p.scheduler,
       pacing,
       stepsPerEpisode: config.run.steps_per_episode,
+      periodSec: 1 / config.control.rate_hz,
       actionDim: p.actionDim,
       seed: config.run.seed,
       source: () => p.policy.source,

@@ -161,6 +161,7 @@ function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {
   };
   if (r.terminated !== null) e.terminated = r.terminated;
   if (r.velocity !== null) e.velocity = { ...r.velocity };
+  if (r.drift !== null) e.drift_m = r.drift;
   if (r.command !== null) e.command = { ...r.command };
   return e;
 }

@@ -4,7 +4,7 @@ import type { StateAssembler } from '../state/StateAssembler.js';
 import type { Logger } from '../util/logger.js';
 import { isStriderError } from '../util/StriderError.js';
 import type { ControlLoop } from './ControlLoop.js';
-import { meanHeadingVelocity, type PlanarVelocity } from './episodeMotion.js';
+import { meanHeadingVelocity, planarDrift, type PlanarVelocity } from './episodeMotion.js';
 import type { FallDetector } from './FallDetector.js';
 import type { ActionSource, TickInfo, TickScheduler, Transition } from './types.js';
 
@@ -21,6 +21,9 @@ export interface EpisodeRecord {
   readonly terminated: 'sim_unstable' | 'stopped' | 'fall' | null;
   /** Mean base velocity in the heading frame over the episode; null without a floating base. */
   readonly velocity: PlanarVelocity | null;
+  /** Horizontal distance the base moved over the episode, m (planarDrift); null without a
+   * floating base or a control period. */
+  readonly drift: number | null;
   /** The velocity target (cmd_vel) at the episode's end; null without one. */
   readonly command: PlanarVelocity | null;
   readonly states: Float32Array;
@@ -43,6 +46,8 @@ export interface EpisodeRunnerOptions {
    */
   readonly pacing: 'lockstep' | 'realtime';
   readonly stepsPerEpisode: number;
+  /** The control period, s (1 / control.rate_hz): the step of an episode's drift. */
+  readonly periodSec?: number;
   readonly actionDim: number;
   /** Episode k resets the simulator with seed + k (k counts across runEpisodes calls). */
   readonly seed: number;
@@ -281,6 +286,10 @@ export class EpisodeRunner {
       source: o.source(),
       terminated,
       velocity: meanHeadingVelocity(states, steps, o.assembler.layout),
+      drift:
+        o.periodSec === undefined
+          ? null
+          : planarDrift(states, steps, o.assembler.layout, o.periodSec),
       command: o.command?.() ?? null,
       states,
       actions: this.#actions.slice(0, steps * o.actionDim),

@@ -48,3 +48,28 @@ export function meanHeadingVelocity(
   }
   return { x: sx / steps, y: sy / steps, yaw_rate: wz >= 0 ? sw / steps : Number.NaN };
 }
+
+/**
+ * How far the base moved over an episode, horizontally, in the world frame: world-frame
+ * base.linvel (x, y) of the states after the first, times the control period, summed (the
+ * state has no base x, y; at 50 Hz the rectangle rule is well inside the 0.1 m a drift check
+ * asks). Metres; null without base.linvel.
+ */
+export function planarDrift(
+  states: Float32Array,
+  steps: number,
+  layout: StateLayout,
+  periodSec: number,
+): number | null {
+  const vx = stateIndex(layout, 'base.linvel.x');
+  const vy = stateIndex(layout, 'base.linvel.y');
+  if (vx < 0 || vy < 0 || steps <= 0 || !(periodSec > 0)) return null;
+  const S = layout.dim;
+  let dx = 0;
+  let dy = 0;
+  for (let t = 1; t <= steps; t++) {
+    dx += states[t * S + vx]!;
+    dy += states[t * S + vy]!;
+  }
+  return Math.hypot(dx * periodSec, dy * periodSec);
+}

@@ -13,6 +13,9 @@ export interface EpisodeReport {
   terminated?: string;
   /** Mean base velocity in the heading frame (m/s, m/s, rad/s); absent without base.linvel. */
   velocity?: { x: number; y: number; yaw_rate: number };
+  /** Horizontal distance the base moved over the episode, m (world-frame base.linvel times the
+   * control period, summed); absent without base.linvel. */
+  drift_m?: number;
   /** The cmd_vel target (m/s, m/s, rad/s); absent without the cmd_vel reward. */
   command?: { x: number; y: number; yaw_rate: number };
 }

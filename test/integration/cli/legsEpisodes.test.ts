@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { RunSession } from '../../../src/cli/RunSession.js';
 import { loadConfig } from '../../../src/config/index.js';
-import { meanHeadingVelocity } from '../../../src/control/episodeMotion.js';
+import { meanHeadingVelocity, planarDrift } from '../../../src/control/episodeMotion.js';
 import { learningCurveSvg } from '../../../src/telemetry/runPlots.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { QUADRUPED_EFFORT_URDF } from '../../helpers/quadruped.js';
@@ -78,6 +78,9 @@ describe('legged episodes in MuJoCo: stance start, falls, velocity and command (
     assert.deepEqual(record.command, { x: 0.4, y: 0, yaw_rate: 0 });
     const v = meanHeadingVelocity(record.states, record.steps, layout);
     assert.ok(v !== null && Math.abs(v.x) < 1 && Number.isFinite(v.yaw_rate));
+    // the drift is integrated at the control period (50 Hz) and lands in the record
+    assert.ok(record.drift !== null && record.drift >= 0, `drift ${record.drift}`);
+    assert.equal(record.drift, planarDrift(record.states, record.steps, layout, 1 / 50));
   });
 });
 
@@ -102,5 +105,29 @@ describe('control/episodeMotion meanHeadingVelocity', () => {
     assert.ok(
       Math.abs(v.x - 0.5) < 1e-6 && Math.abs(v.y) < 1e-6 && Math.abs(v.yaw_rate - 0.2) < 1e-6,
     );
+  });
+});
+
+describe('control/episodeMotion planarDrift', () => {
+  const layout = {
+    dim: 3,
+    names: ['base.pos.z', 'base.linvel.x', 'base.linvel.y'],
+  } as unknown as Parameters<typeof planarDrift>[2];
+
+  it('sums the world-frame velocity of the states after the first over the period', () => {
+    // first state (moving fast) is not counted: it is no action's result
+    const rows = [[0.3, 9, 9], ...Array.from({ length: 50 }, () => [0.3, 0.3, -0.4])];
+    const d = planarDrift(Float32Array.from(rows.flat()), 50, layout, 0.02)!;
+    assert.ok(Math.abs(d - 0.5) < 1e-6, `0.5 m expected (1 s at 0.5 m/s), got ${d}`);
+  });
+
+  it('is zero for a walk that comes back, and null without linvel or a period', () => {
+    const there = Array.from({ length: 10 }, () => [0.3, 0.2, 0]);
+    const back = Array.from({ length: 10 }, () => [0.3, -0.2, 0]);
+    const states = Float32Array.from([[0.3, 0, 0], ...there, ...back].flat());
+    assert.ok(Math.abs(planarDrift(states, 20, layout, 0.02)!) < 1e-6);
+    assert.equal(planarDrift(states, 20, layout, 0), null);
+    const noVel = { dim: 1, names: ['base.pos.z'] } as unknown as typeof layout;
+    assert.equal(planarDrift(Float32Array.of(0.3, 0.3), 1, noVel, 0.02), null);
   });
 });

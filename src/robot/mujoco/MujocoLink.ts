@@ -373,6 +373,7 @@ export class MujocoLink implements SteppableLink {
         layout,
         desc.joints.map((j) => j.name),
         this.#opts.resetPose,
+        desc.keyframes,
       );
       this.#resetKey = reset.keyIndex;
       this.#resetQpos = reset.qpos;

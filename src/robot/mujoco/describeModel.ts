@@ -12,7 +12,7 @@ import type {
   RobotDescription,
   RobotKeyframe,
 } from '../types.js';
-import type { UrdfInfo } from '../urdf/index.js';
+import { withUrdfHome, type UrdfInfo } from '../urdf/index.js';
 import { at, nameOf } from './mjAccess.js';
 import {
   MJ_BIAS,
@@ -106,7 +106,11 @@ export function describeModel(mujoco: MujocoModule, src: ModelSource): ModelDesc
     joints: Object.freeze(joints),
     actuators: Object.freeze(acts.actuators),
     base: Object.freeze({ body: bodyName, kind: base.kind }),
-    keyframes: readKeyframes(mujoco, model, reported.jointIds, jointName, base),
+    keyframes: withUrdfHome(
+      readKeyframes(mujoco, model, reported.jointIds, jointName, base),
+      src.urdf,
+      reported.jointIds.map(jointName),
+    ),
   });
   return {
     description,

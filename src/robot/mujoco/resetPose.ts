@@ -1,3 +1,4 @@
+import type { RobotKeyframe } from '../types.js';
 import { at, nameOf } from './mjAccess.js';
 import type { ModelLayout } from './describeModel.js';
 import {
@@ -21,7 +22,8 @@ const STANCE_CLEARANCE_M = 0.005;
 /**
  * What reset() starts from: the index of a keyframe (-1: none, or a name the model lacks, which
  * the action space reports), or a full qpos (nq) with the stance's joints set and, with a free
- * base, the base raised so the lowest geom bounding sphere clears z = 0 by 5 mm.
+ * base, the base raised so the lowest geom bounding sphere clears z = 0 by 5 mm. A keyframe
+ * only `keyframes` (the description's) has, such as a URDF's "home", is reset to as a stance.
  */
 export function resolveResetPose(
   mujoco: MujocoModule,
@@ -29,8 +31,10 @@ export function resolveResetPose(
   data: MjDataHandle,
   layout: ModelLayout,
   jointNames: readonly string[],
-  pose: ResetPose | undefined,
+  requested: ResetPose | undefined,
+  keyframes: readonly RobotKeyframe[] = [],
 ): { keyIndex: number; qpos: Float64Array | null } {
+  let pose = requested;
   if (pose === undefined) return { keyIndex: model.nkey > 0 ? 0 : -1, qpos: null };
   if ('keyframe' in pose) {
     for (let k = 0; k < model.nkey; k++) {
@@ -38,7 +42,12 @@ export function resolveResetPose(
         return { keyIndex: k, qpos: null };
       }
     }
-    return { keyIndex: model.nkey > 0 ? 0 : -1, qpos: null };
+    // a keyframe the description has but the compiled model does not (a URDF's "home", from
+    // its ros2_control initial values): stood on the floor like a stance
+    const name = pose.keyframe;
+    const described = keyframes.find((k) => k.name === name);
+    if (described === undefined) return { keyIndex: model.nkey > 0 ? 0 : -1, qpos: null };
+    pose = { stance: described.jointPositions };
   }
   mujoco.mj_resetData(model, data);
   const qpos = data.qpos;

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { StriderError } from '../../util/StriderError.js';
 import type { ActuatorInfo, BaseKind, JointInfo, RobotDescription } from '../types.js';
-import { commandedRos2ControlJoints, readUrdfInfo, type UrdfJoint } from '../urdf/index.js';
+import {
+  commandedRos2ControlJoints,
+  readUrdfInfo,
+  withUrdfHome,
+  type UrdfJoint,
+} from '../urdf/index.js';
 
 const MOVABLE = new Set(['revolute', 'continuous', 'prismatic']);
 
@@ -125,5 +130,10 @@ export function urdfDescriptionFromText(
     joints,
     actuators,
     base: { body: info.rootLink, kind: baseKind },
+    keyframes: withUrdfHome(
+      [],
+      info,
+      joints.map((j) => j.name),
+    ),
   };
 }

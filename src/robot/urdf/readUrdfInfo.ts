@@ -37,6 +37,9 @@ export interface Ros2ControlJoint {
   readonly commandInterface: CommandInterface;
   /** `<param name=...>` values of the joint, as written. */
   readonly params: Readonly<Record<string, string>>;
+  /** The position state interface's `<param name="initial_value">` (where gz_ros2_control
+   * spawns the joint), rad or m; null where absent or not a number. */
+  readonly initialPosition: number | null;
 }
 
 /** What the links need from a URDF. */
@@ -145,10 +148,24 @@ function readRos2Control(robot: XmlObject): Ros2ControlJoint[] {
         }
       }
       seen.add(joint);
-      out.push({ joint, commandInterface: first, params });
+      out.push({ joint, commandInterface: first, params, initialPosition: initialPosition(j) });
     }
   }
   return out;
+}
+
+/** `<state_interface name="position"><param name="initial_value">` of a ros2_control joint. */
+function initialPosition(joint: XmlObject): number | null {
+  for (const si of asArray(joint['state_interface']).map(asObject)) {
+    if (attr(si, 'name') !== 'position') continue;
+    for (const p of asArray(si['param']).map(asObject)) {
+      if (attr(p, 'name') !== 'initial_value') continue;
+      const text = p['#text'];
+      const v = typeof text === 'number' ? text : typeof text === 'string' ? Number(text) : NaN;
+      return Number.isFinite(v) ? v : null;
+    }
+  }
+  return null;
 }
 
 /**

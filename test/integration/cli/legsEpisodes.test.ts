@@ -84,6 +84,37 @@ describe('legged episodes in MuJoCo: stance start, falls, velocity and command (
   });
 });
 
+describe('legged episodes: a URDF’s "home" keyframe', function () {
+  this.timeout(120000);
+
+  it('nominal keyframe on the position URDF: the ros2_control initial values are the stance, reset stands it', async () => {
+    const dir = tempDir('strider-legs-');
+    const { config } = loadConfig(
+      configFile(dir, '{ space: position, nominal: keyframe, keyframe: home, scale: 0.3 }', URDF),
+    );
+    dir.cleanup();
+    const session = new RunSession({ config, logger: silentLogger() });
+    try {
+      const parts = await session.open();
+      const nominal = Array.from(parts.actionSpace.nominal);
+      // 4 legs of hip_abd 0, hip 0.7, knee -1.4 (urdf/quadruped.urdf's initial_value params)
+      assert.deepEqual(
+        nominal.map((v) => Math.round(v * 100) / 100),
+        [0, 0.7, -1.4, 0, 0.7, -1.4, 0, 0.7, -1.4, 0, 0.7, -1.4],
+      );
+      const [record] = await parts.runner.runEpisodes(1);
+      const z = parts.assembler.layout.names.indexOf('base.pos.z');
+      assert.ok(record!.states[z]! > 0.3, `starts standing at z ${record!.states[z]}`);
+      // reset to the stance (not qpos0's straight legs), within the reset noise
+      const knee = parts.assembler.layout.names.indexOf('joint.fl_knee_joint.pos');
+      assert.ok(Math.abs(record!.states[knee]! + 1.4) < 0.1, `knee ${record!.states[knee]}`);
+      assert.equal(record!.terminated, null, 'does not fall under random targets around it');
+    } finally {
+      await session.close();
+    }
+  });
+});
+
 describe('control/episodeMotion meanHeadingVelocity', () => {
   it('turns the world velocity into the heading frame', () => {
     const layout = {

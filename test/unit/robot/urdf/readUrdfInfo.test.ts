@@ -17,7 +17,12 @@ describe('robot/urdf/readUrdfInfo', () => {
     assert.equal(info.jointTypes.get('wrist'), 'continuous');
     // wrist has only a state interface: not actuated; shoulder takes its first command interface
     assert.deepEqual(info.ros2Control, [
-      { joint: 'shoulder', commandInterface: 'position', params: { kp: '80' } },
+      {
+        joint: 'shoulder',
+        commandInterface: 'position',
+        params: { kp: '80' },
+        initialPosition: null,
+      },
     ]);
   });
 

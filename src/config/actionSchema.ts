@@ -78,6 +78,14 @@ export const leggedSchema = z
       .describe(
         'z*, the target base height, m (default: the keyframe stance\u2019s; none: no height term)',
       ),
+    tracking_l1: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        'penalty weight on the tracking error itself, |v_xy - v*_xy| + 0.5 |w_z - w*_z| (m/s, rad/s): the exponential terms are flat near the target, this one is not (a zero command held in place)',
+      ),
     action_rate: z
       .number()
       .min(0)

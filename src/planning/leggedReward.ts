@@ -19,7 +19,7 @@ export interface LeggedRewardContext {
  * states so the planner steers away from predicted falls:
  *
  *   r = tracking (CmdVelReward: exp(-|v_xy - v*_xy|^2 / 0.25) + 0.5 exp(-(w_z - w*_z)^2 / 0.25)
- *       - w |a - nominal|^2 / halfwidth^2)
+ *       - w_l1 (|v_xy - v*_xy| + 0.5 |w_z - w*_z|) - w |a - nominal|^2 / halfwidth^2)
  *     - w_upright |g_xy|^2            (projected gravity off the body z axis: sin^2 tilt)
  *     - w_height (z - z*)^2           (z* = task.legged.base_height_m, else the stance's)
  *     - w_rate |(a_t - a_{t-1}) / halfwidth|^2   (when the caller passes the previous actions)
@@ -47,7 +47,7 @@ export class LeggedReward extends CmdVelReward {
     context: LeggedRewardContext,
     costScale?: ActionCostScale,
   ) {
-    super(layout, actuators, task, costScale);
+    super(layout, actuators, task, costScale, task.legged.tracking_l1);
     this.#w = task.legged;
     this.#qw = stateIndex(layout, 'base.quat.w');
     this.#z = stateIndex(layout, 'base.pos.z');

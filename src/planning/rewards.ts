@@ -112,6 +112,8 @@ export class CmdVelReward implements BatchReward {
   readonly #qw: number;
   readonly #S: number;
   readonly #weight: number;
+  /** Weight of the linear tracking penalty (LeggedReward's task.legged.tracking_l1; else 0). */
+  readonly #l1: number;
   readonly #invHalf: Float32Array;
   readonly target = { linearX: 0, linearY: 0, angularZ: 0 };
 
@@ -120,7 +122,9 @@ export class CmdVelReward implements BatchReward {
     actuators: readonly ActuatorInfo[],
     task: TaskConfig,
     costScale?: ActionCostScale,
+    trackingL1 = 0,
   ) {
+    this.#l1 = trackingL1;
     this.#vx = requireIndex(layout, 'base.linvel.x', 'cmd_vel');
     this.#vy = requireIndex(layout, 'base.linvel.y', 'cmd_vel');
     this.#wz = requireIndex(layout, 'base.angvel.z', 'cmd_vel');
@@ -168,9 +172,11 @@ export class CmdVelReward implements BatchReward {
       const ex = vx - t.linearX;
       const ey = vy - t.linearY;
       const ew = next[o + this.#wz]! - t.angularZ;
+      const e2 = ex * ex + ey * ey;
       out[r] =
-        Math.exp(-(ex * ex + ey * ey) / 0.25) +
+        Math.exp(-e2 / 0.25) +
         0.5 * Math.exp(-(ew * ew) / 0.25) -
+        (this.#l1 > 0 ? this.#l1 * (Math.sqrt(e2) + 0.5 * Math.abs(ew)) : 0) -
         controlCost(actions, r, this.#invHalf, this.#weight);
     }
   }

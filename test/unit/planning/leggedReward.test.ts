@@ -98,6 +98,19 @@ describe('planning/LeggedReward', () => {
     assert.ok(Math.abs(without! - 1.5) < 1e-6);
   });
 
+  it('tracking_l1 penalises the tracking error linearly, where the exponentials are flat', () => {
+    const flat = new LeggedReward(LAYOUT, ACTUATORS, task({ fall: 0 }), CONTEXT);
+    const l1 = new LeggedReward(LAYOUT, ACTUATORS, task({ tracking_l1: 2, fall: 0 }), CONTEXT);
+    // creeping at 0.03 m/s sideways and turning at 0.04 rad/s on a zero command
+    const creep = [0.3, 1, 0, 0, 0, 0, 0.03, 0.04];
+    const [still0, creep0] = rewards(flat, [state(0.3), creep], [0, 0]);
+    const [still1, creep1] = rewards(l1, [state(0.3), creep], [0, 0]);
+    assert.ok(still0! - creep0! < 0.01, `without it creeping costs ${still0! - creep0!}`);
+    assert.ok(Math.abs(still1! - still0!) < 1e-6, 'no penalty on target');
+    const expected = creep0! - 2 * (0.03 + 0.5 * 0.04);
+    assert.ok(Math.abs(creep1! - expected) < 1e-5, `${creep1} vs ${expected}`);
+  });
+
   it('task.legged.base_height_m overrides the stance height; no height known leaves the term out', () => {
     const set = createReward(
       task({ base_height_m: 0.4, fall: 0 }),

@@ -72,7 +72,6 @@ describe('strider run with a ROS 2 managed lifecycle (rclnodejs fake, MuJoCo as 
       'model.hidden=[16, 16]',
       'model.epochs_first=2',
       'model.epochs_per_round=1',
-      'planner.optimizer=random',
       'planner.population=50',
       'planner.horizon=5',
     ];

@@ -12,7 +12,7 @@ import type {
   RobotDescription,
   RobotKeyframe,
 } from '../types.js';
-import { withUrdfHome, type UrdfInfo } from '../urdf/index.js';
+import { commandedRos2ControlJoints, withUrdfHome, type UrdfInfo } from '../urdf/index.js';
 import { at, nameOf } from './mjAccess.js';
 import {
   MJ_BIAS,
@@ -108,7 +108,7 @@ export function describeModel(mujoco: MujocoModule, src: ModelSource): ModelDesc
     base: Object.freeze({ body: bodyName, kind: base.kind }),
     keyframes: withUrdfHome(
       readKeyframes(mujoco, model, reported.jointIds, jointName, base),
-      src.urdf,
+      src.urdf === null ? null : commandedRos2ControlJoints(src.urdf, modelPath),
       reported.jointIds.map(jointName),
     ),
   });

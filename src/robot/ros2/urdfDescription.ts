@@ -91,8 +91,9 @@ export function urdfDescriptionFromText(
     byName.set(j.name, joint);
   }
 
+  const commanded = commandedRos2ControlJoints(info, file);
   const actuators: ActuatorInfo[] = [];
-  for (const rc of commandedRos2ControlJoints(info, file)) {
+  for (const rc of commanded) {
     const joint = byName.get(rc.joint);
     if (joint === undefined) continue; // not a movable joint of the tree: carries no command
     let lo = Number.NEGATIVE_INFINITY;
@@ -132,7 +133,7 @@ export function urdfDescriptionFromText(
     base: { body: info.rootLink, kind: baseKind },
     keyframes: withUrdfHome(
       [],
-      info,
+      commanded,
       joints.map((j) => j.name),
     ),
   };

@@ -3,7 +3,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { urdfDescription } from '../../../../src/robot/ros2/urdfDescription.js';
 import type { RobotKeyframe } from '../../../../src/robot/types.js';
-import { readUrdfInfo, withUrdfHome } from '../../../../src/robot/urdf/index.js';
+import {
+  commandedRos2ControlJoints,
+  readUrdfInfo,
+  withUrdfHome,
+} from '../../../../src/robot/urdf/index.js';
 import { TWO_LINK_URDF } from '../../../helpers/twoLinkUrdf.js';
 
 const QUADRUPED = resolve('urdf/quadruped.urdf');
@@ -21,7 +25,10 @@ describe('robot/urdf withUrdfHome: a URDF\u2019s stance keyframe from its ros2_c
   it('makes them the keyframe "home" when every commanded joint has one', () => {
     const info = readUrdfInfo(readFileSync(QUADRUPED, 'utf8'), QUADRUPED);
     const joints = info.ros2Control.map((rc) => rc.joint);
-    const [home] = withUrdfHome([], info, [...joints, 'passive_joint']);
+    const [home] = withUrdfHome([], commandedRos2ControlJoints(info, QUADRUPED), [
+      ...joints,
+      'passive_joint',
+    ]);
     assert.ok(home !== undefined);
     assert.equal(home.name, 'home');
     assert.equal(home.baseHeightM, null);
@@ -32,10 +39,16 @@ describe('robot/urdf withUrdfHome: a URDF\u2019s stance keyframe from its ros2_c
   it('makes none when a commanded joint has no initial_value, and keeps a model\u2019s own "home"', () => {
     // the two-link URDF's shoulder has a command interface but no initial_value
     const twoLink = readUrdfInfo(TWO_LINK_URDF, '/x/two_link.urdf');
-    assert.deepEqual(withUrdfHome([], twoLink, ['shoulder', 'wrist']), []);
+    assert.deepEqual(
+      withUrdfHome([], commandedRos2ControlJoints(twoLink, '/x/two_link.urdf'), [
+        'shoulder',
+        'wrist',
+      ]),
+      [],
+    );
     const info = readUrdfInfo(readFileSync(QUADRUPED, 'utf8'), QUADRUPED);
     const own: RobotKeyframe = { name: 'home', jointPositions: {}, baseHeightM: 0.3 };
-    assert.deepEqual(withUrdfHome([own], info, []), [own]);
+    assert.deepEqual(withUrdfHome([own], commandedRos2ControlJoints(info, QUADRUPED), []), [own]);
     assert.deepEqual(withUrdfHome([], null, []), []);
   });
 

@@ -160,6 +160,7 @@ function episodeReport(r: EpisodeRecord): RunReport['episodes'][number] {
     source: r.source,
   };
   if (r.terminated !== null) e.terminated = r.terminated;
+  if (r.fall !== null) e.fall = r.fall;
   if (r.velocity !== null) e.velocity = { ...r.velocity };
   if (r.drift !== null) e.drift_m = r.drift;
   if (r.command !== null) e.command = { ...r.command };

@@ -5,7 +5,7 @@ import type { Logger } from '../util/logger.js';
 import { isStriderError } from '../util/StriderError.js';
 import type { ControlLoop } from './ControlLoop.js';
 import { meanHeadingVelocity, planarDrift, type PlanarVelocity } from './episodeMotion.js';
-import type { FallDetector } from './FallDetector.js';
+import type { FallCause, FallDetector } from './FallDetector.js';
 import type { ActionSource, TickInfo, TickScheduler, Transition } from './types.js';
 
 /**
@@ -19,6 +19,8 @@ export interface EpisodeRecord {
   readonly source: ActionSource;
   /** Why it ended before its step count, if it did (fall: the simulated robot fell). */
   readonly terminated: 'sim_unstable' | 'stopped' | 'fall' | null;
+  /** With terminated 'fall': the limit the base passed first (tilt or height); else null. */
+  readonly fall: FallCause | null;
   /** Mean base velocity in the heading frame over the episode; null without a floating base. */
   readonly velocity: PlanarVelocity | null;
   /** Horizontal distance the base moved over the episode, m (planarDrift); null without a
@@ -105,7 +107,7 @@ export class EpisodeRunner {
   /** True while the episode's final transition is being completed (it is the "done" one). */
   #finishing = false;
   #stopRequested = false;
-  #fallen = false;
+  #fallen: FallCause | null = null;
   #target = 0;
   #done: (() => void) | null = null;
   #ticking = false;
@@ -198,7 +200,7 @@ export class EpisodeRunner {
       this.#states.set(t.state, 0);
       this.#fall?.startEpisode(t.state);
     }
-    if (this.#fall?.isFallen(t.nextState) === true) this.#fallen = true;
+    if (this.#fall !== null && this.#fallen === null) this.#fallen = this.#fall.cause(t.nextState);
     this.#states.set(t.nextState, (i + 1) * this.#S);
     this.#actions.set(t.action, i * this.#o.actionDim);
     this.#rewards[i] = r;
@@ -266,7 +268,7 @@ export class EpisodeRunner {
    */
   #endReason(): 'running' | 'stopped' | 'fall' | null {
     if (this.#step >= this.#o.stepsPerEpisode) return null;
-    if (this.#fallen) return 'fall';
+    if (this.#fallen !== null) return 'fall';
     return this.#stopRequested ? 'stopped' : 'running';
   }
 
@@ -285,6 +287,7 @@ export class EpisodeRunner {
       return: this.#return,
       source: o.source(),
       terminated,
+      fall: terminated === 'fall' ? this.#fallen : null,
       velocity: meanHeadingVelocity(states, steps, o.assembler.layout),
       drift:
         o.periodSec === undefined
@@ -302,7 +305,7 @@ export class EpisodeRunner {
     this.#return = 0;
     this.#recorded = 0;
     this.#endNext = false;
-    this.#fallen = false;
+    this.#fallen = null;
     this.#needReset = true;
     if (this.#episode >= this.#target || this.#stopRequested) this.#done?.();
   }

@@ -1,5 +1,8 @@
 import { stateIndex, type StateLayout } from '../state/types.js';
 
+/** Which limit a fallen state passed: the base's tilt or its height. */
+export type FallCause = 'tilt' | 'height';
+
 /** What counts as a fall (config task.fall, safety.tilt.max_rad, the stance height). */
 export interface FallOptions {
   /** Tilt of the base's z axis from world up beyond which the robot has fallen, rad. */
@@ -44,14 +47,20 @@ export class FallDetector {
 
   /** Whether `state` is fallen. */
   isFallen(state: Float32Array): boolean {
-    if (this.#z >= 0 && this.#o.minHeightFraction > 0 && state[this.#z]! < this.#minZ) return true;
+    return this.cause(state) !== null;
+  }
+
+  /** The limit `state` passed (the height is judged first), or null when it stands. */
+  cause(state: Float32Array): FallCause | null {
+    if (this.#z >= 0 && this.#o.minHeightFraction > 0 && state[this.#z]! < this.#minZ)
+      return 'height';
     const w = this.#qw;
-    if (w < 0) return false;
+    if (w < 0) return null;
     const qx = state[w + 1]!;
     const qy = state[w + 2]!;
     const n2 = state[w]! ** 2 + qx * qx + qy * qy + state[w + 3]! ** 2;
     // z of the body z axis in the world: 1 - 2(x^2 + y^2) for a unit quaternion
     const up = n2 > 0 ? 1 - (2 * (qx * qx + qy * qy)) / n2 : 1;
-    return up < this.#cosMaxTilt;
+    return up < this.#cosMaxTilt ? 'tilt' : null;
   }
 }

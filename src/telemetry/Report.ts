@@ -11,6 +11,9 @@ export interface EpisodeReport {
   source: ActionSource;
   /** Why it ended early: sim_unstable, stopped, fall. */
   terminated?: string;
+  /** With terminated "fall": the limit the base passed, "tilt" (safety.tilt.max_rad) or
+   * "height" (task.fall.min_height_fraction of the stance height). */
+  fall?: 'tilt' | 'height';
   /** Mean base velocity in the heading frame (m/s, m/s, rad/s); absent without base.linvel. */
   velocity?: { x: number; y: number; yaw_rate: number };
   /** Horizontal distance the base moved over the episode, m (world-frame base.linvel times the

@@ -60,9 +60,13 @@ describe('legged episodes in MuJoCo: stance start, falls, velocity and command (
   this.timeout(120000);
 
   it('an effort quadruped under random torques falls: the episode ends early, terminated "fall"', async () => {
-    const { record } = await oneEpisode('{ space: effort }', QUADRUPED_EFFORT_URDF);
+    const { record, layout } = await oneEpisode('{ space: effort }', QUADRUPED_EFFORT_URDF);
     assert.equal(record.terminated, 'fall');
     assert.ok(record.steps < 150, `ended after ${record.steps} steps`);
+    // the record names the limit its last state passed (no keyframe: half the first state's height)
+    const zi = layout.names.indexOf('base.pos.z');
+    const z = record.states[record.steps * layout.dim + zi]!;
+    assert.equal(record.fall, z < 0.5 * record.states[zi]! ? 'height' : 'tilt', `z ${z}`);
     const svg = learningCurveSvg([record], 'falls');
     assert.match(svg, />fall</, 'the learning curve marks the fall in its legend');
   });
@@ -72,6 +76,7 @@ describe('legged episodes in MuJoCo: stance start, falls, velocity and command (
       `{ space: position, nominal: config, stance: ${STANCE}, scale: 0.3, pd: { kp: 80, kv: 2 } }`,
     );
     assert.equal(record.terminated, null);
+    assert.equal(record.fall, null);
     assert.equal(record.steps, 150);
     const z = layout.names.indexOf('base.pos.z');
     assert.ok(record.states[z]! > 0.3, `starts standing at z ${record.states[z]}`);

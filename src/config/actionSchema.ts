@@ -92,6 +92,22 @@ export const leggedSchema = z
       .max(100)
       .default(0.01)
       .describe('penalty weight on |(a_t - a_{t-1}) / halfwidth|^2, summed over actuators'),
+    ang_vel_xy: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        'penalty weight on w_x^2 + w_y^2, the base\u2019s roll and pitch rates (rad/s, base.angvel): damps a rocking or tipping gait (legged_gym\u2019s ang_vel_xy)',
+      ),
+    lin_vel_z: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        'penalty weight on v_z^2, the base\u2019s vertical velocity (m/s, base.linvel.z; legged_gym\u2019s lin_vel_z)',
+      ),
     fall: z
       .number()
       .min(0)

@@ -23,6 +23,8 @@ export interface LeggedRewardContext {
  *     - w_upright |g_xy|^2            (projected gravity off the body z axis: sin^2 tilt)
  *     - w_height (z - z*)^2           (z* = task.legged.base_height_m, else the stance's)
  *     - w_rate |(a_t - a_{t-1}) / halfwidth|^2   (when the caller passes the previous actions)
+ *     - w_angvel (w_x^2 + w_y^2)      (body roll and pitch rates, base.angvel.x/y)
+ *     - w_vz v_z^2                     (vertical base velocity, base.linvel.z)
  *     - w_fall [tilt > max or z < fraction z*]
  *
  * A term whose state quantity is missing (no base.quat, no base.pos.z or no target height) is
@@ -32,6 +34,9 @@ export class LeggedReward extends CmdVelReward {
   readonly usesPreviousActions = true;
   readonly #qw: number;
   readonly #z: number;
+  /** base.angvel.x (y follows), base.linvel.z; -1 when the state lacks them. */
+  readonly #wx: number;
+  readonly #vz: number;
   readonly #S: number;
   readonly #A: number;
   readonly #invHalf: Float32Array;
@@ -51,6 +56,8 @@ export class LeggedReward extends CmdVelReward {
     this.#w = task.legged;
     this.#qw = stateIndex(layout, 'base.quat.w');
     this.#z = stateIndex(layout, 'base.pos.z');
+    this.#wx = stateIndex(layout, 'base.angvel.x');
+    this.#vz = stateIndex(layout, 'base.linvel.z');
     if (this.#qw < 0 && this.#z < 0) {
       throw new StriderError(
         'CONFIG_INVALID',
@@ -102,6 +109,15 @@ export class LeggedReward extends CmdVelReward {
         const dz = z - this.#targetZ;
         penalty += w.height * dz * dz;
         if (z < this.#minZ) fallen = true;
+      }
+      if (this.#wx >= 0 && w.ang_vel_xy > 0) {
+        const wx = next[o + this.#wx]!;
+        const wy = next[o + this.#wx + 1]!;
+        penalty += w.ang_vel_xy * (wx * wx + wy * wy);
+      }
+      if (this.#vz >= 0 && w.lin_vel_z > 0) {
+        const vz = next[o + this.#vz]!;
+        penalty += w.lin_vel_z * vz * vz;
       }
       if (previousActions !== undefined && w.action_rate > 0) {
         let sum = 0;

@@ -111,6 +111,47 @@ describe('planning/LeggedReward', () => {
     assert.ok(Math.abs(creep1! - expected) < 1e-5, `${creep1} vs ${expected}`);
   });
 
+  it('ang_vel_xy and lin_vel_z penalise roll/pitch rates and vertical velocity, from the state', () => {
+    const full: StateLayout = {
+      dim: 11,
+      names: [
+        ...LAYOUT.names.slice(0, 5),
+        'base.linvel.x',
+        'base.linvel.y',
+        'base.linvel.z',
+        'base.angvel.x',
+        'base.angvel.y',
+        'base.angvel.z',
+      ],
+    };
+    const evaluate = (legged: Record<string, number>, layout: StateLayout, next: number[]) => {
+      const r = new LeggedReward(layout, ACTUATORS, task({ fall: 0, ...legged }), CONTEXT);
+      const out = new Float32Array(1);
+      r.evaluate(
+        new Float32Array(layout.dim),
+        new Float32Array(1),
+        Float32Array.from(next),
+        1,
+        out,
+      );
+      return out[0]!;
+    };
+    // standing at the stance height, rocking: vz 0.2 m/s, roll rate 1, pitch rate 2, yaw rate 0
+    const rocking = [0.3, 1, 0, 0, 0, 0, 0, 0.2, 1, 2, 0];
+    const base = evaluate({}, full, rocking);
+    assert.ok(Math.abs(base - 1.5) < 1e-5, `off by default: ${base}`);
+    const ang = evaluate({ ang_vel_xy: 0.1 }, full, rocking);
+    assert.ok(Math.abs(ang - (1.5 - 0.1 * (1 + 4))) < 1e-5, String(ang));
+    const vz = evaluate({ lin_vel_z: 2 }, full, rocking);
+    assert.ok(Math.abs(vz - (1.5 - 2 * 0.04)) < 1e-5, String(vz));
+    // the yaw rate is tracking's, not this term's
+    const yawing = [...rocking.slice(0, 7), 0, 0, 0, 0.3];
+    const yaw0 = evaluate({}, full, yawing);
+    assert.equal(evaluate({ ang_vel_xy: 0.1 }, full, yawing), yaw0);
+    // a state without angvel/linvel.z leaves the terms out
+    assert.ok(Math.abs(evaluate({ ang_vel_xy: 1, lin_vel_z: 1 }, LAYOUT, state(0.3)) - 1.5) < 1e-6);
+  });
+
   it('task.legged.base_height_m overrides the stance height; no height known leaves the term out', () => {
     const set = createReward(
       task({ base_height_m: 0.4, fall: 0 }),

@@ -10,6 +10,9 @@
 #    episodes: dagger mixes the policy in (beta 1, 0.5, 0.25, ...), bc lets the expert act in
 #    every round; then 3 episodes of the policy alone, the expert labelling every state it
 #    visits. policy.max_labels (1500) gives both policies the same label count.
+# EXPERT_DIR=DIR skips step 1 and takes the expert from an earlier `strider run --out DIR` of the
+# learning loop (e.g. the quadruped's: EXPERT_DIR=runs/quad scripts/daggerVsBc.sh OUT --config
+# config/quadruped.yaml --set run.steps_per_episode=500).
 # Prints, per mode, the label count the final policy was fitted on, its imitation error on its
 # own states and the mean return by source. About 8 minutes in all on a quiet 2-core machine.
 set -euo pipefail
@@ -19,8 +22,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 strider=(node "$here/bin/strider.js" run)
 episodes=(--set run.steps_per_episode=200)
 
-"${strider[@]}" --out "$out/expert" "${episodes[@]}" --set control.policy=mpc \
-  --set learning.random_episodes=3 --set learning.iterations=15 "$@"
+expert=${EXPERT_DIR:-$out/expert}
+if [[ -z ${EXPERT_DIR:-} ]]; then
+  "${strider[@]}" --out "$expert" "${episodes[@]}" --set control.policy=mpc \
+    --set learning.random_episodes=3 --set learning.iterations=15 "$@"
+fi
 
 model=$(node -e '
 const fs = require("fs");
@@ -32,7 +38,7 @@ for (const robot of fs.readdirSync(dir + "/trainer")) {
   if (fs.existsSync(m + "/manifest.json")) { console.log(m); process.exit(0); }
 }
 console.error("model v" + r.model.version + " not found under " + dir + "/trainer");
-process.exit(1);' "$out/expert")
+process.exit(1);' "$expert")
 echo "expert: $model"
 
 for mode in dagger bc; do

@@ -59,8 +59,8 @@ for (const mode of ["dagger", "bc"]) {
     Object.entries(by).map(([s, v]) => [s, +(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)]),
   );
   console.log(JSON.stringify({
-    mode, expert_model: r.model && r.model.version, labels: p && p.labels,
+    mode, expert_model: process.argv[2], labels: p && p.labels,
     imitation_error_own_states: p && p.imitation_error_own_states,
     own_state_labels: p && p.own_state_labels, mean_return_by_source: mean,
   }));
-}' "$out"
+}' "$out" "$model"

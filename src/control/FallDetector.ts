@@ -45,11 +45,6 @@ export class FallDetector {
     this.#minZ = Number.isFinite(z) ? this.#o.minHeightFraction * z : Number.NEGATIVE_INFINITY;
   }
 
-  /** Whether `state` is fallen. */
-  isFallen(state: Float32Array): boolean {
-    return this.cause(state) !== null;
-  }
-
   /** The limit `state` passed (the height is judged first), or null when it stands. */
   cause(state: Float32Array): FallCause | null {
     if (this.#z >= 0 && this.#o.minHeightFraction > 0 && state[this.#z]! < this.#minZ)

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { loadConfig, type StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
 import { TickGaps } from '../control/TickGaps.js';
+import { minorGc } from '../util/minorGc.js';
 import { HotSwap, LearningLoop, type LearningSummary } from '../learning/index.js';
 import { emptyMpcPolicyStats } from '../planning/MpcPolicy.js';
 import { policyCommand } from '../planning/PolicySeeds.js';
@@ -96,7 +97,13 @@ export async function runCommand(
     onError: (err) => {
       logger.error({ err }, 'work deferred to a tick gap failed');
     },
+    idle: config.control.gc_between_ticks ? minorGc() : null,
   });
+  if (config.control.gc_between_ticks && minorGc() === null) {
+    logger.warn(
+      'control.gc_between_ticks: this V8 offers no young-generation GC call; scavenges run inside ticks',
+    );
+  }
   const supply = run.learning
     ? new ModelSupply({
         config,

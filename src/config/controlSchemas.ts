@@ -32,6 +32,12 @@ export const controlSchema = z
       .min(1)
       .optional()
       .describe('actuators commanded, in this order (default: all actuators, model order)'),
+    gc_between_ticks: z
+      .boolean()
+      .default(true)
+      .describe(
+        'run a young-generation GC (scavenge) in the gap after each tick that has no other work waiting, so scavenges do not stall the next plan (docs/daemon.md)',
+      ),
     policy: z
       .enum(['random', 'mpc', 'policy', 'dagger'])
       .default('mpc')

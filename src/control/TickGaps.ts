@@ -6,19 +6,28 @@ import type { Timers } from '../util/clock.js';
  * between them, so anything that runs when it arrives (a 2 MB model artifact decoded and
  * checksummed: about 14 ms on the 2-core AMD EPYC) lands inside a tick and can push it past a 16 ms
  * budget (docs/daemon.md). When no tick comes for `fallbackMs` (lockstep pacing between episodes,
- * waiting for that very model; a robot not ticking) the work runs anyway.
+ * waiting for that very model; a robot not ticking) the work runs anyway. A gap with nothing
+ * waiting runs `idle` instead, if given (the controller's young-generation GC: util/minorGc.ts).
  */
 export class TickGaps {
   readonly #queue: (() => void)[] = [];
   readonly #fallbackMs: number;
   readonly #timers: Timers;
   readonly #onError: (err: unknown) => void;
+  readonly #idle: (() => void) | null;
   #fallback: unknown = null;
 
-  constructor(options: { fallbackMs: number; timers: Timers; onError: (err: unknown) => void }) {
+  constructor(options: {
+    fallbackMs: number;
+    timers: Timers;
+    onError: (err: unknown) => void;
+    /** Runs after a tick when no work waits (a throw goes to onError). */
+    idle?: (() => void) | null;
+  }) {
     this.#fallbackMs = options.fallbackMs;
     this.#timers = options.timers;
     this.#onError = options.onError;
+    this.#idle = options.idle ?? null;
   }
 
   /** Items waiting for a gap. */
@@ -32,10 +41,13 @@ export class TickGaps {
     this.#armFallback();
   };
 
-  /** Call right after each tick: runs the oldest waiting item. */
+  /** Call right after each tick: runs the oldest waiting item, or the idle hook when none waits. */
   readonly afterTick = (): void => {
     const work = this.#queue.shift();
-    if (work === undefined) return;
+    if (work === undefined) {
+      if (this.#idle !== null) this.#run(this.#idle);
+      return;
+    }
     this.#run(work);
     this.#armFallback();
   };

@@ -11,8 +11,9 @@ describe('control/TickGaps: work deferred to the gap after a tick', () => {
     clock.restore();
   });
 
-  function gaps(errors: unknown[] = []): TickGaps {
+  function gaps(errors: unknown[] = [], idle?: () => void): TickGaps {
     return new TickGaps({
+      ...(idle === undefined ? {} : { idle }),
       fallbackMs: 100,
       timers: {
         setTimeout: (cb, ms) => setTimeout(cb, ms),
@@ -23,6 +24,25 @@ describe('control/TickGaps: work deferred to the gap after a tick', () => {
       onError: (err) => errors.push(err),
     });
   }
+
+  it('runs the idle hook after a tick only when no work waits; its throw goes to onError', () => {
+    const errors: unknown[] = [];
+    const ran: string[] = [];
+    let fail = false;
+    const g = gaps(errors, () => {
+      ran.push('idle');
+      if (fail) throw new Error('idle failed');
+    });
+    g.defer(() => ran.push('a'));
+    g.afterTick();
+    g.afterTick();
+    assert.deepEqual(ran, ['a', 'idle'], 'work first, the idle hook in a gap with none');
+    fail = true;
+    g.afterTick();
+    assert.equal((errors[0] as Error).message, 'idle failed');
+    clock.tick(1000);
+    assert.deepEqual(ran, ['a', 'idle', 'idle'], 'never from the no-tick fallback timer');
+  });
 
   it('runs nothing when deferred, then one item after each tick, in order', () => {
     const g = gaps();

@@ -1,5 +1,6 @@
 import { RemoteTraining } from '../learning/RemoteTraining.js';
 import { RunSession } from '../cli/RunSession.js';
+import { minorGc } from '../util/minorGc.js';
 import type { StriderConfig } from '../config/schema.js';
 import { initWeights, makeArchitecture } from '../dynamics/architecture.js';
 import { identityNormalisers } from '../dynamics/Normaliser.js';
@@ -132,10 +133,16 @@ async function runTick(
   ticks: number,
   hooks: TickHooks | null,
 ): Promise<TickFigures> {
+  // the young-generation GC in the gap after each tick, as `strider run` makes it (TickGaps' idle)
+  const gc = config.control.gc_between_ticks ? minorGc() : null;
   const session = new RunSession({
     config,
     logger,
-    ...(hooks !== null ? { onRecorded: hooks.onRecorded, onStep: hooks.onStep } : {}),
+    ...(hooks !== null ? { onRecorded: hooks.onRecorded } : {}),
+    onStep: () => {
+      hooks?.onStep();
+      gc?.();
+    },
   });
   try {
     const parts = await session.open();

@@ -29,7 +29,7 @@ describe('util/minorGc: a young-generation collection in the gap after a tick', 
       const ours = entries.filter((e) => e.startTime >= t0 && e.startTime <= t1);
       assert.ok(ours.length >= 1, `a GC inside the call (${entries.length} observed)`);
       for (const e of ours) {
-        const kind = (e.detail as { kind?: number } | undefined)?.kind;
+        const kind = (e as { detail?: { kind?: number } }).detail?.kind;
         assert.equal(kind, constants.NODE_PERFORMANCE_GC_MINOR, 'a scavenge, never a mark-compact');
       }
     } finally {

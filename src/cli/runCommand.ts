@@ -90,6 +90,13 @@ export async function runCommand(
   const progress = new Progress();
   const run = setUpRun(args, new Date(), progress);
   const { config, logger } = run;
+  // a scavenge in each otherwise idle gap after a tick, so V8's young-generation GC stalls no plan
+  const gc = config.control.gc_between_ticks ? minorGc() : null;
+  if (config.control.gc_between_ticks && gc === null) {
+    logger.warn(
+      'control.gc_between_ticks: this V8 offers no young-generation GC call; scavenges run inside ticks',
+    );
+  }
   // model payloads are decoded after a tick, never inside one (two periods without a tick: anyway)
   const gaps = new TickGaps({
     fallbackMs: 2000 / config.control.rate_hz,
@@ -97,13 +104,8 @@ export async function runCommand(
     onError: (err) => {
       logger.error({ err }, 'work deferred to a tick gap failed');
     },
-    idle: config.control.gc_between_ticks ? minorGc() : null,
+    idle: gc,
   });
-  if (config.control.gc_between_ticks && minorGc() === null) {
-    logger.warn(
-      'control.gc_between_ticks: this V8 offers no young-generation GC call; scavenges run inside ticks',
-    );
-  }
   const supply = run.learning
     ? new ModelSupply({
         config,

@@ -120,10 +120,9 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
       join(tmp.dir, 'random'),
       ['control.policy=random', 'run.episodes=2', 'run.steps_per_episode=40'],
       async (r) => {
-        await until(
-          'the state subscriptions',
-          () => r.node?.subscriptions.some((s) => s.topic === '/joint_states') === true,
-        );
+        // record every joint state from the node's creation on, before its subscriptions exist, so
+        // no state the controller saw (and might hold as the safe command) is missed
+        await until('the node', () => r.node !== null);
         const node = r.node!;
         const deliver = node.deliver.bind(node);
         sinon.stub(node, 'deliver').callsFake((topic, msg, qos) => {
@@ -133,6 +132,9 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
           }
           return deliver(topic, msg, qos);
         });
+        await until('the state subscriptions', () =>
+          node.subscriptions.some((s) => s.topic === '/joint_states'),
+        );
         node.deliver('/strider/rearm', {}); // arm: manual in this config
         // a teleop at 20 Hz for half a second, then a path (in the odometry frame) 5 m ahead
         for (let i = 0; i < 10; i++) {

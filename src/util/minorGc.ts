@@ -11,8 +11,9 @@ let cached: (() => void) | null | undefined;
  * where V8 does not offer it. The controller calls it in the gap after a tick (TickGaps' idle
  * hook), so the scavenges the planner's allocations make necessary run there and not in the
  * middle of the next plan: on the quadruped at 50 Hz that took the ticks over budget from 61 of
- * 29 889 to 8 of 29 911 (docs/daemon.md). A scavenge with little alive takes well under a
- * millisecond; it never starts a mark-compact.
+ * 29 889 to 8 of 29 911 (docs/daemon.md). A scavenge costs in proportion to what survives, and
+ * one tick's garbage is nearly all dead (its time per call was not measured apart); it never starts
+ * a mark-compact.
  *
  * Node exposes `gc` only with --expose-gc; the flag is set here, a fresh context is asked for its
  * `gc` (the flag applies to contexts made after it: the way jest's leak detector gets it), and the

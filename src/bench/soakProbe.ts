@@ -106,7 +106,13 @@ export function unlabelledSamples(text: string): Map<string, number> {
   return out;
 }
 
-/** Ticks, misses and the serving model version from the endpoint; null when it does not answer. */
+const mib = (bytes: number | undefined): number | null =>
+  bytes === undefined ? null : bytes / MIB;
+
+/**
+ * Ticks, misses, the serving model version and the controller's heap figures from the endpoint;
+ * null when it does not answer.
+ */
 export async function scrapeRunMetrics(url: string): Promise<SoakSample['metrics']> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -116,6 +122,8 @@ export async function scrapeRunMetrics(url: string): Promise<SoakSample['metrics
       ticks: s.get('strider_ticks_total') ?? null,
       misses: s.get('strider_tick_misses_total') ?? null,
       model_version: s.get('strider_model_version') ?? null,
+      heap_total_mib: mib(s.get('strider_heap_total_bytes')),
+      external_mib: mib(s.get('strider_external_memory_bytes')),
     };
   } catch {
     return null; // the run not listening yet, or gone

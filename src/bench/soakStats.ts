@@ -84,6 +84,9 @@ export interface SoakSample {
     readonly ticks: number | null;
     readonly misses: number | null;
     readonly model_version: number | null;
+    /** The controller's V8 heap (reserved) and memory outside it held by JS objects, MiB. */
+    readonly heap_total_mib: number | null;
+    readonly external_mib: number | null;
   } | null;
 }
 
@@ -146,6 +149,16 @@ export interface SoakSummary {
     readonly controller: number | null;
     readonly trainer: number | null;
   };
+  /**
+   * The controller's RSS slope split by where the memory lies: V8's heap (reserved), external
+   * (ArrayBuffers and other JS-held native memory) and the rest (native code: ONNX Runtime,
+   * MuJoCo, malloc arenas), MiB per 10 minutes after the warm-up; null without the figures.
+   */
+  readonly controller_slope_by_area: {
+    readonly heap_total: number | null;
+    readonly external: number | null;
+    readonly other: number | null;
+  };
   readonly rss_mib: { readonly controller: Range; readonly trainer: Range };
   readonly fds: { readonly controller: Range; readonly trainer: Range };
   readonly disk_mib: {
@@ -173,14 +186,22 @@ export function summarizeSoak(
 ): SoakSummary {
   const w = warmup(minutesRun);
   const after = samples.filter((s) => s.t_min >= w.minutes);
-  const slope = (pick: (s: SoakSample) => ProcessSample | null): number | null => {
+  const slopeOf = (y: (s: SoakSample) => number | null | undefined): number | null => {
     const pts: { x: number; y: number }[] = [];
     for (const s of after) {
-      const p = pick(s);
-      if (p !== null) pts.push({ x: s.t_min, y: p.rss_mib });
+      const v = y(s);
+      if (v !== null && v !== undefined) pts.push({ x: s.t_min, y: v });
     }
     const perMin = leastSquaresSlope(pts);
     return perMin === null ? null : perMin * 10;
+  };
+  const slope = (pick: (s: SoakSample) => ProcessSample | null): number | null =>
+    slopeOf((s) => pick(s)?.rss_mib);
+  const other = (s: SoakSample): number | null => {
+    const rss = s.controller?.rss_mib;
+    const heap = s.metrics?.heap_total_mib;
+    const ext = s.metrics?.external_mib;
+    return rss === undefined || heap == null || ext == null ? null : rss - heap - ext;
   };
   const values = (
     pick: (s: SoakSample) => ProcessSample | null,
@@ -201,6 +222,11 @@ export function summarizeSoak(
     samples: samples.length,
     warmup: w,
     rss_slope_mib_per_10min: { controller: slope(ctl), trainer: slope(trn) },
+    controller_slope_by_area: {
+      heap_total: slopeOf((s) => s.metrics?.heap_total_mib),
+      external: slopeOf((s) => s.metrics?.external_mib),
+      other: slopeOf(other),
+    },
     rss_mib: { controller: range(values(ctl, 'rss_mib')), trainer: range(values(trn, 'rss_mib')) },
     fds: { controller: range(values(ctl, 'fds')), trainer: range(values(trn, 'fds')) },
     disk_mib: {
@@ -226,6 +252,8 @@ export function summaryLines(s: SoakSummary): string[] {
   return [
     `soak: ${f(s.minutes_run)} min, ${s.samples} samples; RSS slope after warm-up (${s.warmup.rule}, ${f(s.warmup.minutes)} min): ` +
       `controller ${f(sl.controller, 2)} MiB/10 min, trainer ${f(sl.trainer, 2)} MiB/10 min`,
+    `  controller slope by area: V8 heap ${f(s.controller_slope_by_area.heap_total, 2)}, external ${f(s.controller_slope_by_area.external, 2)}, ` +
+      `the rest (native) ${f(s.controller_slope_by_area.other, 2)} MiB/10 min`,
     `  RSS MiB controller ${f(s.rss_mib.controller.min)}..${f(s.rss_mib.controller.max)}, trainer ${f(s.rss_mib.trainer.min)}..${f(s.rss_mib.trainer.max)}; ` +
       `fds controller ${f(s.fds.controller.min, 0)}..${f(s.fds.controller.max, 0)}, trainer ${f(s.fds.trainer.min, 0)}..${f(s.fds.trainer.max, 0)}`,
     `  disk max: run ${f(d.run_max)} MiB, trainer data ${f(d.trainer_max)} MiB` +
@@ -242,19 +270,20 @@ export function summaryLines(s: SoakSummary): string[] {
 export function sampleLine(s: SoakSample, minutes: number): string {
   const m = s.metrics;
   return (
-    `soak ${s.t_min.toFixed(1)}/${minutes} min: RSS controller ${f(s.controller?.rss_mib ?? null)} MiB, trainer ${f(s.trainer?.rss_mib ?? null)} MiB; ` +
+    `soak ${s.t_min.toFixed(1)}/${minutes} min: RSS controller ${f(s.controller?.rss_mib ?? null)} MiB ` +
+    `(V8 heap ${f(m?.heap_total_mib ?? null)}, external ${f(m?.external_mib ?? null)}), trainer ${f(s.trainer?.rss_mib ?? null)} MiB; ` +
     `fds ${f(s.controller?.fds ?? null, 0)}/${f(s.trainer?.fds ?? null, 0)}; disk ${f(s.disk_mib.run)} MiB; ` +
     `ticks ${f(m?.ticks ?? null, 0)}, misses ${f(m?.misses ?? null, 0)}, model version ${f(m?.model_version ?? null, 0)}`
   );
 }
 
-/** soak.svg: RSS of both processes and their open fds against minutes. */
+/** soak.svg: RSS of both processes, the controller's V8 heap and open fds against minutes. */
 export function soakChartSpec(samples: readonly SoakSample[], title: string): LineChartSpec {
   const series = (
     name: string,
     pick: (s: SoakSample) => number | undefined,
     color: string,
-    dash: 'solid' | 'dashed',
+    dash: 'solid' | 'dashed' | 'dotted',
   ): LineChartSpec['series'][number] => ({
     name,
     color,
@@ -269,6 +298,12 @@ export function soakChartSpec(samples: readonly SoakSample[], title: string): Li
     series: [
       series('controller RSS MiB', (s) => s.controller?.rss_mib, '#1f77b4', 'solid'),
       series('trainer RSS MiB', (s) => s.trainer?.rss_mib, '#d62728', 'solid'),
+      series(
+        'controller V8 heap MiB',
+        (s) => s.metrics?.heap_total_mib ?? undefined,
+        '#1f77b4',
+        'dotted',
+      ),
       series('controller fds', (s) => s.controller?.fds, '#1f77b4', 'dashed'),
       series('trainer fds', (s) => s.trainer?.fds, '#d62728', 'dashed'),
     ],

@@ -220,6 +220,30 @@ export class ControllerMetrics {
       'held-out loss of the newest model received',
       () => src().lastModel?.()?.val_loss,
     );
+    // the controller process's memory, read at scrape time (the soak bench samples these to tell
+    // V8's heap from native memory in an RSS step)
+    const memory = (pick: (m: NodeJS.MemoryUsage) => number) => (): number =>
+      pick(process.memoryUsage());
+    gauge(
+      'strider_resident_memory_bytes',
+      'resident set size of the controller process',
+      memory((m) => m.rss),
+    );
+    gauge(
+      'strider_heap_total_bytes',
+      'V8 heap reserved (all spaces)',
+      memory((m) => m.heapTotal),
+    );
+    gauge(
+      'strider_heap_used_bytes',
+      'V8 heap in use',
+      memory((m) => m.heapUsed),
+    );
+    gauge(
+      'strider_external_memory_bytes',
+      'memory outside the V8 heap held by JavaScript objects (ArrayBuffers included)',
+      memory((m) => m.external),
+    );
     this.registry.registerMetric(tickLatencyHistogram(() => src().latency));
   }
 

@@ -48,6 +48,18 @@ describe('strider bench --soak (a short soak of strider run with a child trainer
         r.samples.some((s) => (s.metrics?.ticks ?? 0) > 0),
         'ticks read from /metrics',
       );
+      const scraped = r.samples.flatMap((s) => (s.metrics === null ? [] : [s.metrics]));
+      assert.ok(
+        scraped.some(
+          (m) =>
+            m.heap_total_mib !== null &&
+            m.heap_total_mib > 1 &&
+            m.external_mib !== null &&
+            m.external_mib > 0,
+        ),
+        'the controller heap figures read from /metrics',
+      );
+      assert.match(output, /controller slope by area: V8 heap/);
       assert.equal(r.summary.samples, r.samples.length);
       assert.ok(r.summary.fds.controller.min! > 0);
       assert.match(r.summary.warmup.rule, /first third/);

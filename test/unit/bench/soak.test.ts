@@ -13,13 +13,25 @@ import {
 } from '../../../src/bench/soakStats.js';
 import { isStriderError } from '../../../src/util/StriderError.js';
 
-function sample(tMin: number, ctlRss: number, trnRss: number | null, fds = 30): SoakSample {
+function sample(
+  tMin: number,
+  ctlRss: number,
+  trnRss: number | null,
+  fds = 30,
+  heap: { total: number; external: number } | null = null,
+): SoakSample {
   return {
     t_min: tMin,
     controller: { pid: 10, rss_mib: ctlRss, fds },
     trainer: trnRss === null ? null : { pid: 11, rss_mib: trnRss, fds: fds - 5 },
     disk_mib: { run: tMin, trainer: tMin / 2 },
-    metrics: { ticks: tMin * 1200, misses: 0, model_version: Math.floor(tMin / 5) },
+    metrics: {
+      ticks: tMin * 1200,
+      misses: 0,
+      model_version: Math.floor(tMin / 5),
+      heap_total_mib: heap?.total ?? null,
+      external_mib: heap?.external ?? null,
+    },
   };
 }
 
@@ -89,6 +101,29 @@ describe('strider bench --soak (pure parts)', () => {
     );
   });
 
+  it('splits the controller slope into V8 heap, external and the rest', () => {
+    // after the warm-up: heap +0.02 MiB/min, external flat, native +0.1 MiB/min (a step at 40)
+    const samples: SoakSample[] = [];
+    for (let t = 1; t <= 60; t++) {
+      const total = 60 + 0.02 * t;
+      const external = 8;
+      const native = 150 + 0.1 * t;
+      samples.push(sample(t, total + external + native, 200, 30, { total, external }));
+    }
+    const s = summarizeSoak(samples, 60, null);
+    assert.ok(Math.abs(s.controller_slope_by_area.heap_total! - 0.2) < 1e-9);
+    assert.ok(Math.abs(s.controller_slope_by_area.external!) < 1e-9);
+    assert.ok(Math.abs(s.controller_slope_by_area.other! - 1) < 1e-9);
+    assert.ok(Math.abs(s.rss_slope_mib_per_10min.controller! - 1.2) < 1e-9);
+    // without the endpoint's figures there is no split
+    const bare = summarizeSoak([sample(20, 300, 200), sample(30, 301, 200)], 60, null);
+    assert.deepEqual(bare.controller_slope_by_area, {
+      heap_total: null,
+      external: null,
+      other: null,
+    });
+  });
+
   it('reads a retention limit in bytes or MiB, and nothing else', () => {
     assert.equal(retentionBytes({ max_bytes: 1000 }), 1000);
     assert.equal(retentionBytes({ max_mib: 2 }), 2 * 1024 * 1024);
@@ -142,12 +177,23 @@ describe('strider bench --soak (pure parts)', () => {
     assert.equal(m.get('strider_ticks_total'), 42);
     assert.equal(m.get('strider_model_version'), 2);
     assert.equal(m.has('strider_fallbacks_total'), false);
-    const spec = soakChartSpec([sample(1, 100, null), sample(2, 101, 50)], 't');
+    const spec = soakChartSpec(
+      [sample(1, 100, null), sample(2, 101, 50, 30, { total: 40, external: 5 })],
+      't',
+    );
     assert.deepEqual(
       spec.series.map((s) => s.name),
-      ['controller RSS MiB', 'trainer RSS MiB', 'controller fds', 'trainer fds'],
+      [
+        'controller RSS MiB',
+        'trainer RSS MiB',
+        'controller V8 heap MiB',
+        'controller fds',
+        'trainer fds',
+      ],
     );
     assert.ok(Number.isNaN(spec.series[1]!.points[0]!.y), 'no trainer yet: a gap');
     assert.equal(spec.series[1]!.points[1]!.y, 50);
+    assert.ok(Number.isNaN(spec.series[2]!.points[0]!.y), 'no heap figure: a gap');
+    assert.equal(spec.series[2]!.points[1]!.y, 40);
   });
 });

@@ -21,6 +21,10 @@ const SERIES = [
   ['strider_trainer_fit_seconds', 'gauge'],
   ['strider_trainer_train_loss', 'gauge'],
   ['strider_trainer_val_loss', 'gauge'],
+  ['strider_resident_memory_bytes', 'gauge'],
+  ['strider_heap_total_bytes', 'gauge'],
+  ['strider_heap_used_bytes', 'gauge'],
+  ['strider_external_memory_bytes', 'gauge'],
 ] as const;
 
 describe('ControllerMetrics (the strider_* series, read at scrape time)', () => {
@@ -75,6 +79,25 @@ describe('ControllerMetrics (the strider_* series, read at scrape time)', () => 
     assert.equal(value(samples, 'strider_trainer_fit_seconds'), 2.5);
     assert.equal(value(samples, 'strider_trainer_train_loss'), 0.25);
     assert.equal(value(samples, 'strider_trainer_val_loss'), 0.5);
+  });
+
+  it('gives the process memory of the moment of the scrape', async () => {
+    const m = new ControllerMetrics();
+    const before = process.memoryUsage();
+    const held = new Float64Array(4 * 1024 * 1024); // 32 MiB outside the heap
+    held[0] = 1;
+    const { samples } = parsePrometheus(await m.registry.metrics());
+    const rss = value(samples, 'strider_resident_memory_bytes');
+    const total = value(samples, 'strider_heap_total_bytes');
+    const used = value(samples, 'strider_heap_used_bytes');
+    const external = value(samples, 'strider_external_memory_bytes');
+    assert.ok(used > 0 && used <= total, `heap used ${used} within total ${total}`);
+    assert.ok(
+      external >= before.external + held.byteLength,
+      `external ${external} holds the array`,
+    );
+    assert.ok(rss > total, `rss ${rss} above the heap ${total}`);
+    assert.equal(held[0], 1);
   });
 
   it('leaves out the samples of parts not attached, and reads a DAgger run without a learner as 0', async () => {

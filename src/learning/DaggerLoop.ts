@@ -27,6 +27,8 @@ export interface DaggerLoopOptions {
   readonly command?: PolicyCommand | null;
   /** Where MPC's planners find the policy to seed their populations with (policy.seed_share). */
   readonly seedSlot?: PolicySlot;
+  /** The expert's extra planning time on ticks the learner acts, ms (policy.label_budget_ms). */
+  readonly labelExtraMs?: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export class DaggerLoop {
       gateDistance: options.config.gate_distance,
       seed: options.seed,
       command: options.command ?? null,
+      labelExtraMs: options.labelExtraMs ?? 0,
     });
   }
 

@@ -30,7 +30,7 @@ export type ModelRecord = Pick<ModelVersion, 'version' | 'metrics'>;
 
 /** What the loop did, for the report. */
 export interface LearningSummary {
-  /** Every version received, accepted or not. */
+  /** Every version offered to the swap (model.initial's first), accepted or not. */
   readonly models: readonly ModelRecord[];
 }
 
@@ -60,6 +60,7 @@ export class LearningLoop {
     const stopped = (): boolean => o.runner.stopped;
     o.policy.use(o.random);
     if (o.initial !== undefined) {
+      models.push({ version: o.initial.version, metrics: o.initial.metrics });
       o.onModel?.(o.initial, await o.swap.consider(o.initial));
     }
     this.#done(await o.runner.runEpisodes(o.randomEpisodes));

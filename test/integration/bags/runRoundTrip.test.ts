@@ -196,6 +196,13 @@ describe('bags: a strider run records its bag, and replay reads back the run', f
     assert.equal(first.decision, 'accepted', first.reason);
     const [episode] = report.episodes;
     assert.equal(episode?.source, 'mpc');
+    // the report names the serving model, the initial one, with its fit's figures
+    assert.equal(report.model?.version, 0);
+    assert.equal(report.model.val_loss, initial.metrics.val_loss);
+    assert.deepEqual(
+      report.models.map((m) => m.version),
+      [0],
+    );
   });
 
   it("replay --publish sends the model retained on the robot's model topic", async () => {

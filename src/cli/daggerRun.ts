@@ -101,8 +101,6 @@ export async function runDagger(
     logger,
     command,
     seedSlot: session.policySeedSlot,
-    labelExtraMs:
-      pc.label_budget_ms === undefined ? 0 : Math.max(0, pc.label_budget_ms - session.budgetMs),
   });
   supply.tap(loop.observe);
   try {

@@ -213,20 +213,6 @@ export function loadConfig(file: string, options: LoadConfigOptions = {}): Loade
       { context: { path } },
     );
   }
-  const labelMs = config.policy.label_budget_ms;
-  if (
-    labelMs !== undefined &&
-    (config.robot.link !== 'mujoco' || config.robot.mujoco.pacing !== 'lockstep')
-  ) {
-    throw new StriderError(
-      'CONFIG_INVALID',
-      `invalid config ${path}:\n  - policy.label_budget_ms: ${labelMs} ms needs robot.link mujoco with ` +
-        `robot.mujoco.pacing lockstep (a label planned past the tick's budget would hold a real-time ` +
-        `tick); this config has robot.link ${config.robot.link}` +
-        (config.robot.link === 'mujoco' ? `, pacing ${config.robot.mujoco.pacing}` : ''),
-      { context: { path } },
-    );
-  }
   return { config: deepFreeze(config), path };
 }
 

@@ -116,14 +116,6 @@ export const policySchema = z
       .describe(
         "share of MPC's candidate sequences per iteration that are the serving policy rolled through the model (TD-MPC2); none while no policy serves",
       ),
-    label_budget_ms: z
-      .number()
-      .gt(0)
-      .max(10_000)
-      .optional()
-      .describe(
-        "the expert's planning time on ticks the policy acts (its label), ms; MuJoCo lockstep only, where a label need not be real time (default: the tick's budget)",
-      ),
     seed: z.number().int().min(0).default(1).describe('weight initialisation and minibatch order'),
   })
   .prefault({});

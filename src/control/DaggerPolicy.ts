@@ -64,13 +64,6 @@ export interface DaggerPolicyOptions {
   /** The task's live command (CmdVelReward.target), fed after the state to a learner with
    * inputDim S + 3; null/absent: the task has none (such a learner never acts). */
   readonly command?: PolicyCommand | null;
-  /**
-   * Extra planning time the expert gets on ticks where the learner is to act (mode policy, or
-   * mixed when the draw picked the learner: the expert's action is only a label there), ms past
-   * the tick's deadline; 0 or absent: none. Mode gated decides after planning, so it gets none.
-   * Lockstep simulation only (policy.label_budget_ms): such a tick runs long.
-   */
-  readonly labelExtraMs?: number;
 }
 
 /**
@@ -162,11 +155,7 @@ export class DaggerPolicy implements ActionPolicy {
     const s = this.stats;
     s.ticks++;
     const learnerOk = await this.#runLearner(state);
-    // mixed: who acts is drawn before planning, so a label-only plan can take the extra time
-    const learnerDrawn = this.#mode === 'mixed' && this.#rng.next() >= this.#beta;
-    const labelOnly = learnerOk && (this.#mode === 'policy' || learnerDrawn);
-    const extra = labelOnly ? (this.#o.labelExtraMs ?? 0) : 0;
-    await this.#o.expert.act(state, deadlineMs + extra, this.#expertOut);
+    await this.#o.expert.act(state, deadlineMs, this.#expertOut);
     const missed = this.#o.expert.lastPlanStatus === 'missed';
     this.#hasLabel = !missed;
     if (!missed) s.labelled++;
@@ -186,7 +175,7 @@ export class DaggerPolicy implements ActionPolicy {
           useLearner = true;
           break;
         case 'mixed':
-          useLearner = learnerDrawn;
+          useLearner = this.#rng.next() >= this.#beta;
           break;
         case 'gated':
           useLearner = this.#distance() <= this.#o.gateDistance;

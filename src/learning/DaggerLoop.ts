@@ -27,8 +27,6 @@ export interface DaggerLoopOptions {
   readonly command?: PolicyCommand | null;
   /** Where MPC's planners find the policy to seed their populations with (policy.seed_share). */
   readonly seedSlot?: PolicySlot;
-  /** The expert's extra planning time on ticks the learner acts, ms (policy.label_budget_ms). */
-  readonly labelExtraMs?: number;
 }
 
 /**
@@ -65,7 +63,6 @@ export class DaggerLoop {
       gateDistance: options.config.gate_distance,
       seed: options.seed,
       command: options.command ?? null,
-      labelExtraMs: options.labelExtraMs ?? 0,
     });
   }
 

@@ -93,28 +93,6 @@ describe('config/loadConfig', () => {
     expectError(() => loadConfig(file), 'CONFIG_INVALID', /robot: .*expected object/);
   });
 
-  it('takes policy.label_budget_ms past the period in lockstep MuJoCo only', () => {
-    const ok = tmp.write(
-      'c.yaml',
-      'robot:\n  model: m.xml\n  mujoco:\n    pacing: lockstep\ncontrol:\n  rate_hz: 50\npolicy:\n  label_budget_ms: 80\n',
-    );
-    assert.equal(loadConfig(ok).config.policy.label_budget_ms, 80);
-    const realtime = tmp.write(
-      'c.yaml',
-      'robot:\n  model: m.xml\n  mujoco:\n    pacing: realtime\npolicy:\n  label_budget_ms: 80\n',
-    );
-    expectError(
-      () => loadConfig(realtime),
-      'CONFIG_INVALID',
-      /policy\.label_budget_ms: 80 ms needs robot\.link mujoco with robot\.mujoco\.pacing lockstep.*pacing realtime/s,
-    );
-    const negative = tmp.write(
-      'c.yaml',
-      'robot:\n  model: m.xml\npolicy:\n  label_budget_ms: -1\n',
-    );
-    expectError(() => loadConfig(negative), 'CONFIG_INVALID', /policy\.label_budget_ms/);
-  });
-
   it('rejects a budget longer than the control period', () => {
     const file = tmp.write(
       'c.yaml',

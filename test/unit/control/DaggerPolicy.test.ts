@@ -236,66 +236,6 @@ describe('control/DaggerPolicy', () => {
     }
   });
 
-  it('policy.label_budget_ms: the expert plans past the deadline only on ticks the learner acts', async () => {
-    const seen: number[] = [];
-    const expert = fakeExpert();
-    const timed: ExpertPolicy = {
-      source: 'mpc',
-      get lastPlanStatus() {
-        return expert.lastPlanStatus;
-      },
-      act(s: Float32Array, deadlineMs: number, out: Float32Array) {
-        seen.push(deadlineMs);
-        return expert.act(s, deadlineMs, out);
-      },
-    };
-    const make = (mode: DaggerMode): DaggerPolicy => {
-      const p = new DaggerPolicy({
-        expert: timed,
-        mode,
-        actionDim: 2,
-        gateDistance: 10,
-        seed: 5,
-        labelExtraMs: 30,
-      });
-      p.setLearner(fakeLearner([0.1, 0.1]));
-      return p;
-    };
-    const out = new Float32Array(2);
-    const state = new Float32Array(4);
-    // policy mode: every tick a label only
-    const policy = make('policy');
-    for (let i = 0; i < 3; i++) await policy.act(state, 100, out);
-    assert.deepEqual(seen.splice(0), [130, 130, 130]);
-    // mpc and gated (who acts is known only after planning): the tick's own deadline
-    for (const mode of ['mpc', 'gated'] as const) {
-      const p = make(mode);
-      for (let i = 0; i < 3; i++) await p.act(state, 100, out);
-      assert.deepEqual(seen.splice(0), [100, 100, 100], mode);
-    }
-    // mixed: the extra time exactly on the ticks the draw gave the learner
-    const mixed = make('mixed');
-    mixed.setBeta(0.5);
-    let learnerBefore = 0;
-    for (let i = 0; i < 200; i++) {
-      await mixed.act(state, 100, out);
-      const learnerActed = mixed.stats.learnerActed > learnerBefore;
-      learnerBefore = mixed.stats.learnerActed;
-      assert.equal(seen.pop(), learnerActed ? 130 : 100, `tick ${i}`);
-    }
-    assert.ok(learnerBefore > 60 && learnerBefore < 140, `learner acted ${learnerBefore} of 200`);
-    // no learner yet: the expert acts, no extra time
-    const bare = new DaggerPolicy({
-      expert: timed,
-      mode: 'policy',
-      actionDim: 2,
-      gateDistance: 0,
-      labelExtraMs: 30,
-    });
-    await bare.act(state, 100, out);
-    assert.deepEqual(seen.splice(0), [100]);
-  });
-
   it('gated mode: the learner acts only while its action is within the distance of the expert', async () => {
     const cases: [number[], boolean][] = [
       [[0.5, -0.4], true], // 0.1 away

@@ -6,7 +6,9 @@ import { Rng } from '../util/rng.js';
 export interface PolicyFigures {
   readonly hidden: readonly number[];
   readonly calls: number;
-  /** The control path's act() (the plain-JS forward pass, synchronous: actNow). */
+  /** The control path act() took: plain JS for a small policy, the native session for a large one. */
+  readonly path: 'js' | 'native' | 'onnx';
+  /** The control path's act() (synchronous: actNow). */
   readonly p50_us: number;
   readonly p99_us: number;
   readonly max_us: number;
@@ -18,8 +20,9 @@ export interface PolicyFigures {
 
 /**
  * Times `calls` single-state act() calls of a freshly initialised policy of the given shape (after
- * 200 warm-up calls), as the controller makes them: the control path (plain JS, PolicyForward)
- * and, for reference, one ONNX Runtime run per call over cached tensors.
+ * 200 warm-up calls), as the controller makes them: the control path (plain JS, PolicyForward, or
+ * for a large policy ONNX Runtime's native session run synchronously) and, for reference, one
+ * asynchronous ONNX Runtime run per call over cached tensors.
  */
 export async function benchPolicy(o: {
   stateDim: number;
@@ -44,11 +47,14 @@ export async function benchPolicy(o: {
     imitationLoss: Number.NaN,
     labelled: 0,
   };
-  const js = await timeCalls(await OnnxPolicyNet.create(snap), o);
+  const controlPath = await OnnxPolicyNet.create(snap);
+  const path = controlPath.actPath;
+  const js = await timeCalls(controlPath, o);
   const onnx = await timeCalls(await OnnxPolicyNet.create(snap, { act: 'onnx' }), o);
   return {
     hidden: [...o.hidden],
     calls: o.calls,
+    path,
     ...js,
     onnx_p50_us: onnx.p50_us,
     onnx_p99_us: onnx.p99_us,

@@ -305,7 +305,7 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     calls: 5000,
   });
   out(
-    `  policy inference (${policy.hidden.join('x')} tanh, plain JS): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us; ONNX Runtime: p50 ${fmt(policy.onnx_p50_us)} us, p99 ${fmt(policy.onnx_p99_us)} us`,
+    `  policy inference (${policy.hidden.join('x')} tanh, control path ${policy.path}): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us; ONNX Runtime: p50 ${fmt(policy.onnx_p50_us)} us, p99 ${fmt(policy.onnx_p99_us)} us`,
   );
   const first = figures[0]!;
   const report: BenchReport = {

@@ -1,19 +1,42 @@
 import * as ort from 'onnxruntime-node';
 import { StriderError } from '../../util/StriderError.js';
 import { buildPolicyInferenceGraph, POLICY_IO } from '../onnx/buildPolicyGraph.js';
+import { createNativeSession, type NativeSession } from '../onnx/nativeSession.js';
 import { PolicyForward } from './PolicyForward.js';
 import { policySnapshotProblem, policyStateDim, type PolicySnapshot } from './PolicyNetwork.js';
 
-/** How act() computes: the plain-JS forward pass (default), or an ONNX Runtime run. */
-export type PolicyActPath = 'js' | 'onnx';
+/**
+ * How act() computes: the plain-JS forward pass, ONNX Runtime run synchronously on the calling
+ * thread (its native binding, src/dynamics/onnx/nativeSession.ts), or ONNX Runtime's public,
+ * asynchronous run (the reference). 'auto' (the default): plain JS up to
+ * {@link JS_MAX_MULTIPLY_ADDS}, the synchronous native run above (plain JS where the binding is
+ * not there).
+ */
+export type PolicyActPath = 'js' | 'native' | 'onnx' | 'auto';
+
+/**
+ * Multiply-adds per action up to which plain JS answers faster than a native ONNX Runtime run
+ * (whose fixed cost per run is a few microseconds, and whose matrix kernels are vectorised).
+ * Measured with `npx tsx scripts/benchPolicy.ts` (docs/learning.md, "DAgger on the quadruped").
+ */
+export const JS_MAX_MULTIPLY_ADDS = 16_384;
+
+/** Multiply-adds of one action through the policy's layers. */
+export function policyMultiplyAdds(arch: PolicySnapshot['architecture']): number {
+  const sizes = [arch.inputDim, ...arch.hiddenSizes, arch.actionDim];
+  let n = 0;
+  for (let i = 1; i < sizes.length; i++) n += sizes[i - 1]! * sizes[i]!;
+  return n;
+}
 
 /**
  * The distilled policy on the control path: one ONNX Runtime session per version (made once,
  * off the tick) for batches (actBatch: the gate's check on labelled states) and, with
- * `act: 'onnx'`, single actions over one cached input and output tensor. By default act() runs
- * the same network in plain JavaScript (PolicyForward): a 2 x 64 MLP is a few microseconds,
- * below ONNX Runtime's per-run overhead and its tail (`strider bench` reports both as
- * policy.p99_us and policy.onnx_p99_us).
+ * `act: 'onnx'`, single actions over one cached input and output tensor. By default a small
+ * network (the 2 x 64 default: a few microseconds, below ONNX Runtime's per-run overhead) acts in
+ * plain JavaScript (PolicyForward), a larger one (the quadruped's 2 x 256) through a second,
+ * synchronous native session over its own cached tensors (`strider bench` reports the control
+ * path as policy.p99_us and the asynchronous run as policy.onnx_p99_us).
  */
 export class OnnxPolicyNet {
   readonly version: number;
@@ -38,8 +61,18 @@ export class OnnxPolicyNet {
     number,
     { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> }
   >();
-  /** The plain-JS forward pass act() uses (null: act() runs the session). */
+  /** The plain-JS forward pass act() uses (null: another path). */
   readonly #js: PolicyForward | null;
+  /** The synchronous native session act() uses, over its own input and output (null: another path). */
+  readonly #native: {
+    readonly session: NativeSession;
+    readonly input: Float32Array;
+    readonly output: Float32Array;
+    readonly feeds: Record<string, ort.Tensor>;
+    readonly fetches: Record<string, ort.Tensor>;
+  } | null;
+  /** The path act() takes: 'js', 'native' or 'onnx'. */
+  readonly actPath: Exclude<PolicyActPath, 'auto'>;
   #busy = false;
   #closed = false;
 
@@ -47,9 +80,24 @@ export class OnnxPolicyNet {
     snap: PolicySnapshot,
     session: ort.InferenceSession,
     maxB: number,
-    path: PolicyActPath,
+    path: Exclude<PolicyActPath, 'auto'>,
+    native: NativeSession | null,
   ) {
+    this.actPath = path;
     this.#js = path === 'js' ? new PolicyForward(snap) : null;
+    const I = snap.architecture.inputDim;
+    const A = snap.architecture.actionDim;
+    if (native !== null) {
+      const input = new Float32Array(I);
+      const output = new Float32Array(A);
+      this.#native = {
+        session: native,
+        input,
+        output,
+        feeds: { [POLICY_IO.x]: new ort.Tensor('float32', input, [1, I]) },
+        fetches: { [POLICY_IO.action]: new ort.Tensor('float32', output, [1, A]) },
+      };
+    } else this.#native = null;
     this.snapshot = snap;
     this.version = snap.version;
     this.round = snap.round;
@@ -74,7 +122,8 @@ export class OnnxPolicyNet {
    * Validates the snapshot (MODEL_SHAPE_MISMATCH / NON_FINITE naming the tensor), builds the graph
    * and creates the session (one intra-op thread: the policy is tiny). BACKEND_UNAVAILABLE when
    * onnxruntime-node cannot. `maxBatch` bounds actBatch() (evaluation on labelled states);
-   * `act` chooses act()'s path (default 'js').
+   * `act` chooses act()'s path (default 'auto'; 'native' falls back to 'js' where the binding
+   * is not there).
    */
   static async create(
     snap: PolicySnapshot,
@@ -83,15 +132,29 @@ export class OnnxPolicyNet {
     const problem = policySnapshotProblem(snap);
     if (problem !== undefined)
       throw new StriderError(problem.code, `policy v${snap.version}: ${problem.reason}`);
+    const graph = buildPolicyInferenceGraph(snap);
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    };
     let session: ort.InferenceSession;
+    let native: NativeSession | null = null;
+    const wanted = options.act ?? 'auto';
+    let path: Exclude<PolicyActPath, 'auto'> =
+      wanted === 'auto'
+        ? policyMultiplyAdds(snap.architecture) <= JS_MAX_MULTIPLY_ADDS
+          ? 'js'
+          : 'native'
+        : wanted;
     try {
-      session = await ort.InferenceSession.create(buildPolicyInferenceGraph(snap), {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
+      session = await ort.InferenceSession.create(graph, sessionOptions);
+      if (path === 'native') {
+        native = createNativeSession(graph, sessionOptions);
+        if (native === null) path = 'js';
+      }
     } catch (err) {
       throw new StriderError(
         'BACKEND_UNAVAILABLE',
@@ -101,23 +164,26 @@ export class OnnxPolicyNet {
         },
       );
     }
-    return new OnnxPolicyNet(
-      snap,
-      session,
-      Math.max(1, options.maxBatch ?? 256),
-      options.act ?? 'js',
-    );
+    return new OnnxPolicyNet(snap, session, Math.max(1, options.maxBatch ?? 256), path, native);
   }
 
   /**
-   * The action for `input` into `out` now, without a promise, where act() runs in plain JS (the
-   * default): true when it acted; false on the ONNX path (await act() there). A control tick
-   * takes this path, so the policy's answer costs no microtask and allocates nothing.
+   * The action for `input` into `out` now, without a promise, where act() runs in plain JS or
+   * the native session: true when it acted; false on the asynchronous ONNX path (await act()
+   * there). A control tick takes this path, so the policy's answer costs no microtask; the JS
+   * path allocates nothing, the native one nothing but ONNX Runtime's own per-run objects.
    */
   actNow(input: Float32Array, out: Float32Array): boolean {
-    if (this.#js === null) return false;
+    if (this.#js === null && this.#native === null) return false;
     if (this.#closed) throw new StriderError('LOOP_STATE', 'OnnxPolicyNet used after close()');
-    this.#js.act(input, out);
+    if (this.#js !== null) {
+      this.#js.act(input, out);
+      return true;
+    }
+    const n = this.#native!;
+    for (let k = 0; k < n.input.length; k++) n.input[k] = input[k]!;
+    n.session.run(n.feeds, n.fetches);
+    out.set(n.output);
     return true;
   }
 
@@ -159,6 +225,7 @@ export class OnnxPolicyNet {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#native?.session.dispose();
     await this.#session.release();
   }
 

@@ -1,5 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { OnnxPolicyNet } from '../../../../src/dynamics/policy/OnnxPolicyNet.js';
+import {
+  JS_MAX_MULTIPLY_ADDS,
+  OnnxPolicyNet,
+  policyMultiplyAdds,
+} from '../../../../src/dynamics/policy/OnnxPolicyNet.js';
 import { PolicyForward } from '../../../../src/dynamics/policy/PolicyForward.js';
 import {
   initPolicyWeights,
@@ -9,12 +13,12 @@ import {
 import { Rng } from '../../../../src/util/rng.js';
 
 /** A 2 x 64 policy with non-trivial normalisers, biases and bounds (S 18 + command 3, A 6). */
-function snapshot(): PolicySnapshot {
+function snapshot(hiddenSizes: readonly number[] = [64, 64]): PolicySnapshot {
   const arch = makePolicyArchitecture({
     inputDim: 21,
     commandDim: 3,
     actionDim: 6,
-    hiddenSizes: [64, 64],
+    hiddenSizes,
   });
   const rng = new Rng(11);
   const weights = initPolicyWeights(arch, 5);
@@ -85,6 +89,53 @@ describe('distilled policy: the plain-JS forward pass against ONNX Runtime', () 
     assert.deepEqual(untouched, new Float32Array(6).fill(7));
     await controlPath.close();
     assert.throws(() => controlPath.actNow(x, now), /after close/);
+    await reference.close();
+  });
+
+  it('acts through the synchronous native session for a large policy, equal to the ONNX run', async () => {
+    const snap = snapshot([256, 256]);
+    // 21 x 256 + 256 x 256 + 256 x 6
+    assert.equal(policyMultiplyAdds(snap.architecture), 21 * 256 + 256 * 256 + 256 * 6);
+    assert.ok(policyMultiplyAdds(snapshot().architecture) <= JS_MAX_MULTIPLY_ADDS);
+    assert.ok(policyMultiplyAdds(snap.architecture) > JS_MAX_MULTIPLY_ADDS);
+    const large = await OnnxPolicyNet.create(snap, { maxBatch: 8 });
+    const small = await OnnxPolicyNet.create(snapshot());
+    assert.equal(large.actPath, 'native', 'auto: native above the multiply-add threshold');
+    assert.equal(small.actPath, 'js', 'auto: plain JS below it');
+    const reference = await OnnxPolicyNet.create(snap, { act: 'onnx' });
+    const js = new PolicyForward(snap);
+    const rng = new Rng(4);
+    const x = new Float32Array(21);
+    const now = new Float32Array(6);
+    const ref = new Float32Array(6);
+    const plain = new Float32Array(6);
+    for (let r = 0; r < 16; r++) {
+      for (let k = 0; k < 21; k++) x[k] = 2 * rng.normal();
+      assert.equal(large.actNow(x, now), true, 'answers synchronously');
+      await reference.act(x, ref);
+      js.act(x, plain);
+      for (let j = 0; j < 6; j++) {
+        assert.ok(Math.abs(now[j]! - ref[j]!) < 1e-5, `row ${r} action ${j}`);
+        assert.ok(Math.abs(now[j]! - plain[j]!) < 1e-5, `row ${r} action ${j} against JS`);
+      }
+    }
+    // a batch in flight on the asynchronous session does not disturb a native action between
+    const B = 8;
+    const inputs = Float32Array.from({ length: B * 21 }, () => rng.normal());
+    const batch = new Float32Array(B * 6);
+    const pending = large.actBatch(inputs, B, batch);
+    assert.equal(large.actNow(x, now), true);
+    await pending;
+    const expected = new Float32Array(6);
+    for (let r = 0; r < B; r++) {
+      await reference.act(inputs.subarray(r * 21, r * 21 + 21), expected);
+      for (let j = 0; j < 6; j++) assert.ok(Math.abs(batch[r * 6 + j]! - expected[j]!) < 1e-5);
+    }
+    await reference.act(x, expected);
+    for (let j = 0; j < 6; j++) assert.ok(Math.abs(now[j]! - expected[j]!) < 1e-5);
+    await large.close();
+    assert.throws(() => large.actNow(x, now), /after close/);
+    await small.close();
     await reference.close();
   });
 });

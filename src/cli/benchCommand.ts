@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { trainerCpus } from '../learning/trainerCpus.js';
 import { writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,8 +35,16 @@ export interface BenchReport {
   tick: TickFigures & {
     planner: { optimizer: string; population: number; horizon: number; iterations: number };
   };
-  /** The same tick while a trainer process (nice 10) trains the ensemble on the same cores. */
-  tick_with_training: TickFigures & { training_sample_passes_per_s: number };
+  /**
+   * The same tick while a trainer process trains the ensemble on the same machine, placed as
+   * `strider run` places its child trainer: at trainer.nice, pinned to trainer.cpus.
+   */
+  tick_with_training: TickFigures & {
+    training_sample_passes_per_s: number;
+    trainer_nice: number;
+    /** The taskset CPU list the trainer ran on; null: unpinned. */
+    trainer_cpus: string | null;
+  };
   /** The same tick streaming to a `strider train` child: normal, broker paused, broker back, trainer SIGKILLed. */
   tick_disturbed: DisturbanceFigures;
   training: TrainingFigures;
@@ -59,33 +68,37 @@ const BIN = fileURLToPath(new URL('../../bin/strider.js', import.meta.url));
 const LOAD_ROLE = 'training-load';
 
 /**
- * Start a child process that trains the ensemble (the ONNX training graph) for `seconds` at lower
- * OS priority, like `strider train` beside the controller; resolves with its sample-passes/s.
+ * Start a child process that trains the ensemble (the ONNX training graph) for `seconds`, placed
+ * as `strider run` places `strider train` beside the controller (at `placement.nice`, pinned to
+ * `placement.cpus` through taskset when not null); resolves with its sample-passes/s.
  */
 function startTrainingLoad(
   args: CommonArgs,
   seconds: number,
   dims: { S: number; A: number },
+  placement: { nice: number; cpus: string | null },
 ): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'bench',
-      ...(args.config !== undefined ? ['--config', args.config] : []),
-      ...args.set.flatMap((x) => ['--set', x]),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        STRIDER_BENCH_ROLE: LOAD_ROLE,
-        STRIDER_BENCH_LOAD_SECONDS: String(seconds),
-        STRIDER_BENCH_LOAD_DIMS: `${dims.S},${dims.A}`,
-      },
+  const argv = [
+    BIN,
+    'bench',
+    ...(args.config !== undefined ? ['--config', args.config] : []),
+    ...args.set.flatMap((x) => ['--set', x]),
+  ];
+  // taskset execs node in its place: the same pid, so the priority below applies to the trainer
+  const [file, fileArgs] =
+    placement.cpus === null
+      ? [process.execPath, argv]
+      : ['taskset', ['-c', placement.cpus, process.execPath, ...argv]];
+  const child = spawn(file, fileArgs, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      STRIDER_BENCH_ROLE: LOAD_ROLE,
+      STRIDER_BENCH_LOAD_SECONDS: String(seconds),
+      STRIDER_BENCH_LOAD_DIMS: `${dims.S},${dims.A}`,
     },
-  );
-  if (child.pid !== undefined) setPriority(child.pid, 10);
+  });
+  if (child.pid !== undefined) setPriority(child.pid, placement.nice);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
   return new Promise((resolvePasses, reject) => {
@@ -263,13 +276,17 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     `  tick at ${tick.rate_hz} Hz realtime with MPC (${tp.optimizer} K${tp.population} P${tp.particles ?? tickConfig.model.ensemble_size} H${tp.horizon} E${tickConfig.model.ensemble_size}, up to ${tp.iterations} passes): p50 ${fmt(tick.p50_ms, 2)} ms, p99 ${fmt(tick.p99_ms, 2)} ms, max ${fmt(tick.max_ms, 2)} ms, ` +
       `budget ${fmt(tick.budget_ms)} ms, misses ${tick.misses}/${tick.ticks}, overruns ${tick.overruns}, planner missed ${tick.planner_missed}, mean iterations ${fmt(tick.mean_planner_iterations, 2)}`,
   );
-  // the same tick with a trainer training beside it (its own process, nice 10, like strider train)
-  const load = startTrainingLoad(args, 18, { S, A });
+  // the same tick with a trainer training beside it, placed like strider run's child trainer
+  const placement = {
+    nice: tickConfig.trainer.nice,
+    cpus: trainerCpus(tickConfig.trainer.cpus, logger),
+  };
+  const load = startTrainingLoad(args, 18, { S, A }, placement);
   await new Promise((r) => setTimeout(r, 2000)); // let the load reach its training loop
   const tickLoaded = await benchTick(tickConfig, logger, 500);
   const loadPasses = await load;
   out(
-    `  tick at ${tickLoaded.rate_hz} Hz with a trainer training on the same cores (nice 10, ${fmt(loadPasses / 1000)}k sample-passes/s): ` +
+    `  tick at ${tickLoaded.rate_hz} Hz with a trainer training beside it (nice ${placement.nice}, ${placement.cpus === null ? 'unpinned' : `on CPU ${placement.cpus}`}, ${fmt(loadPasses / 1000)}k sample-passes/s): ` +
       `p50 ${fmt(tickLoaded.p50_ms, 2)} ms, p99 ${fmt(tickLoaded.p99_ms, 2)} ms, max ${fmt(tickLoaded.max_ms, 2)} ms, misses ${tickLoaded.misses}/${tickLoaded.ticks}, ` +
       `planner missed ${tickLoaded.planner_missed}, mean iterations ${fmt(tickLoaded.mean_planner_iterations, 2)}`,
   );
@@ -325,7 +342,12 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
         iterations: tp.iterations,
       },
     },
-    tick_with_training: { ...tickLoaded, training_sample_passes_per_s: loadPasses },
+    tick_with_training: {
+      ...tickLoaded,
+      training_sample_passes_per_s: loadPasses,
+      trainer_nice: placement.nice,
+      trainer_cpus: placement.cpus,
+    },
     tick_disturbed: disturbed,
     training,
     policy,

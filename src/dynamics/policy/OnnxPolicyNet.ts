@@ -140,7 +140,7 @@ export class OnnxPolicyNet {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
     };
-    let session: ort.InferenceSession;
+    let session: ort.InferenceSession | null = null;
     let native: NativeSession | null = null;
     const wanted = options.act ?? 'auto';
     let path: Exclude<PolicyActPath, 'auto'> =
@@ -156,6 +156,7 @@ export class OnnxPolicyNet {
         if (native === null) path = 'js';
       }
     } catch (err) {
+      await session?.release().catch(() => undefined);
       throw new StriderError(
         'BACKEND_UNAVAILABLE',
         'onnxruntime-node could not create the policy session',

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { lineChartSvg, writeChart } from '../telemetry/plot/index.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
-import { RUN_V8_FLAGS } from '../util/v8Flags.js';
 import { takeSample } from './soakProbe.js';
 import {
   sampleLine,
@@ -39,7 +38,6 @@ export interface RunSoakOptions extends SoakOptions {
 }
 
 export interface SoakReport {
-  /** The run's command line as spawned: node, its V8 options (RUN_V8_FLAGS), bin/strider.js run ... */
   readonly command: string;
   readonly options: { minutes: number; sample_s: number; overrides: readonly string[] };
   readonly ended_by: 'duration' | 'signal' | 'run failed';
@@ -85,7 +83,6 @@ export async function runSoak(o: RunSoakOptions): Promise<SoakReport> {
   });
   const retention = o.retention(sets);
   const argv = [
-    ...RUN_V8_FLAGS,
     o.bin,
     'run',
     ...(o.config !== undefined ? ['--config', o.config] : []),
@@ -166,7 +163,7 @@ export async function runSoak(o: RunSoakOptions): Promise<SoakReport> {
 
   const minutesRun = minutesNow();
   const report: SoakReport = {
-    command: [process.execPath, ...argv].join(' '),
+    command: `strider ${argv.slice(1).join(' ')}`,
     options: { minutes: o.minutes, sample_s: o.sampleS, overrides: o.overrides },
     ended_by: state.signalled ? 'signal' : exit.code === 0 ? 'duration' : 'run failed',
     run_exit: exit,

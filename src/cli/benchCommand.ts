@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { trainerCpus } from '../learning/trainerCpus.js';
 import { writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,6 +21,7 @@ import { runLearningBench } from '../bench/runLearningBench.js';
 import { runSoak } from '../bench/soak.js';
 import { parseSoakOptions, summaryLines } from '../bench/soakStats.js';
 import { loadConfig } from '../config/index.js';
+import { pinnedNode, trainerCpus } from '../learning/trainerCpus.js';
 import { StriderError } from '../util/StriderError.js';
 import type { CommonArgs } from './args.js';
 import { createRunLogger, DEFAULT_CONFIG, prepareOutDir } from './runCommand.js';
@@ -84,11 +84,7 @@ function startTrainingLoad(
     ...(args.config !== undefined ? ['--config', args.config] : []),
     ...args.set.flatMap((x) => ['--set', x]),
   ];
-  // taskset execs node in its place: the same pid, so the priority below applies to the trainer
-  const [file, fileArgs] =
-    placement.cpus === null
-      ? [process.execPath, argv]
-      : ['taskset', ['-c', placement.cpus, process.execPath, ...argv]];
+  const [file, fileArgs] = pinnedNode(placement.cpus, argv);
   const child = spawn(file, fileArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
+import { pinnedNode } from './trainerCpus.js';
 
 /**
  * Where the child trainer is: starting (spawned, not subscribed yet), ready (subscribed), down
@@ -105,11 +106,7 @@ export class TrainerSupervisor {
   #spawn(): Promise<void> {
     const o = this.#o;
     const out = createWriteStream(o.consoleLog, { flags: 'a' });
-    // taskset execs node in its place: the same pid, every later thread on the same CPUs
-    const [file, args] =
-      o.cpus === undefined
-        ? [process.execPath, [...o.args]]
-        : ['taskset', ['-c', o.cpus, process.execPath, ...o.args]];
+    const [file, args] = pinnedNode(o.cpus, o.args);
     const child = spawn(file, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: o.env,

@@ -46,3 +46,17 @@ export function trainerCpus(
   }
   return setting;
 }
+
+/**
+ * The file and arguments that start node with `args`, pinned to `cpus` through taskset when not
+ * null. taskset execs node in its place: the same pid (so a priority set on it applies to node),
+ * every later thread on the same CPUs.
+ */
+export function pinnedNode(
+  cpus: string | null | undefined,
+  args: readonly string[],
+): [file: string, args: string[]] {
+  return cpus === null || cpus === undefined
+    ? [process.execPath, [...args]]
+    : ['taskset', ['-c', cpus, process.execPath, ...args]];
+}

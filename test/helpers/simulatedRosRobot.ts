@@ -72,6 +72,8 @@ export class SimulatedRosRobot {
   #cmd: Float64MultiArray = { layout: { dim: [], data_offset: 0 }, data: new Float64Array(0) };
   /** Commands applied to the simulator so far. */
   applied = 0;
+  /** Every JointState delivered to the controller's node, in order (name and position). */
+  readonly jointStates: Array<{ readonly name: string[]; readonly position: number[] }> = [];
   readonly #random: () => number;
 
   private constructor(fake: FakeRclnodejs, options: SimulatedRosRobotOptions) {
@@ -115,13 +117,16 @@ export class SimulatedRosRobot {
     const t = options.topics;
     await robot.sim.activate({
       jointState: (m: Readonly<JointState>) => {
-        robot.#publish(t.joint_states, m.header.stamp, (header) => ({
+        const name = [...m.name];
+        const position = Array.from(m.position);
+        const delivered = robot.#publish(t.joint_states, m.header.stamp, (header) => ({
           header,
-          name: [...m.name],
-          position: Array.from(m.position),
+          name,
+          position,
           velocity: Array.from(m.velocity),
           effort: Array.from(m.effort),
         }));
+        if (delivered) robot.jointStates.push({ name, position });
       },
       odometry: (m: Readonly<Odometry>) => {
         if (t.odometry === null) return;
@@ -176,14 +181,17 @@ export class SimulatedRosRobot {
     await this.sim.close();
   }
 
-  /** Set /clock to simulated time `sim`; publish `build(header)` stamped on the robot's clock. */
+  /**
+   * Set /clock to simulated time `sim`; publish `build(header)` stamped on the robot's clock.
+   * False when there is no node yet to deliver to.
+   */
   #publish(
     topic: string,
     sim: Readonly<{ sec: number; nanosec: number }>,
     build: (header: { stamp: { sec: number; nanosec: number }; frame_id: string }) => object,
-  ): void {
+  ): boolean {
     const node = this.node;
-    if (node === null) return;
+    if (node === null) return false;
     const simNs = BigInt(sim.sec) * 1_000_000_000n + BigInt(sim.nanosec);
     node.clockNs = simNs; // /clock
     const c = this.#o.clock;
@@ -192,6 +200,7 @@ export class SimulatedRosRobot {
     const ns = skewed < 0n ? 0n : skewed;
     const stamp = { sec: Number(ns / 1_000_000_000n), nanosec: Number(ns % 1_000_000_000n) };
     node.deliver(topic, build({ stamp, frame_id: '' }));
+    return true;
   }
 
   #applyCommand(): void {

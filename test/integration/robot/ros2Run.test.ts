@@ -114,24 +114,13 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
   it('wires topics, QoS and parameters as configured; random exploration never moves a robot that needs a model; cmd_vel, then a path, set the target; shutdown releases everything', async () => {
     const fake = fakeRclnodejs();
     let teleopMessages = 0;
-    const measured: number[][] = []; // the joint positions the robot published, ROS command order
     const { run, robot } = await striderRun(
       fake,
       join(tmp.dir, 'random'),
       ['control.policy=random', 'run.episodes=2', 'run.steps_per_episode=40'],
       async (r) => {
-        // record every joint state from the node's creation on, before its subscriptions exist, so
-        // no state the controller saw (and might hold as the safe command) is missed
         await until('the node', () => r.node !== null);
         const node = r.node!;
-        const deliver = node.deliver.bind(node);
-        sinon.stub(node, 'deliver').callsFake((topic, msg, qos) => {
-          if (topic === '/joint_states') {
-            const js = msg as { name: string[]; position: number[] };
-            measured.push(urdf.actuators.map((a) => js.position[js.name.indexOf(a.joint)]!));
-          }
-          return deliver(topic, msg, qos);
-        });
         await until('the state subscriptions', () =>
           node.subscriptions.some((s) => s.topic === '/joint_states'),
         );
@@ -203,6 +192,12 @@ describe('strider run on the ROS 2 link (rclnodejs fake, MuJoCo as the robot)', 
     assert.ok(robot.applied > 0, 'the simulated robot received the commands');
     // The safe command on position actuators holds the measured pose: every command is the joint
     // positions of a /joint_states message the robot published (so the robot never moved itself).
+    // The robot records every state it delivered, from the node's creation on (a hook installed
+    // from the test could miss the first ones, and with them the pose the controller holds).
+    const measured = robot.jointStates.map((js) =>
+      urdf.actuators.map((a) => js.position[js.name.indexOf(a.joint)]!),
+    );
+    assert.ok(measured.length > 0, 'the robot published joint states');
     for (const snap of cmdPub.snapshots) {
       const data = (snap as { data: number[] }).data;
       const held = measured.some((q) => q.every((v, c) => Math.abs(v - data[c]!) < 1e-6));

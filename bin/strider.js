@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
 // Entry point: runs the compiled CLI when present, else the TypeScript source through tsx.
+// The #! line caps glibc's malloc arenas for the whole process tree (src/util/mallocArenas.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';

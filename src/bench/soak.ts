@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { lineChartSvg, writeChart } from '../telemetry/plot/index.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
-import { takeSample } from './soakProbe.js';
+import { withArenaCap } from '../util/mallocArenas.js';
+import { environValue, takeSample } from './soakProbe.js';
 import {
   sampleLine,
   soakChartSpec,
@@ -42,6 +43,8 @@ export interface SoakReport {
   readonly options: { minutes: number; sample_s: number; overrides: readonly string[] };
   readonly ended_by: 'duration' | 'signal' | 'run failed';
   readonly run_exit: { code: number | null; signal: string | null };
+  /** MALLOC_ARENA_MAX as the run's process started with it (/proc/<pid>/environ), or 'unset'. */
+  readonly run_malloc_arena_max: string;
   readonly summary: SoakSummary;
   readonly samples: readonly SoakSample[];
 }
@@ -92,13 +95,18 @@ export async function runSoak(o: RunSoakOptions): Promise<SoakReport> {
   ];
   const outFd = openSync(join(o.outDir, 'run.out'), 'w');
   // a process group of its own: a terminal's Ctrl-C reaches the soak only, which sends one SIGINT
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', outFd, outFd], detached: true });
+  const child = spawn(process.execPath, argv, {
+    stdio: ['ignore', outFd, outFd],
+    detached: true,
+    env: withArenaCap(process.env), // as bin/strider.js starts it
+  });
   closeSync(outFd);
   const pid = child.pid;
   if (pid === undefined) {
     throw new StriderError('IO', `cannot start the soak's run: ${process.execPath} ${o.bin} run`);
   }
-  o.logger.info({ pid, port, runDir }, 'soak: run started');
+  const arenaMax = await environValue(pid, 'MALLOC_ARENA_MAX');
+  o.logger.info({ pid, port, runDir, MALLOC_ARENA_MAX: arenaMax }, 'soak: run started');
   const startMs = performance.now();
   const minutesNow = (): number => (performance.now() - startMs) / 60_000;
   const samples: SoakSample[] = [];
@@ -167,6 +175,7 @@ export async function runSoak(o: RunSoakOptions): Promise<SoakReport> {
     options: { minutes: o.minutes, sample_s: o.sampleS, overrides: o.overrides },
     ended_by: state.signalled ? 'signal' : exit.code === 0 ? 'duration' : 'run failed',
     run_exit: exit,
+    run_malloc_arena_max: arenaMax,
     summary: summarizeSoak(samples, minutesRun, retention),
     samples,
   };

@@ -22,6 +22,20 @@ export async function rssMib(pid: number): Promise<number | null> {
   }
 }
 
+/**
+ * The value of `name` in /proc/<pid>/environ (the environment the process started with), 'unset'
+ * when absent, 'unknown' when the file cannot be read.
+ */
+export async function environValue(pid: number, name: string): Promise<string> {
+  try {
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+    const entry = environ.split('\0').find((e) => e.startsWith(`${name}=`));
+    return entry === undefined ? 'unset' : entry.slice(name.length + 1);
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Entries of /proc/<pid>/fd; null when the process is gone. */
 export async function openFds(pid: number): Promise<number | null> {
   try {

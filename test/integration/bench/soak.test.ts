@@ -38,6 +38,8 @@ describe('strider bench --soak (a short soak of strider run with a child trainer
       assert.equal(code, 0, output);
       const r = JSON.parse(readFileSync(join(out, 'soak.json'), 'utf8')) as SoakReport;
       assert.equal(r.ended_by, 'duration');
+      // the soak starts its run as bin/strider.js would, malloc's arenas capped (test spawned without)
+      assert.equal(r.run_malloc_arena_max, process.env.MALLOC_ARENA_MAX ?? '2');
       assert.ok(r.samples.length >= 2, `samples: ${r.samples.length}`);
       assert.ok(r.samples.every((s) => s.controller !== null && s.controller.rss_mib > 0));
       const withTrainer = r.samples.filter((s) => s.trainer !== null);

@@ -33,6 +33,7 @@ const fs = require("fs");
 const dir = process.argv[1];
 const r = JSON.parse(fs.readFileSync(dir + "/report.json", "utf8"));
 if (!r.model) { console.error("no model served at the end of " + dir); process.exit(1); }
+if (r.model.initial) { console.log(r.model.initial); process.exit(0); } // a run on model.initial
 for (const robot of fs.readdirSync(dir + "/trainer")) {
   const m = dir + "/trainer/" + robot + "/models/v" + r.model.version;
   if (fs.existsSync(m + "/manifest.json")) { console.log(m); process.exit(0); }

@@ -78,7 +78,7 @@ export function runReport(session: RunSession, outcome: RunOutcome, facts: RunFa
         misses: loop.stats.mpcMisses,
       },
     },
-    model: servingModel(learned, swaps),
+    model: servingModel(learned, swaps, config.model.initial),
     models: learned?.models.map((m) => ({ version: m.version, ...m.metrics })) ?? [],
     swaps: [...swaps],
     planner: learned === null ? null : plannerReport(plannerStats, config, runner.records),
@@ -111,6 +111,7 @@ function continuousReport(
 function servingModel(
   s: LearningSummary | null,
   swaps: readonly SwapDecision[],
+  initialDir: string | null,
 ): RunReport['model'] {
   let serving: number | null = null;
   for (const d of swaps) {
@@ -124,6 +125,8 @@ function servingModel(
     train_loss: m.metrics.train_loss,
     val_loss: m.metrics.val_loss,
     h_step_error: m.metrics.h_step_error,
+    // the loop lists model.initial's first (LearningLoop)
+    ...(initialDir !== null && m === s?.models[0] ? { initial: initialDir } : {}),
   };
 }
 

@@ -48,6 +48,8 @@ export interface ModelReport {
   train_loss: number;
   val_loss: number;
   h_step_error: number;
+  /** The model.initial folder, when the model serving is the one loaded from it. */
+  initial?: string;
 }
 
 /** What happened to one policy payload. */

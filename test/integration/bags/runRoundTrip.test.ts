@@ -199,6 +199,7 @@ describe('bags: a strider run records its bag, and replay reads back the run', f
     // the report names the serving model, the initial one, with its fit's figures
     assert.equal(report.model?.version, 0);
     assert.equal(report.model.val_loss, initial.metrics.val_loss);
+    assert.equal(report.model.initial, modelDir, 'and the folder it came from');
     assert.deepEqual(
       report.models.map((m) => m.version),
       [0],

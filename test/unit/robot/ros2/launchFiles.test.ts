@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../../../src/config/index.js';
+import { DEFAULT_MALLOC_ARENA_MAX } from '../../../../src/util/mallocArenas.js';
 
 /**
  * launch/*.launch.py run against stand-ins of the ROS 2 launch API
@@ -57,6 +58,13 @@ function striderArgs(d: Described, strider: Entity): string[] {
     return defaultOf(d, e.args![0] as string);
   };
   return cmd.map(text);
+}
+
+/** strider's process: malloc's arenas capped from its start, as bin/strider.js's #! line does. */
+function assertArenaCap(strider: Entity): void {
+  assert.deepEqual(kw(strider, 'additional_env'), {
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? DEFAULT_MALLOC_ARENA_MAX,
+  });
 }
 
 /** Checks strider's command: the CLI exists, and its config loads with the --set it is given. */
@@ -143,6 +151,7 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
     assert.ok(args.includes('robot.ros2.use_sim_time=true'));
     assert.ok(args.includes('robot.ros2.lifecycle=false'), 'lifecycle a launch argument, off');
     assertStriderCommand(args);
+    assertArenaCap(strider);
   });
 
   it('strider.launch.py: strider alone, its config, use_sim_time and lifecycle as launch arguments', () => {
@@ -155,6 +164,7 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
     );
     assert.ok(args.includes('robot.ros2.lifecycle=false'), 'lifecycle a launch argument, off');
     assertStriderCommand(args);
+    assertArenaCap(strider);
     assert.equal(kw(strider, 'sigterm_timeout'), '10');
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { requireInCi } from '../../helpers/requireInCi.js';
 
 /** ../shared/testdata/bags relative to the repository root (the CI checkout has it). */
 export const SHARED_BAGS = resolve(process.cwd(), '../shared/testdata/bags');
@@ -9,9 +10,6 @@ export const SHARED_BAGS = resolve(process.cwd(), '../shared/testdata/bags');
  * (CI=true: the data must be there) and is reported pending elsewhere (a plain clone).
  */
 export function requireSharedBags(ctx: Pick<Mocha.Context, 'skip'>, root = SHARED_BAGS): string {
-  if (existsSync(root)) return root;
-  if (process.env['CI'] === 'true') {
-    throw new Error(`${root} is absent: CI must provide ../shared/testdata/bags`);
-  }
-  ctx.skip();
+  requireInCi(ctx, existsSync(root), root);
+  return root;
 }

@@ -11,6 +11,7 @@ import type { TransitionBatch } from '../../../src/transport/types.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { hasMosquitto, Mosquitto, MOSQUITTO } from '../transport/brokers.js';
+import { requireInCi } from '../../helpers/requireInCi.js';
 
 /** Poll `cond` every 50 ms for up to `timeoutMs`. */
 async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -29,7 +30,7 @@ const title = hasMosquitto
 describe(title, function () {
   this.timeout(300_000); // bounds a hang only
   before(function () {
-    if (!hasMosquitto) this.skip();
+    requireInCi(this, hasMosquitto, 'mosquitto (/usr/sbin/mosquitto)');
   });
 
   it('keeps controlling while the broker is down, spools, and delivers every transition once, in order, after it returns', async () => {

@@ -21,6 +21,7 @@ import { silentLogger } from '../../../src/util/logger.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { Mosquitto, hasMosquitto } from '../transport/brokers.js';
 import { A, S, linearEpisode } from '../../unit/trainer/transitionFixtures.js';
+import { requireInCi } from '../../helpers/requireInCi.js';
 
 const topics = new Topics('itest');
 const STEPS = 40;
@@ -525,10 +526,7 @@ describe('strider train (CLI) against a broker URL', function () {
   });
 
   it('speaks MQTT 5 to mosquitto with a password from the environment and a shared subscription', async function () {
-    if (!hasMosquitto) {
-      this.skip();
-      return;
-    }
+    requireInCi(this, hasMosquitto, 'mosquitto (/usr/sbin/mosquitto)');
     const auth = { username: 'trainer', password: 's3cret' };
     const mosq = await Mosquitto.start(tmp.dir, auth);
     try {

@@ -6,6 +6,7 @@ import { sampleBatch } from '../../unit/transport/fixtures.js';
 import { Mosquitto, hasMosquitto } from './brokers.js';
 import { authRequired, brokerRestart, burst, modelChannel, roundTrip } from './scenarios.js';
 import type { BrokerUnderTest } from './scenarios.js';
+import { requireInCi } from '../../helpers/requireInCi.js';
 
 const title = hasMosquitto
   ? 'transport over a real mosquitto (MQTT 5)'
@@ -18,7 +19,7 @@ describe(title, function () {
   let under: BrokerUnderTest;
 
   before(function () {
-    if (!hasMosquitto) this.skip();
+    requireInCi(this, hasMosquitto, 'mosquitto (/usr/sbin/mosquitto)');
   });
   beforeEach(async () => {
     tmp = tempDir();

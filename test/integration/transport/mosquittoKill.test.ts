@@ -9,6 +9,7 @@ import {
 import { tempDir } from '../../helpers/tmp.js';
 import { hasMosquitto, Mosquitto, MOSQUITTO, type MosquittoPersistence } from './brokers.js';
 import { rawSeqs, rawSubscriber } from './scenarios.js';
+import { requireInCi } from '../../helpers/requireInCi.js';
 
 const S = 6;
 const A = 2;
@@ -160,7 +161,7 @@ const title = hasMosquitto
 describe(title, function () {
   this.timeout(180_000);
   before(function () {
-    if (!hasMosquitto) this.skip();
+    requireInCi(this, hasMosquitto, 'mosquitto (/usr/sbin/mosquitto)');
   });
 
   it('without persistence: every queued batch and the trainer\u2019s session are lost', async () => {

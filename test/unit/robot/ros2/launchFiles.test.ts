@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../../../src/config/index.js';
 import { DEFAULT_MALLOC_ARENA_MAX } from '../../../../src/util/mallocArenas.js';
+import { requireInCi } from '../../../helpers/requireInCi.js';
 
 /**
  * launch/*.launch.py run against stand-ins of the ROS 2 launch API
@@ -84,7 +85,7 @@ const python = spawnSync('python3', ['--version']).status === 0;
 
 describe('launch files (against stand-ins of the ROS 2 launch API)', function () {
   before(function () {
-    if (!python) this.skip(); // python3 ships with the development and CI machines
+    requireInCi(this, python, 'python3');
   });
 
   it('gazebo.launch.py: gz sim, bridge, state publisher and spawn, then the controllers and strider, each only after the previous step exits 0', () => {

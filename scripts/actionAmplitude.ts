@@ -10,10 +10,10 @@
  * A distilled policy that imitates a noisy expert's conditional mean swings less than the expert:
  * this puts a number on it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeTransitionBatch } from '../src/transport/TransitionBatchCodec.js';
 import type { TransitionBatch } from '../src/transport/types.js';
+import { storedEpisodes } from './storedEpisodes.js';
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`actionAmplitude: ${message}\n`);
@@ -83,23 +83,13 @@ function episodeLine(file: string, b: TransitionBatch): string {
   ].join(' ');
 }
 
-const trainerDir = join(runDir, 'trainer');
-let robots;
+let episodes;
 try {
-  robots = readdirSync(trainerDir, { withFileTypes: true }).filter((d) => d.isDirectory());
-} catch {
-  fail(`no trainer folder ${trainerDir} (a run with trainer.mode child stores its episodes there)`);
+  episodes = storedEpisodes(runDir);
+} catch (err) {
+  fail((err as Error).message);
 }
 process.stdout.write(
   `${'episode'.padEnd(36)} ${'source'.padEnd(7)} steps  action sd  5-tick avg  joint sd  mean vx\n`,
 );
-for (const robot of robots) {
-  const dir = join(trainerDir, robot.name, 'episodes');
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith('.batch'))
-    .sort()) {
-    const r = decodeTransitionBatch(readFileSync(join(dir, file)));
-    if (!r.ok) fail(`${join(dir, file)}: ${r.reason}`);
-    process.stdout.write(`${episodeLine(file, r.value)}\n`);
-  }
-}
+for (const { file, batch } of episodes) process.stdout.write(`${episodeLine(file, batch)}\n`);

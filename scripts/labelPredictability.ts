@@ -9,9 +9,8 @@
  * within the expert's own episodes (source mpc), how well the previous tick's label predicts the
  * next. A label that no function of the state explains is noise the policy can only average.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeTransitionBatch } from '../src/transport/TransitionBatchCodec.js';
+import { storedEpisodes } from './storedEpisodes.js';
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`labelPredictability: ${message}\n`);
@@ -32,43 +31,33 @@ interface Row {
 const rows: Row[] = [];
 let S = 0;
 let A = 0;
-const trainerDir = join(runDir, 'trainer');
-let robots;
+let episodes;
 try {
-  robots = readdirSync(trainerDir, { withFileTypes: true });
-} catch {
-  fail(`no trainer folder ${trainerDir} (a run with trainer.mode child stores its episodes there)`);
+  episodes = storedEpisodes(runDir);
+} catch (err) {
+  fail((err as Error).message);
 }
-for (const robot of robots) {
-  if (!robot.isDirectory()) continue;
-  const dir = join(trainerDir, robot.name, 'episodes');
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith('.batch'))
-    .sort()) {
-    const r = decodeTransitionBatch(readFileSync(join(dir, file)));
-    if (!r.ok) fail(`${join(dir, file)}: ${r.reason}`);
-    const b = r.value;
-    S = b.stateDim;
-    A = b.actionDim;
-    let labelledBefore = false;
-    for (let i = 0; i < b.count; i++) {
-      const label = b.expertActions.slice(i * A, (i + 1) * A);
-      const labelled = label.every(Number.isFinite);
-      if (labelled) {
-        rows.push({
-          state: b.states.slice(i * S, (i + 1) * S),
-          label,
-          source: b.source,
-          follows: labelledBefore,
-        });
-      }
-      labelledBefore = labelled;
+for (const { batch: b } of episodes) {
+  S = b.stateDim;
+  A = b.actionDim;
+  let labelledBefore = false;
+  for (let i = 0; i < b.count; i++) {
+    const label = b.expertActions.slice(i * A, (i + 1) * A);
+    const labelled = label.every(Number.isFinite);
+    if (labelled) {
+      rows.push({
+        state: b.states.slice(i * S, (i + 1) * S),
+        label,
+        source: b.source,
+        follows: labelledBefore,
+      });
     }
+    labelledBefore = labelled;
   }
 }
 if (rows.length < 10 * (S + 1)) {
   fail(
-    `${rows.length} labelled transitions under ${trainerDir}: too few to fit (labels come from ` +
+    `${rows.length} labelled transitions under ${join(runDir, 'trainer')}: too few to fit (labels come from ` +
       'control.policy dagger or policy runs with trainer.mode child)',
   );
 }

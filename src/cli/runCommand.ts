@@ -28,7 +28,7 @@ import { RunSession } from './RunSession.js';
 import { SessionLifecycle } from './sessionLifecycle.js';
 import { continuousLoop, LiveRun } from './continuousRun.js';
 import { PeriodicReport } from './PeriodicReport.js';
-import { resolveRunMode } from '../config/index.js';
+import { resolveRunMode, type RunMode } from '../config/index.js';
 import { linkCapabilities } from '../robot/types.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { SwapDecision } from '../learning/index.js';
@@ -414,7 +414,7 @@ function recentVisits(
 }
 
 /** Says what malloc's arena cap this process started with; warns where a long run goes uncapped. */
-function logArenaCap(logger: Logger, mode: string): void {
+function logArenaCap(logger: Logger, mode: RunMode): void {
   const cap = arenaCap();
   if (cap === 'unset' && mode === 'continuous' && process.platform === 'linux') {
     logger.warn(

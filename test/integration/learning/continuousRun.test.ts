@@ -33,8 +33,11 @@ describe('strider run, run.mode continuous (child trainer, embedded MuJoCo)', fu
       'model.epochs_per_round=1',
     ];
     const args = ['run', '--out', out, ...sets.flatMap((s) => ['--set', s])];
+    // node started directly, malloc's arenas uncapped: the run says so (docs/daemon.md)
+    const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX;
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, STRIDER_LOG_LEVEL: 'warn' },
+      env: { ...env, STRIDER_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -76,6 +79,8 @@ describe('strider run, run.mode continuous (child trainer, embedded MuJoCo)', fu
       const transport = r.trainer?.transport as { outbox: Record<string, number> } | null;
       assert.ok(transport, 'transport figures of the trainer process');
       assert.equal(transport.outbox['dropped'] ?? 0, 0);
+      const log = readFileSync(join(out, 'strider.log'), 'utf8');
+      assert.match(log, /MALLOC_ARENA_MAX is unset/, 'the uncapped arenas warned about');
     } finally {
       tmp.cleanup();
     }

@@ -33,9 +33,9 @@ RUN arch="$(dpkg --print-architecture)"; \
  && node --version && npm --version
 
 ENV STRIDER_HOME=/opt/strider
-# glibc's malloc arenas capped from process start, as bin/strider.js's #! line does (a node in
-# service otherwise creeps in native memory; docs/daemon.md). `docker run -e` overrides it.
-ENV MALLOC_ARENA_MAX=2
+# glibc's malloc tuned from process start, as bin/strider.js's #! line does (a node in service
+# otherwise creeps in native memory; docs/daemon.md). `docker run -e` overrides them.
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /opt/strider
 
 # Dependencies first (cached layer). rclnodejs is an optional dependency: its install script

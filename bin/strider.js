@@ -1,6 +1,6 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node
 // Entry point: runs the compiled CLI when present, else the TypeScript source through tsx.
-// The #! line caps glibc's malloc arenas for the whole process tree (src/util/mallocArenas.ts).
+// The #! line tunes glibc's malloc for the whole process tree (src/util/mallocTuning.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';

@@ -59,9 +59,12 @@ def generate_launch_description():
             ],
             name='strider',
             output='screen',
-            # glibc's malloc arenas capped from process start, as bin/strider.js's #! line does
-            # (a long-running node's native memory otherwise creeps; docs/daemon.md)
-            additional_env={'MALLOC_ARENA_MAX': os.environ.get('MALLOC_ARENA_MAX', '2')},
+            # glibc's malloc tuned from process start, as bin/strider.js's #! line does (a
+            # long-running node's native memory otherwise creeps; docs/daemon.md)
+            additional_env={
+                'MALLOC_ARENA_MAX': os.environ.get('MALLOC_ARENA_MAX', '2'),
+                'MALLOC_MMAP_THRESHOLD_': os.environ.get('MALLOC_MMAP_THRESHOLD_', '131072'),
+            },
             # SIGINT first: strider sends its final safe command and writes the report.
             sigterm_timeout='10',
         ),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { lineChartSvg, writeChart } from '../telemetry/plot/index.js';
 import type { Logger } from '../util/logger.js';
 import { StriderError } from '../util/StriderError.js';
-import { withArenaCap } from '../util/mallocArenas.js';
+import { MALLOC_SETTINGS, withMallocTuning, type MallocSetting } from '../util/mallocTuning.js';
 import { environValue, takeSample } from './soakProbe.js';
 import {
   sampleLine,
@@ -43,8 +43,8 @@ export interface SoakReport {
   readonly options: { minutes: number; sample_s: number; overrides: readonly string[] };
   readonly ended_by: 'duration' | 'signal' | 'run failed';
   readonly run_exit: { code: number | null; signal: string | null };
-  /** MALLOC_ARENA_MAX as the run's process started with it (/proc/<pid>/environ), or 'unset'. */
-  readonly run_malloc_arena_max: string;
+  /** glibc's malloc settings as the run's process started with them (/proc/<pid>/environ). */
+  readonly run_malloc: Record<MallocSetting, string>;
   readonly summary: SoakSummary;
   readonly samples: readonly SoakSample[];
 }
@@ -98,15 +98,16 @@ export async function runSoak(o: RunSoakOptions): Promise<SoakReport> {
   const child = spawn(process.execPath, argv, {
     stdio: ['ignore', outFd, outFd],
     detached: true,
-    env: withArenaCap(process.env), // as bin/strider.js starts it
+    env: withMallocTuning(process.env), // as bin/strider.js starts it
   });
   closeSync(outFd);
   const pid = child.pid;
   if (pid === undefined) {
     throw new StriderError('IO', `cannot start the soak's run: ${process.execPath} ${o.bin} run`);
   }
-  const arenaMax = await environValue(pid, 'MALLOC_ARENA_MAX');
-  o.logger.info({ pid, port, runDir, MALLOC_ARENA_MAX: arenaMax }, 'soak: run started');
+  const malloc = {} as Record<MallocSetting, string>;
+  for (const name of MALLOC_SETTINGS) malloc[name] = await environValue(pid, name);
+  o.logger.info({ pid, port, runDir, malloc }, 'soak: run started');
   const startMs = performance.now();
   const minutesNow = (): number => (performance.now() - startMs) / 60_000;
   const samples: SoakSample[] = [];
@@ -175,7 +176,7 @@ export async function runSoak(o: RunSoakOptions): Promise<SoakReport> {
     options: { minutes: o.minutes, sample_s: o.sampleS, overrides: o.overrides },
     ended_by: state.signalled ? 'signal' : exit.code === 0 ? 'duration' : 'run failed',
     run_exit: exit,
-    run_malloc_arena_max: arenaMax,
+    run_malloc: malloc,
     summary: summarizeSoak(samples, minutesRun, retention),
     samples,
   };

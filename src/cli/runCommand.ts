@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { loadConfig, type StriderConfig } from '../config/index.js';
 import type { EpisodeRecord } from '../control/index.js';
 import { TickGaps } from '../control/TickGaps.js';
-import { arenaCap } from '../util/mallocArenas.js';
+import { mallocTuning } from '../util/mallocTuning.js';
 import { minorGc } from '../util/minorGc.js';
 import { HotSwap, LearningLoop, type LearningSummary } from '../learning/index.js';
 import { emptyMpcPolicyStats } from '../planning/MpcPolicy.js';
@@ -195,7 +195,7 @@ export async function runCommand(
     });
     periodic.start();
     const mode = resolveRunMode(config.run, linkCapabilities(session.link).simulated);
-    logArenaCap(logger, mode);
+    logMallocTuning(logger, mode);
     const outcome = !configured
       ? await explore(session, 0)
       : supply !== null
@@ -413,15 +413,16 @@ function recentVisits(
   return { states, actions, count };
 }
 
-/** Says what malloc's arena cap this process started with; warns where a long run goes uncapped. */
-function logArenaCap(logger: Logger, mode: RunMode): void {
-  const cap = arenaCap();
-  if (cap === 'unset' && mode === 'continuous' && process.platform === 'linux') {
+/** Says what malloc tuning this process started with; warns where a long run goes without it. */
+function logMallocTuning(logger: Logger, mode: RunMode): void {
+  const tuning = mallocTuning();
+  const unset = Object.entries(tuning).filter(([, v]) => v === 'unset');
+  if (unset.length > 0 && mode === 'continuous' && process.platform === 'linux') {
     logger.warn(
-      { MALLOC_ARENA_MAX: cap },
-      'MALLOC_ARENA_MAX is unset: native memory may creep over hours; start strider through bin/strider.js or set MALLOC_ARENA_MAX=2 (docs/daemon.md)',
+      tuning,
+      `${unset.map(([k]) => k).join(' and ')} unset: native memory may creep over hours; start strider through bin/strider.js (docs/daemon.md)`,
     );
   } else {
-    logger.info({ MALLOC_ARENA_MAX: cap }, 'malloc arenas');
+    logger.info(tuning, 'malloc tuning');
   }
 }

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SoakReport } from '../../../src/bench/soak.js';
+import { MALLOC_SETTINGS, MALLOC_TUNING } from '../../../src/util/mallocTuning.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const BIN = resolve('bin/strider.js');
@@ -38,8 +39,11 @@ describe('strider bench --soak (a short soak of strider run with a child trainer
       assert.equal(code, 0, output);
       const r = JSON.parse(readFileSync(join(out, 'soak.json'), 'utf8')) as SoakReport;
       assert.equal(r.ended_by, 'duration');
-      // the soak starts its run as bin/strider.js would, malloc's arenas capped (test spawned without)
-      assert.equal(r.run_malloc_arena_max, process.env.MALLOC_ARENA_MAX ?? '2');
+      // the soak starts its run as bin/strider.js would, malloc tuned (the test's node may be without)
+      assert.deepEqual(
+        r.run_malloc,
+        Object.fromEntries(MALLOC_SETTINGS.map((k) => [k, process.env[k] ?? MALLOC_TUNING[k]])),
+      );
       assert.ok(r.samples.length >= 2, `samples: ${r.samples.length}`);
       assert.ok(r.samples.every((s) => s.controller !== null && s.controller.rss_mib > 0));
       const withTrainer = r.samples.filter((s) => s.trainer !== null);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadConfig } from '../../../../src/config/index.js';
-import { DEFAULT_MALLOC_ARENA_MAX } from '../../../../src/util/mallocArenas.js';
+import { MALLOC_SETTINGS, MALLOC_TUNING } from '../../../../src/util/mallocTuning.js';
 
 /**
  * The Dockerfile cannot be built here (no Docker engine), so this checks what can be checked
@@ -32,8 +32,9 @@ describe('Dockerfile (not built here: its paths checked against the repository)'
 
   it('copies strider into /opt/strider, and the default command runs a ROS 2 config whose robot model the image holds', () => {
     assert.match(dockerfile, new RegExp(`^WORKDIR ${IMAGE_HOME}$`, 'm'));
-    // the entrypoint runs node directly, so the image's environment caps malloc's arenas
-    assert.match(dockerfile, new RegExp(`^ENV MALLOC_ARENA_MAX=${DEFAULT_MALLOC_ARENA_MAX}$`, 'm'));
+    // the entrypoint runs node directly, so the image's environment tunes malloc
+    const env = MALLOC_SETTINGS.map((k) => `${k}=${MALLOC_TUNING[k]}`).join(' ');
+    assert.ok(dockerfile.split('\n').includes(`ENV ${env}`), `ENV ${env}`);
     const copied = [...dockerfile.matchAll(/^COPY (\S+) \.\/\S*$/gm)].map((m) => m[1]);
     for (const dir of ['bin', 'src', 'urdf', 'config'])
       assert.ok(copied.includes(dir), `COPY ${dir}`);

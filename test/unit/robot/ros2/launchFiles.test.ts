@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../../../src/config/index.js';
-import { DEFAULT_MALLOC_ARENA_MAX } from '../../../../src/util/mallocArenas.js';
+import { MALLOC_SETTINGS, MALLOC_TUNING } from '../../../../src/util/mallocTuning.js';
 import { requireInCi } from '../../../helpers/requireInCi.js';
 
 /**
@@ -61,11 +61,12 @@ function striderArgs(d: Described, strider: Entity): string[] {
   return cmd.map(text);
 }
 
-/** strider's process: malloc's arenas capped from its start, as bin/strider.js's #! line does. */
-function assertArenaCap(strider: Entity): void {
-  assert.deepEqual(kw(strider, 'additional_env'), {
-    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? DEFAULT_MALLOC_ARENA_MAX,
-  });
+/** strider's process: malloc tuned from its start, as bin/strider.js's #! line does. */
+function assertMallocTuning(strider: Entity): void {
+  assert.deepEqual(
+    kw(strider, 'additional_env'),
+    Object.fromEntries(MALLOC_SETTINGS.map((k) => [k, process.env[k] ?? MALLOC_TUNING[k]])),
+  );
 }
 
 /** Checks strider's command: the CLI exists, and its config loads with the --set it is given. */
@@ -152,7 +153,7 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
     assert.ok(args.includes('robot.ros2.use_sim_time=true'));
     assert.ok(args.includes('robot.ros2.lifecycle=false'), 'lifecycle a launch argument, off');
     assertStriderCommand(args);
-    assertArenaCap(strider);
+    assertMallocTuning(strider);
   });
 
   it('strider.launch.py: strider alone, its config, use_sim_time and lifecycle as launch arguments', () => {
@@ -165,7 +166,7 @@ describe('launch files (against stand-ins of the ROS 2 launch API)', function ()
     );
     assert.ok(args.includes('robot.ros2.lifecycle=false'), 'lifecycle a launch argument, off');
     assertStriderCommand(args);
-    assertArenaCap(strider);
+    assertMallocTuning(strider);
     assert.equal(kw(strider, 'sigterm_timeout'), '10');
   });
 });

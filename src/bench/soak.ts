@@ -94,8 +94,9 @@ export async function runSoak(o: RunSoakOptions): Promise<SoakReport> {
     runDir,
   ];
   const outFd = openSync(join(o.outDir, 'run.out'), 'w');
-  // a process group of its own: a terminal's Ctrl-C reaches the soak only, which sends one SIGINT
-  const child = spawn(process.execPath, argv, {
+  // a process group of its own: a terminal's Ctrl-C reaches the soak only, which sends one SIGINT.
+  // node's own flags (e.g. --no-memory-reducer, which only node's command line takes) go with it.
+  const child = spawn(process.execPath, [...process.execArgv, ...argv], {
     stdio: ['ignore', outFd, outFd],
     detached: true,
     env: withMallocTuning(process.env), // as bin/strider.js starts it

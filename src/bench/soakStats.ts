@@ -150,6 +150,17 @@ export interface SoakSummary {
     readonly trainer: number | null;
   };
   /**
+   * The controller's RSS from the start of the window after the warm-up to its end, each end the
+   * median of its first or last `NET_CHANGE_SAMPLES` samples (so one swing of V8's heap at either
+   * end does not decide it), MiB; null with fewer than twice that many samples. Context for the
+   * slope, which is the figure the soak is judged on.
+   */
+  readonly controller_rss_net_change: {
+    readonly from_mib: number;
+    readonly to_mib: number;
+    readonly change_mib: number;
+  } | null;
+  /**
    * The controller's RSS slope split by where the memory lies: V8's heap (reserved), external
    * (ArrayBuffers and other JS-held native memory) and the rest (native code: ONNX Runtime,
    * MuJoCo, malloc arenas), MiB per 10 minutes after the warm-up; null without the figures.
@@ -176,6 +187,15 @@ export interface SoakSummary {
   readonly model_version: number | null;
   /** Trainer pids seen: more than one means it was restarted. */
   readonly trainer_pids: readonly number[];
+}
+
+/** Samples at each end of the window after the warm-up whose median `controller_rss_net_change` takes. */
+export const NET_CHANGE_SAMPLES = 5;
+
+function median(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
 /** The summary of the soak's samples; `minutesRun` is the wall time from start to end. */
@@ -217,11 +237,17 @@ export function summarizeSoak(
   const limitBytes = retentionBytes(retention);
   const limitMib = limitBytes === null ? null : limitBytes / (1024 * 1024);
   const last = [...samples].reverse().find((s) => s.metrics !== null)?.metrics ?? null;
+  const ctlAfter = after.flatMap((s) => (s.controller === null ? [] : [s.controller.rss_mib]));
+  const n = NET_CHANGE_SAMPLES;
+  const from = ctlAfter.length >= 2 * n ? median(ctlAfter.slice(0, n)) : null;
+  const to = ctlAfter.length >= 2 * n ? median(ctlAfter.slice(-n)) : null;
   return {
     minutes_run: minutesRun,
     samples: samples.length,
     warmup: w,
     rss_slope_mib_per_10min: { controller: slope(ctl), trainer: slope(trn) },
+    controller_rss_net_change:
+      from === null || to === null ? null : { from_mib: from, to_mib: to, change_mib: to - from },
     controller_slope_by_area: {
       heap_total: slopeOf((s) => s.metrics?.heap_total_mib),
       external: slopeOf((s) => s.metrics?.external_mib),
@@ -252,6 +278,10 @@ export function summaryLines(s: SoakSummary): string[] {
   return [
     `soak: ${f(s.minutes_run)} min, ${s.samples} samples; RSS slope after warm-up (${s.warmup.rule}, ${f(s.warmup.minutes)} min): ` +
       `controller ${f(sl.controller, 2)} MiB/10 min, trainer ${f(sl.trainer, 2)} MiB/10 min`,
+    `  controller RSS after warm-up, median of ${NET_CHANGE_SAMPLES} samples at each end: ` +
+      (s.controller_rss_net_change === null
+        ? 'n/a (too few samples)'
+        : `${f(s.controller_rss_net_change.from_mib)} -> ${f(s.controller_rss_net_change.to_mib)} MiB (${f(s.controller_rss_net_change.change_mib, 2)})`),
     `  controller slope by area: V8 heap ${f(s.controller_slope_by_area.heap_total, 2)}, external ${f(s.controller_slope_by_area.external, 2)}, ` +
       `the rest (native) ${f(s.controller_slope_by_area.other, 2)} MiB/10 min`,
     `  RSS MiB controller ${f(s.rss_mib.controller.min)}..${f(s.rss_mib.controller.max)}, trainer ${f(s.rss_mib.trainer.min)}..${f(s.rss_mib.trainer.max)}; ` +

@@ -115,13 +115,30 @@ describe('strider bench --soak (pure parts)', () => {
     assert.ok(Math.abs(s.controller_slope_by_area.external!) < 1e-9);
     assert.ok(Math.abs(s.controller_slope_by_area.other! - 1) < 1e-9);
     assert.ok(Math.abs(s.rss_slope_mib_per_10min.controller! - 1.2) < 1e-9);
+    // the net change: medians of the first and the last 5 samples after the warm-up (10..14, 56..60)
+    assert.ok(Math.abs(s.controller_rss_net_change!.from_mib - (218 + 0.12 * 12)) < 1e-9);
+    assert.ok(Math.abs(s.controller_rss_net_change!.to_mib - (218 + 0.12 * 58)) < 1e-9);
+    assert.ok(Math.abs(s.controller_rss_net_change!.change_mib - 0.12 * 46) < 1e-9);
     // without the endpoint's figures there is no split
+
     const bare = summarizeSoak([sample(20, 300, 200), sample(30, 301, 200)], 60, null);
     assert.deepEqual(bare.controller_slope_by_area, {
       heap_total: null,
       external: null,
       other: null,
     });
+  });
+
+  it('gives the net change after the warm-up from medians, so one swing at either end does not decide it', () => {
+    // flat at 240 MiB, but a dip just after the warm-up and a peak at the end
+    const samples: SoakSample[] = [];
+    for (let t = 1; t <= 60; t++)
+      samples.push(sample(t, t === 10 ? 205 : t === 60 ? 275 : 240, 200));
+    const s = summarizeSoak(samples, 60, null);
+    assert.deepEqual(s.controller_rss_net_change, { from_mib: 240, to_mib: 240, change_mib: 0 });
+    assert.ok(s.rss_slope_mib_per_10min.controller! > 1, 'while least squares sees a slope');
+    // fewer than 2 x 5 samples after the warm-up: none
+    assert.equal(summarizeSoak(samples.slice(0, 18), 60, null).controller_rss_net_change, null);
   });
 
   it('reads a retention limit in bytes or MiB, and nothing else', () => {

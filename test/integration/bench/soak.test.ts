@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SoakReport } from '../../../src/bench/soak.js';
-import { MALLOC_SETTINGS, MALLOC_TUNING } from '../../../src/util/mallocTuning.js';
+import { mallocTuning, withMallocTuning } from '../../../src/util/mallocTuning.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const BIN = resolve('bin/strider.js');
@@ -40,10 +40,7 @@ describe('strider bench --soak (a short soak of strider run with a child trainer
       const r = JSON.parse(readFileSync(join(out, 'soak.json'), 'utf8')) as SoakReport;
       assert.equal(r.ended_by, 'duration');
       // the soak starts its run as bin/strider.js would, malloc tuned (the test's node may be without)
-      assert.deepEqual(
-        r.run_malloc,
-        Object.fromEntries(MALLOC_SETTINGS.map((k) => [k, process.env[k] ?? MALLOC_TUNING[k]])),
-      );
+      assert.deepEqual(r.run_malloc, mallocTuning(withMallocTuning(process.env)));
       assert.ok(r.samples.length >= 2, `samples: ${r.samples.length}`);
       assert.ok(r.samples.every((s) => s.controller !== null && s.controller.rss_mib > 0));
       const withTrainer = r.samples.filter((s) => s.trainer !== null);

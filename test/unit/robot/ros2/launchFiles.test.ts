@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../../../src/config/index.js';
-import { MALLOC_SETTINGS, MALLOC_TUNING } from '../../../../src/util/mallocTuning.js';
+import { mallocTuning, withMallocTuning } from '../../../../src/util/mallocTuning.js';
 import { requireInCi } from '../../../helpers/requireInCi.js';
 
 /**
@@ -63,10 +63,7 @@ function striderArgs(d: Described, strider: Entity): string[] {
 
 /** strider's process: malloc tuned from its start, as bin/strider.js's #! line does. */
 function assertMallocTuning(strider: Entity): void {
-  assert.deepEqual(
-    kw(strider, 'additional_env'),
-    Object.fromEntries(MALLOC_SETTINGS.map((k) => [k, process.env[k] ?? MALLOC_TUNING[k]])),
-  );
+  assert.deepEqual(kw(strider, 'additional_env'), mallocTuning(withMallocTuning(process.env)));
 }
 
 /** Checks strider's command: the CLI exists, and its config loads with the --set it is given. */

@@ -15,6 +15,7 @@ import {
 } from '../control/index.js';
 import { DaggerPolicy } from '../control/DaggerPolicy.js';
 import { CmdVelReward } from '../planning/rewards.js';
+import { planningReward } from '../planning/TiltCost.js';
 import { createReward } from '../planning/createReward.js';
 import type { PolicySlot } from '../planning/PolicySeeds.js';
 import { TaskTargets } from '../planning/TaskTargets.js';
@@ -245,7 +246,13 @@ export class RunSession {
       config: this.config,
       actuators: parts.actuators,
       actionSpace: parts.actionSpace,
-      reward: parts.reward,
+      // the planner scores with the task's reward and planner.tilt_cost's constraint
+      reward: planningReward(
+        parts.reward,
+        parts.assembler.layout,
+        this.config.planner.tilt_cost,
+        this.config.safety.tilt.max_rad,
+      ),
       clock: this.clock,
       budgetMs: this.budgetMs,
       stateDim: parts.assembler.layout.dim,

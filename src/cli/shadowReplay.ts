@@ -3,6 +3,7 @@ import { budgetMs, type StriderConfig } from '../config/index.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import type { Trajectory } from '../dynamics/Trajectory.js';
 import { emptyMpcPolicyStats, type MpcPolicyStats } from '../planning/MpcPolicy.js';
+import { planningReward } from '../planning/TiltCost.js';
 import { createReward } from '../planning/createReward.js';
 import type { RobotDescription, RobotLink } from '../robot/types.js';
 import { SafetyGate } from '../safety/index.js';
@@ -84,7 +85,7 @@ export async function shadowReplay(o: {
   const policy = await mpcPolicyFactory({
     config,
     actuators,
-    reward,
+    reward: planningReward(reward, layout, config.planner.tilt_cost, config.safety.tilt.max_rad),
     clock,
     budgetMs: budget,
     stateDim: S,

@@ -145,6 +145,14 @@ export const plannerSchema = z
       .default(0)
       .describe('iCEM: elites carried to the next iteration and tick'),
     discount: z.number().gt(0).max(1).default(1).describe('reward discount per step'),
+    tilt_cost: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(0)
+      .describe(
+        "planning only: subtracted from a sequence's score for every predicted step whose base tilts past safety.tilt.max_rad (whether or not the tilt stop is enabled); the episode's return stays the task's. Needs base quat in the state. 0: off",
+      ),
     population_decay: z
       .number()
       .min(1)

@@ -14,25 +14,26 @@ import type { BatchReward } from './types.js';
  * episode (docs/learning.md, "The runner on its back").
  *
  * The tilt is the angle between the base's z axis and world up, from the next state's base
- * quaternion (w, x, y, z; body to world): cos(tilt) = 1 - 2 (x^2 + y^2), the world-z component
- * of the body z axis; no trigonometry per row. Allocates nothing per call.
+ * quaternion q = (w, x, y, z), body to world: cos(tilt) = (w^2 - x^2 - y^2 + z^2) / |q|^2, the
+ * world-z component of the body z axis, divided by |q|^2 because a learned model's predicted
+ * quaternion is not exactly a unit one (a non-finite or zero one counts as tipped). No
+ * trigonometry per row; allocates nothing per call.
  */
 export class TiltCost implements BatchReward {
   readonly usesPreviousActions?: boolean;
   readonly #task: BatchReward;
-  readonly #qx: number;
-  readonly #qy: number;
+  /** State indices of the base quaternion's w, x, y, z. */
+  readonly #q: readonly [number, number, number, number];
   readonly #S: number;
   readonly #cosMax: number;
   readonly #cost: number;
 
   constructor(task: BatchReward, layout: StateLayout, cost: number, maxTiltRad: number) {
-    this.#qx = stateIndex(layout, 'base.quat.x');
-    this.#qy = stateIndex(layout, 'base.quat.y');
-    if (this.#qx < 0 || this.#qy < 0) {
+    const q = (['w', 'x', 'y', 'z'] as const).map((c) => stateIndex(layout, `base.quat.${c}`));
+    if (q.some((i) => i < 0)) {
       throw new StriderError(
         'CONFIG_INVALID',
-        'planner.tilt_cost needs "base.quat.x" and "base.quat.y" in the state vector; add quat ' +
+        'planner.tilt_cost needs the base quaternion (base.quat.w/x/y/z) in the state vector; add quat ' +
           `to state.base or set planner.tilt_cost to 0 (state has: ${layout.names.join(', ')})`,
       );
     }
@@ -42,6 +43,7 @@ export class TiltCost implements BatchReward {
         `planner.tilt_cost must be a finite number > 0 here, got ${cost}`,
       );
     }
+    this.#q = [q[0]!, q[1]!, q[2]!, q[3]!];
     this.#task = task;
     if (task.usesPreviousActions === true) this.usesPreviousActions = true;
     this.#S = layout.dim;
@@ -59,10 +61,17 @@ export class TiltCost implements BatchReward {
   ): void {
     this.#task.evaluate(states, actions, nextStates, count, out, previousActions);
     const S = this.#S;
+    const [iw, ix, iy, iz] = this.#q;
     for (let r = 0; r < count; r++) {
-      const x = nextStates[r * S + this.#qx]!;
-      const y = nextStates[r * S + this.#qy]!;
-      if (1 - 2 * (x * x + y * y) < this.#cosMax) out[r] = out[r]! - this.#cost;
+      const o = r * S;
+      const w = nextStates[o + iw]!;
+      const x = nextStates[o + ix]!;
+      const y = nextStates[o + iy]!;
+      const z = nextStates[o + iz]!;
+      const up = w * w - x * x - y * y + z * z;
+      const norm = w * w + x * x + y * y + z * z;
+      // written so that NaN or a zero quaternion fails the upright test
+      if (!(up >= this.#cosMax * norm && norm > 0)) out[r] = out[r]! - this.#cost;
     }
   }
 }

@@ -66,6 +66,22 @@ describe('TiltCost (planner.tilt_cost)', () => {
     assert.ok(Math.abs(withCost[0]! - 1) < 1e-6);
   });
 
+  it('judges a predicted quaternion that is not a unit one by its direction, and a NaN one as tipped', () => {
+    const cost = new TiltCost(task, LAYOUT, 5, 0.8);
+    const scaled = (pitch: number, k: number): number[] => {
+      const row = pitched(pitch, 1);
+      for (const i of [3, 4, 5, 6]) row[i]! *= k;
+      return row;
+    };
+    const nan = pitched(0, 1);
+    nan[5] = Number.NaN;
+    const plain = scores(task, [scaled(0.5, 0.6), scaled(0.9, 1.4), nan]);
+    const withCost = scores(cost, [scaled(0.5, 0.6), scaled(0.9, 1.4), nan]);
+    assert.equal(plain[0]! - withCost[0]!, 0, 'upright at 0.5 rad, |q| = 0.6');
+    assert.ok(Math.abs(plain[1]! - withCost[1]! - 5) < 1e-5, 'tipped at 0.9 rad, |q| = 1.4');
+    assert.ok(Math.abs(plain[2]! - withCost[2]! - 5) < 1e-5, 'a NaN quaternion counts as tipped');
+  });
+
   it('is the task reward itself when the cost is 0 (off)', () => {
     assert.equal(planningReward(task, LAYOUT, 0, 0.8), task);
     assert.ok(planningReward(task, LAYOUT, 2, 0.8) instanceof TiltCost);
@@ -80,7 +96,7 @@ describe('TiltCost (planner.tilt_cost)', () => {
         err instanceof StriderError &&
         err.code === 'CONFIG_INVALID' &&
         /planner\.tilt_cost/.test(err.message) &&
-        /base\.quat\.x/.test(err.message),
+        /base\.quat/.test(err.message),
     );
   });
 

@@ -5,8 +5,8 @@
  *
  *   npx tsx scripts/oracleMpc.ts [model] [--optimizer random] [--population 100]
  *       [--iterations 5] [--horizon 15] [--execute best] [--noise-beta 0] [--elites 10]
- *       [--temperature 1] [--episodes 3] [--steps 200] [--rate 20] [--ctrl-cost 0.1]
- *       [--reset-noise 0.1] [--seed 0]
+ *       [--temperature 1] [--tilt-penalty 0] [--max-tilt 0.8] [--episodes 3] [--steps 200]
+ *       [--rate 20] [--ctrl-cost 0.1] [--reset-noise 0.1] [--seed 0]
  *
  * Each tick as MpcPlanner.plan() does it, without the clock: the previous plan shifted one step
  * (zero tail) warm-starts the optimiser; each of `iterations` iterations samples K sequences (row
@@ -14,13 +14,13 @@
  * time copied from the robot's), scores it with npm start's reward, r = v_x - w |a|^2 per control
  * period (v_x the root's x velocity after the period, qvel[0] of a planar model's x slide; actions
  * are already on [-1, 1]), keeps the best so far and updates the optimiser; the first action of
- * the best (or of the centre, `--execute mean`) is executed. The same number of random-action
- * episodes from the same resets is printed beside them. `--tilt-penalty C` subtracts C from a
- * sequence's score for every step it leaves the torso tipped past `--max-tilt` rad (qpos[2], the
- * planar runner's pitch): planning only, the returns printed are the task's. Episodes start from the model's reset pose with uniform noise of
- * +-reset_noise on qpos and qvel. No learning, no tick budget: the return this prints is what a
- * model with no error would let the default planner reach, the ceiling of `npm start`'s MPC
- * episodes for a given K and H.
+ * the best (or of the centre, `--execute mean`) is executed. `--tilt-penalty C` subtracts C from
+ * a sequence's score for every step it leaves the torso tipped past `--max-tilt` rad (qpos[2],
+ * the planar runner's pitch; planning only, as planner.tilt_cost). Episodes start from the
+ * model's reset pose with uniform noise of +-reset_noise on qpos and qvel (this script's reset,
+ * not the link's), and the same resets are run with random actions beside them. No learning, no
+ * tick budget: the returns printed (the task's) are what a model without error would let this
+ * planner reach, for a given K, H and number of iterations.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -77,18 +77,6 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** mulberry32: a small seeded generator, so a seed repeats its resets and samples. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The views of one MjData, read once (each getter access builds a new view). */
 interface DataViews {
   readonly data: MjDataHandle;
@@ -161,7 +149,8 @@ async function main(): Promise<void> {
   const real = views(realData);
   const scratch = views(scratchData);
   const nu = model.nu;
-  const random = rng(Number(values.seed));
+  const rng = new Rng(Number(values.seed));
+  const random = (): number => rng.next();
   const action = new Float64Array(nu);
   const optimiser = createOptimiser(nu, Number(values.seed) + 1);
   const population = new Float32Array(K * H * nu);

@@ -119,8 +119,8 @@ describe('strider bench --soak (pure parts)', () => {
     assert.ok(Math.abs(s.controller_rss_net_change!.from_mib - (218 + 0.12 * 12)) < 1e-9);
     assert.ok(Math.abs(s.controller_rss_net_change!.to_mib - (218 + 0.12 * 58)) < 1e-9);
     assert.ok(Math.abs(s.controller_rss_net_change!.change_mib - 0.12 * 46) < 1e-9);
-    // without the endpoint's figures there is no split
 
+    // without the endpoint's figures there is no split
     const bare = summarizeSoak([sample(20, 300, 200), sample(30, 301, 200)], 60, null);
     assert.deepEqual(bare.controller_slope_by_area, {
       heap_total: null,

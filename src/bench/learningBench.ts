@@ -7,8 +7,8 @@ import { StriderError } from '../util/StriderError.js';
  * `strider run` child per seed, is runLearningBench.ts.
  */
 
-/** Defaults of the issue-11 benchmark: 3 seeds to 50k environment steps. */
-export const LEARNING_BENCH_DEFAULTS = { seeds: 3, steps: 50_000 } as const;
+/** Defaults of the issue-11 benchmark: 3 seeds to 50k environment steps, one seed at a time. */
+export const LEARNING_BENCH_DEFAULTS = { seeds: 3, steps: 50_000, jobs: 1 } as const;
 
 /** Steps per episode of the gym protocol (HalfCheetah: 1000 steps of dt 0.05). */
 export const GYM_EPISODE_STEPS = 1000;
@@ -18,6 +18,12 @@ export interface LearningBenchOptions {
   readonly seeds: number;
   /** Environment steps per seed (rounded up to whole episodes). */
   readonly steps: number;
+  /**
+   * Seeds run at once (at most `seeds`). Above 1 the seeds' planners and trainers share the
+   * cores: each planner fits fewer samples in its tick budget than alone, and ticks over budget
+   * are counted as ever.
+   */
+  readonly jobs: number;
 }
 
 function positiveInt(
@@ -37,15 +43,43 @@ function positiveInt(
   return v;
 }
 
-/** --seeds and --steps as given on the command line (strings, `10k` allowed); CLI_USAGE when invalid. */
+/**
+ * --seeds, --steps and --jobs as given on the command line (strings, `10k` allowed); CLI_USAGE
+ * when invalid. --jobs is capped at the number of seeds.
+ */
 export function parseLearningBenchOptions(flags: {
   seeds?: string | undefined;
   steps?: string | undefined;
+  jobs?: string | undefined;
 }): LearningBenchOptions {
+  const seeds = positiveInt('seeds', flags.seeds, LEARNING_BENCH_DEFAULTS.seeds, 100);
   return {
-    seeds: positiveInt('seeds', flags.seeds, LEARNING_BENCH_DEFAULTS.seeds, 100),
+    seeds,
     steps: positiveInt('steps', flags.steps, LEARNING_BENCH_DEFAULTS.steps, 10_000_000),
+    jobs: Math.min(seeds, positiveInt('jobs', flags.jobs, LEARNING_BENCH_DEFAULTS.jobs, 100)),
   };
+}
+
+/**
+ * Runs `run(i)` for i = 0..count-1 with at most `jobs` in flight, each started as soon as one
+ * ends; resolves with the results in index order (rejects with the first failure, after the
+ * runs in flight have ended).
+ */
+export async function inPool<T>(
+  count: number,
+  jobs: number,
+  run: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const results = new Array<T>(count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < count; i = next++) results[i] = await run(i);
+  };
+  const workers = Array.from({ length: Math.max(1, Math.min(jobs, count)) }, worker);
+  const settled = await Promise.allSettled(workers);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return results;
 }
 
 /** The value of the last `--set key=value` for `key` among `overrides`, or undefined. */
@@ -133,6 +167,8 @@ export interface LearningBenchReport {
     readonly protocol: {
       readonly steps: number;
       readonly seeds: number;
+      /** Seeds run at once (--jobs). */
+      readonly jobs: number;
       readonly overrides: readonly string[];
     };
     readonly seeds: LearningSeed[];
@@ -196,7 +232,12 @@ export function assembleLearningReport(
   const ticks = seeds.reduce((a, s) => a + s.ticks, 0);
   return {
     learning: {
-      protocol: { steps: options.steps, seeds: options.seeds, overrides: options.overrides },
+      protocol: {
+        steps: options.steps,
+        seeds: options.seeds,
+        jobs: options.jobs,
+        overrides: options.overrides,
+      },
       seeds,
       last3_mean: mean(last3),
       last3_min: last3.length === 0 ? Number.NaN : Math.min(...last3),

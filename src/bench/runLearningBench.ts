@@ -17,6 +17,7 @@ import {
   assembleLearningReport,
   episodeLine,
   gymProtocolOverrides,
+  inPool,
   learningCurveSpec,
   seedResult,
   type LearningBenchOptions,
@@ -133,41 +134,43 @@ function runSeed(
   });
 }
 
+/** One seed: its run, then its entry from the run's report, and a line saying how it ended. */
+async function benchSeed(o: RunLearningBenchOptions, seed: number): Promise<LearningSeed> {
+  const seedDir = join(o.outDir, `seed-${seed}`);
+  const { code, wallTimeS } = await runSeed(o, seed, seedDir);
+  const reportPath = join(seedDir, 'report.json');
+  let run: RunReportSubset = {};
+  try {
+    run = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReportSubset;
+  } catch (err) {
+    o.logger.warn({ err, seed, reportPath }, 'no run report for this seed');
+  }
+  const s = seedResult(
+    seed,
+    code === 0 ? run : { ...run, status: 'failed' },
+    wallTimeS,
+    reportPath,
+  );
+  o.print(
+    `seed ${seed} ${s.status} (exit ${code}): ${s.env_steps} env steps in ${wallTimeS.toFixed(0)} s, last-3 mean ${s.last3_mean.toFixed(1)}, ` +
+      `random mean ${s.random_mean.toFixed(1)}, ticks over budget ${s.ticks_over_budget}/${s.ticks}, ` +
+      `models accepted ${s.model_versions_accepted}/${s.model_versions_trained}` +
+      (code === 0 ? '' : `; see ${join(seedDir, 'run.out')}`),
+  );
+  return s;
+}
+
 /**
- * `strider bench --learning`: for each seed 0..N-1 in turn, `strider run` in the gym protocol
- * (learningBench.ts) into OUT/seed-<i>/, its episodes printed as they finish; then the JSON and
+ * `strider bench --learning`: for each seed 0..N-1, `strider run` in the gym protocol
+ * (learningBench.ts) into OUT/seed-<i>/, `jobs` seeds at a time, episodes printed as they finish; then the JSON and
  * the learning curve (mean and min-max over seeds). A seed whose run fails is reported with the
  * episodes it finished (status from its report, or 'failed'). Returns the report.
  */
 export async function runLearningBench(o: RunLearningBenchOptions): Promise<LearningBenchReport> {
-  const seeds: LearningSeed[] = [];
-  for (let seed = 0; seed < o.seeds; seed++) {
-    const seedDir = join(o.outDir, `seed-${seed}`);
-    const { code, wallTimeS } = await runSeed(o, seed, seedDir);
-    const reportPath = join(seedDir, 'report.json');
-    let run: RunReportSubset = {};
-    try {
-      run = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReportSubset;
-    } catch (err) {
-      o.logger.warn({ err, seed, reportPath }, 'no run report for this seed');
-    }
-    const s = seedResult(
-      seed,
-      code === 0 ? run : { ...run, status: 'failed' },
-      wallTimeS,
-      reportPath,
-    );
-    seeds.push(s);
-    o.print(
-      `seed ${seed} ${s.status} (exit ${code}): ${s.env_steps} env steps in ${wallTimeS.toFixed(0)} s, last-3 mean ${s.last3_mean.toFixed(1)}, ` +
-        `random mean ${s.random_mean.toFixed(1)}, ticks over budget ${s.ticks_over_budget}/${s.ticks}, ` +
-        `models accepted ${s.model_versions_accepted}/${s.model_versions_trained}` +
-        (code === 0 ? '' : `; see ${join(seedDir, 'run.out')}`),
-    );
-  }
+  const seeds = await inPool(o.seeds, o.jobs, (seed) => benchSeed(o, seed));
   const cpu = cpus();
   const report = assembleLearningReport(
-    { seeds: o.seeds, steps: o.steps, overrides: o.overrides },
+    { seeds: o.seeds, steps: o.steps, jobs: o.jobs, overrides: o.overrides },
     seeds,
     {
       cpus: cpu.length,

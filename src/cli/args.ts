@@ -18,10 +18,11 @@ export interface CommonArgs {
   readonly publish?: boolean;
   /** replay: run the controller's planner on the held-out recorded states (report only). */
   readonly shadow?: boolean;
-  /** bench only: the learning benchmark, its seeds and environment steps (as given). */
+  /** bench only: the learning benchmark, its seeds, environment steps and seeds at once (as given). */
   readonly learning?: boolean;
   readonly seeds?: string | undefined;
   readonly steps?: string | undefined;
+  readonly jobs?: string | undefined;
   /** bench only: the soak bench, its minutes and seconds between samples (as given). */
   readonly soak?: boolean;
   readonly minutes?: string | undefined;
@@ -46,6 +47,7 @@ const OPTIONS = {
   learning: { type: 'boolean' },
   seeds: { type: 'string' },
   steps: { type: 'string' },
+  jobs: { type: 'string' },
   soak: { type: 'boolean' },
   minutes: { type: 'string' },
   'sample-s': { type: 'string' },
@@ -81,13 +83,14 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     (values.learning === true ||
       values.seeds !== undefined ||
       values.steps !== undefined ||
+      values.jobs !== undefined ||
       values.soak === true ||
       values.minutes !== undefined ||
       values['sample-s'] !== undefined)
   ) {
     throw new StriderError(
       'CLI_USAGE',
-      `--learning, --seeds, --steps, --soak, --minutes and --sample-s are options of strider bench, not of ${first}`,
+      `--learning, --seeds, --steps, --jobs, --soak, --minutes and --sample-s are options of strider bench, not of ${first}`,
     );
   }
   if (values.learning === true && values.soak === true) {
@@ -120,6 +123,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       learning: values.learning === true,
       seeds: values.seeds,
       steps: values.steps,
+      jobs: values.jobs,
       soak: values.soak === true,
       minutes: values.minutes,
       sampleS: values['sample-s'],
@@ -272,8 +276,8 @@ Prints figures (not pass/fail) and writes them as JSON (--report FILE, default O
   training  ensemble training throughput in sample-passes/s
 The config (default config/planar_runner.yaml) sets the robot and shapes; --set overrides it.
 
-strider bench --learning [--seeds N] [--steps S]: the learning benchmark (docs/learning.md).
-For each seed 0..N-1 (default 3) it runs \`strider run\` in the gym protocol up to S environment
+strider bench --learning [--seeds N] [--steps S] [--jobs J]: the learning benchmark
+(docs/learning.md). For each seed 0..N-1 (default 3), J at a time (default 1), it runs \`strider run\` in the gym protocol up to S environment
 steps (default 50000; 10k allowed): 1000-step episodes at 20 Hz, r = v_x - 0.1|a|^2, lockstep,
 a 40 ms tick budget, the trainer as a child process, 1 random episode then MPC episodes with a
 refit after each. --set overrides go after the protocol's (e.g. --set robot.model=/abs/cheetah.xml
@@ -285,6 +289,8 @@ env_steps, wall_time_s, ticks_over_budget, model_versions_accepted, last3_mean.
   --learning              run the learning benchmark instead of the figures above
   --seeds N               seeds 0..N-1 (default 3)
   --steps S               environment steps per seed (default 50000)
+  --jobs J                seeds run at once (default 1; above 1 they share the cores, so each
+                          planner fits fewer samples per tick than alone)
 
 strider bench --soak [--minutes M] [--sample-s S]: the soak bench (docs/daemon.md). Runs
 \`strider run\` in continuous mode for M minutes (default 60; run.duration_s = M*60) with the

@@ -110,7 +110,11 @@ function startTrainingLoad(
 
 /** `strider bench --learning`: the learning benchmark (src/bench/runLearningBench.ts). */
 async function learningBenchCommand(args: CommonArgs): Promise<number> {
-  const options = parseLearningBenchOptions({ seeds: args.seeds, steps: args.steps });
+  const options = parseLearningBenchOptions({
+    seeds: args.seeds,
+    steps: args.steps,
+    jobs: args.jobs,
+  });
   // fail on a bad config or override before any seed runs
   const { config } = loadConfig(args.config ?? DEFAULT_CONFIG, {
     overrides: gymProtocolOverrides({ steps: options.steps, seed: 0, user: args.set }),
@@ -122,7 +126,7 @@ async function learningBenchCommand(args: CommonArgs): Promise<number> {
   });
   const reportPath = resolve(args.report ?? join(outDir, 'learning.json'));
   process.stdout.write(
-    `strider bench --learning: ${options.seeds} seed(s) x ${options.steps} env steps, gym protocol; runs in ${outDir}/seed-<i>\n`,
+    `strider bench --learning: ${options.seeds} seed(s) x ${options.steps} env steps, ${options.jobs} at a time, gym protocol; runs in ${outDir}/seed-<i>\n`,
   );
   const report = await runLearningBench({
     ...options,

@@ -3,6 +3,7 @@ import {
   assembleLearningReport,
   episodeLine,
   gymProtocolOverrides,
+  inPool,
   learningCurveSpec,
   parseLearningBenchOptions,
   seedResult,
@@ -44,16 +45,33 @@ describe('strider bench --learning', () => {
       ]);
       assert.equal(parsed.kind, 'command');
       assert.equal(parsed.args.learning, true);
-      assert.deepEqual(parseLearningBenchOptions(parsed.args), { seeds: 2, steps: 10_000 });
+      assert.deepEqual(parseLearningBenchOptions(parsed.args), {
+        seeds: 2,
+        steps: 10_000,
+        jobs: 1,
+      });
       assert.deepEqual(parsed.args.set, ['robot.model=/m.xml']);
     });
 
-    it('defaults to 3 seeds of 50k steps', () => {
-      assert.deepEqual(parseLearningBenchOptions({}), { seeds: 3, steps: 50_000 });
+    it('defaults to 3 seeds of 50k steps, one at a time', () => {
+      assert.deepEqual(parseLearningBenchOptions({}), { seeds: 3, steps: 50_000, jobs: 1 });
+    });
+
+    it('takes --jobs, capped at the number of seeds', () => {
+      const parsed = parseCliArgs(['bench', '--learning', '--seeds', '3', '--jobs', '2']);
+      assert.equal(parsed.kind, 'command');
+      assert.equal(parseLearningBenchOptions(parsed.args).jobs, 2);
+      assert.equal(parseLearningBenchOptions({ seeds: '2', jobs: '8' }).jobs, 2);
     });
 
     it('refuses a bad --seeds or --steps, and the options on other commands', () => {
-      for (const flags of [{ seeds: '0' }, { seeds: 'x' }, { steps: '-5' }, { steps: '1.5' }]) {
+      for (const flags of [
+        { seeds: '0' },
+        { seeds: 'x' },
+        { steps: '-5' },
+        { steps: '1.5' },
+        { jobs: '0' },
+      ]) {
         assert.throws(
           () => parseLearningBenchOptions(flags),
           (e: unknown) => isStriderError(e) && e.code === 'CLI_USAGE',
@@ -67,6 +85,84 @@ describe('strider bench --learning', () => {
         () => parseCliArgs(['run', '--seeds', '2']),
         (e: unknown) => isStriderError(e) && e.code === 'CLI_USAGE',
       );
+      assert.throws(
+        () => parseCliArgs(['run', '--jobs', '2']),
+        (e: unknown) => isStriderError(e) && e.code === 'CLI_USAGE',
+      );
+    });
+  });
+
+  describe('seeds at once (inPool)', () => {
+    /** A run per index that ends when its gate is opened; records how many were in flight. */
+    function gatedRuns(): {
+      run: (i: number) => Promise<string>;
+      open: (i: number) => void;
+      started: number[];
+      peak: () => number;
+    } {
+      const gates = new Map<number, () => void>();
+      const started: number[] = [];
+      let inFlight = 0;
+      let peak = 0;
+      return {
+        started,
+        peak: () => peak,
+        open: (i) => gates.get(i)?.(),
+        run: (i) =>
+          new Promise<string>((resolve) => {
+            started.push(i);
+            inFlight++;
+            peak = Math.max(peak, inFlight);
+            gates.set(i, () => {
+              inFlight--;
+              resolve(`seed ${i}`);
+            });
+          }),
+      };
+    }
+    const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+    it('runs at most `jobs` at once, starts the next as one ends, and keeps index order', async () => {
+      const g = gatedRuns();
+      const all = inPool(3, 2, g.run);
+      await tick();
+      assert.deepEqual(g.started, [0, 1]);
+      g.open(1); // seed 1 ends first: seed 2 takes its place
+      await tick();
+      assert.deepEqual(g.started, [0, 1, 2]);
+      g.open(2);
+      g.open(0);
+      assert.deepEqual(await all, ['seed 0', 'seed 1', 'seed 2']);
+      assert.equal(g.peak(), 2);
+    });
+
+    it('runs one at a time with jobs 1', async () => {
+      const g = gatedRuns();
+      const all = inPool(2, 1, g.run);
+      await tick();
+      assert.deepEqual(g.started, [0]);
+      g.open(0);
+      await tick();
+      assert.deepEqual(g.started, [0, 1]);
+      g.open(1);
+      assert.deepEqual(await all, ['seed 0', 'seed 1']);
+      assert.equal(g.peak(), 1);
+    });
+
+    it('rejects with a failure once the runs in flight have ended', async () => {
+      let ended = false;
+      const all = inPool(2, 2, (i) =>
+        i === 0
+          ? Promise.reject(new Error('seed 0 failed'))
+          : new Promise<string>((r) =>
+              setTimeout(() => {
+                ended = true;
+                r('ok');
+              }, 20),
+            ),
+      );
+      await assert.rejects(all, /seed 0 failed/);
+      assert.equal(ended, true);
     });
   });
 
@@ -123,7 +219,7 @@ describe('strider bench --learning', () => {
       assert.equal(s0.last3_mean, 30);
       assert.equal(s0.random_mean, -100);
       const r = assembleLearningReport(
-        { seeds: 2, steps: 5000, overrides: ['a=1'] },
+        { seeds: 2, steps: 5000, jobs: 2, overrides: ['a=1'] },
         [s0, s1],
         MACHINE,
       );
@@ -132,7 +228,12 @@ describe('strider bench --learning', () => {
       assert.equal(r.learning.last3_mean, (30 + 90) / 2);
       assert.equal(r.learning.last3_min, 30);
       assert.equal(r.learning.ticks_over_budget_fraction, 6 / 10_000);
-      assert.deepEqual(r.learning.protocol, { steps: 5000, seeds: 2, overrides: ['a=1'] });
+      assert.deepEqual(r.learning.protocol, {
+        steps: 5000,
+        seeds: 2,
+        jobs: 2,
+        overrides: ['a=1'],
+      });
       // it is plain JSON
       assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
     });
@@ -142,7 +243,11 @@ describe('strider bench --learning', () => {
       assert.equal(s.status, 'failed');
       assert.deepEqual(s.episodes, []);
       assert.ok(Number.isNaN(s.last3_mean));
-      const r = assembleLearningReport({ seeds: 1, steps: 1000, overrides: [] }, [s], MACHINE);
+      const r = assembleLearningReport(
+        { seeds: 1, steps: 1000, jobs: 1, overrides: [] },
+        [s],
+        MACHINE,
+      );
       assert.ok(Number.isNaN(r.learning.last3_mean));
     });
   });

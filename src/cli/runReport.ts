@@ -151,6 +151,7 @@ function plannerReport(
     overrun: p.overrun,
     mean_iterations: p.plans > 0 ? p.iterations / p.plans : 0,
     predicted_reward_per_step: p.predictedPlans > 0 ? p.predictedReward / p.predictedPlans : null,
+    predicted_reward_per_step_median: p.predictedPlans > 0 ? p.predictedRewardMedian.value() : null,
     achieved_reward_per_step: steps > 0 ? achieved / steps : null,
   };
 }
@@ -191,9 +192,14 @@ export function summary(report: RunReport, outDir: string): string {
       `  MPC ticks: ${t.mpc.count}; latency p50 ${t.mpc.p50_ms.toFixed(3)} ms, p99 ${t.mpc.p99_ms.toFixed(3)} ms, max ${t.mpc.max_ms.toFixed(3)} ms; misses ${t.mpc.misses}`,
     );
   const pl = report.planner;
-  if (pl !== null && pl.predicted_reward_per_step !== null && pl.achieved_reward_per_step !== null)
+  if (
+    pl !== null &&
+    pl.predicted_reward_per_step !== null &&
+    pl.predicted_reward_per_step_median !== null &&
+    pl.achieved_reward_per_step !== null
+  )
     lines.push(
-      `  planner: ${pl.mean_iterations.toFixed(2)} iterations per plan; reward per step predicted ${pl.predicted_reward_per_step.toFixed(3)}, achieved ${pl.achieved_reward_per_step.toFixed(3)}`,
+      `  planner: ${pl.mean_iterations.toFixed(2)} iterations per plan; reward per step predicted ${pl.predicted_reward_per_step_median.toFixed(3)} (median; mean ${pl.predicted_reward_per_step.toFixed(3)}), achieved ${pl.achieved_reward_per_step.toFixed(3)}`,
     );
   if (report.model !== null) {
     const m = report.model;

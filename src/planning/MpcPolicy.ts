@@ -1,4 +1,5 @@
 import type { ActionPolicy } from '../control/types.js';
+import { P2Quantile } from '../telemetry/P2Quantile.js';
 import type { MpcPlanner } from './MpcPlanner.js';
 
 /** Counters of one MPC policy (one model version). */
@@ -19,11 +20,25 @@ export interface MpcPolicyStats {
    */
   predictedReward: number;
   predictedPlans: number;
+  /**
+   * The median of the same per-step figures (running estimate, constant memory): a few diverging
+   * predictions (a model asked far outside its data) pull the mean by orders of magnitude, not
+   * the median.
+   */
+  readonly predictedRewardMedian: P2Quantile;
 }
 
 /** Fresh counters. */
 export function emptyMpcPolicyStats(): MpcPolicyStats {
-  return { plans: 0, missed: 0, overrun: 0, iterations: 0, predictedReward: 0, predictedPlans: 0 };
+  return {
+    plans: 0,
+    missed: 0,
+    overrun: 0,
+    iterations: 0,
+    predictedReward: 0,
+    predictedPlans: 0,
+    predictedRewardMedian: new P2Quantile(0.5),
+  };
 }
 
 /**
@@ -73,8 +88,10 @@ export class MpcPolicy implements ActionPolicy {
     if (r.status === 'missed') this.stats.missed++;
     else if (r.status === 'overrun') this.stats.overrun++;
     if (Number.isFinite(r.predictedReturn)) {
-      this.stats.predictedReward += r.predictedReturn * this.#perStep;
+      const perStep = r.predictedReturn * this.#perStep;
+      this.stats.predictedReward += perStep;
       this.stats.predictedPlans++;
+      this.stats.predictedRewardMedian.add(perStep);
     }
     out.set(r.action);
   }

@@ -126,11 +126,13 @@ export interface RunReport {
     overrun: number;
     mean_iterations: number;
     /**
-     * Mean over plans of the executed sequence's predicted reward per horizon step, and the mean
-     * reward per step the MPC episodes achieved (null: none). The first well above the second is
-     * the planner exploiting the model's errors (docs/learning.md).
+     * Mean over plans of the executed sequence's predicted reward per horizon step, its median
+     * (a running estimate, which a few diverging predictions do not pull), and the mean reward per
+     * step the MPC episodes achieved (null: none). The predicted well above the achieved is the
+     * planner exploiting the model's errors (docs/learning.md).
      */
     predicted_reward_per_step: number | null;
+    predicted_reward_per_step_median: number | null;
     achieved_reward_per_step: number | null;
   } | null;
   /** Every hot-swap decision: accepted, rejected or rolled back, with the reason. */

@@ -60,6 +60,10 @@ describe('strider run control.policy dagger (planar runner, lockstep)', function
       assert.ok(
         pl.predicted_reward_per_step !== null && Number.isFinite(pl.predicted_reward_per_step),
       );
+      assert.ok(
+        pl.predicted_reward_per_step_median !== null &&
+          Number.isFinite(pl.predicted_reward_per_step_median),
+      );
       const mpcEpisodes = report.episodes.filter((e) => e.source === 'mpc');
       const achieved =
         mpcEpisodes.reduce((a, e) => a + e.return, 0) /
@@ -67,7 +71,7 @@ describe('strider run control.policy dagger (planar runner, lockstep)', function
       assert.ok(Math.abs(pl.achieved_reward_per_step! - achieved) < 1e-9);
       assert.match(
         r.stdout,
-        /planner: [\d.]+ iterations per plan; reward per step predicted -?[\d.]+, achieved -?[\d.]+/,
+        /planner: [\d.]+ iterations per plan; reward per step predicted -?[\d.]+ \(median; mean -?[\d.]+\), achieved -?[\d.]+/,
       );
       if (mode === 'in_process') {
         const bag = await BagReader.open(join(out, 'bag'));

@@ -38,6 +38,9 @@ describe('planning/MpcPolicy', () => {
     assert.equal(s.predictedPlans, 2, 'the missed plan has no prediction');
     // 3.5 / 1.75 + (-1.75) / 1.75
     assert.ok(Math.abs(s.predictedReward - 1) < 1e-12, `predictedReward ${s.predictedReward}`);
+    // the median of 2 and -1 per step
+    assert.ok(Math.abs(s.predictedRewardMedian.value() - 0.5) < 1e-12);
+    assert.equal(s.predictedRewardMedian.count, 2);
     assert.deepEqual(out, Float32Array.of(0.5));
   });
 });

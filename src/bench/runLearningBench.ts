@@ -162,8 +162,8 @@ async function benchSeed(o: RunLearningBenchOptions, seed: number): Promise<Lear
 
 /**
  * `strider bench --learning`: for each seed 0..N-1, `strider run` in the gym protocol
- * (learningBench.ts) into OUT/seed-<i>/, `jobs` seeds at a time, episodes printed as they finish; then the JSON and
- * the learning curve (mean and min-max over seeds). A seed whose run fails is reported with the
+ * (learningBench.ts) into OUT/seed-<i>/, `jobs` seeds at a time, episodes printed as they
+ * finish; then the JSON and the learning curve (mean and min-max over seeds). A seed whose run fails is reported with the
  * episodes it finished (status from its report, or 'failed'). Returns the report.
  */
 export async function runLearningBench(o: RunLearningBenchOptions): Promise<LearningBenchReport> {

@@ -277,10 +277,10 @@ Prints figures (not pass/fail) and writes them as JSON (--report FILE, default O
 The config (default config/planar_runner.yaml) sets the robot and shapes; --set overrides it.
 
 strider bench --learning [--seeds N] [--steps S] [--jobs J]: the learning benchmark
-(docs/learning.md). For each seed 0..N-1 (default 3), J at a time (default 1), it runs \`strider run\` in the gym protocol up to S environment
-steps (default 50000; 10k allowed): 1000-step episodes at 20 Hz, r = v_x - 0.1|a|^2, lockstep,
-a 40 ms tick budget, the trainer as a child process, 1 random episode then MPC episodes with a
-refit after each. --set overrides go after the protocol's (e.g. --set robot.model=/abs/cheetah.xml
+(docs/learning.md). For each seed 0..N-1 (default 3), J at a time (default 1), it runs
+\`strider run\` in the gym protocol up to S environment steps (default 50000; 10k allowed):
+1000-step episodes at 20 Hz, r = v_x - 0.1|a|^2, lockstep, a 40 ms tick budget, the trainer
+as a child process, 1 random episode then MPC episodes with a refit after each. --set overrides go after the protocol's (e.g. --set robot.model=/abs/cheetah.xml
 for any half-cheetah-class MJCF). Prints a line per episode (seed, env steps, return) and per
 seed; writes OUT/seed-<i>/ (each run's report, log, plots), OUT/learning_curve.{svg,png} (mean
 and min-max over seeds against env steps, random and MPC apart) and the JSON (--report FILE,

@@ -1,6 +1,7 @@
 import type { StateLayout } from '../state/types.js';
 import { stateIndex } from '../state/types.js';
 import { StriderError } from '../util/StriderError.js';
+import { tiltVerdict } from '../safety/stateChecks.js';
 import type { BatchReward } from './types.js';
 
 /**
@@ -13,10 +14,10 @@ import type { BatchReward } from './types.js';
  * runner over gains speed for a moment; on its back the runner then crawls for the rest of the
  * episode (docs/learning.md, "The runner on its back").
  *
- * The tilt is the angle between the base's z axis and world up, from the next state's base
- * quaternion q = (w, x, y, z), body to world: cos(tilt) = (w^2 - x^2 - y^2 + z^2) / |q|^2, the
- * world-z component of the body z axis, divided by |q|^2 because a learned model's predicted
- * quaternion is not exactly a unit one (a non-finite or zero one counts as tipped). No
+ * The tilt is judged as the safety gate judges it (tiltVerdict: the angle between the base's z
+ * axis and world up from the next state's base quaternion, divided by |q|^2, since a learned
+ * model's predicted quaternion is not exactly a unit one); a quaternion that verdict calls broken
+ * (non-finite, or |q|^2 outside (0.25, 4): a diverging prediction) counts as tipped. No
  * trigonometry per row; allocates nothing per call.
  */
 export class TiltCost implements BatchReward {
@@ -64,14 +65,14 @@ export class TiltCost implements BatchReward {
     const [iw, ix, iy, iz] = this.#q;
     for (let r = 0; r < count; r++) {
       const o = r * S;
-      const w = nextStates[o + iw]!;
-      const x = nextStates[o + ix]!;
-      const y = nextStates[o + iy]!;
-      const z = nextStates[o + iz]!;
-      const up = w * w - x * x - y * y + z * z;
-      const norm = w * w + x * x + y * y + z * z;
-      // written so that NaN or a zero quaternion fails the upright test
-      if (!(up >= this.#cosMax * norm && norm > 0)) out[r] = out[r]! - this.#cost;
+      const verdict = tiltVerdict(
+        nextStates[o + iw]!,
+        nextStates[o + ix]!,
+        nextStates[o + iy]!,
+        nextStates[o + iz]!,
+        this.#cosMax,
+      );
+      if (verdict !== 0) out[r] = out[r]! - this.#cost;
     }
   }
 }

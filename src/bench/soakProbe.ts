@@ -137,6 +137,7 @@ export async function scrapeRunMetrics(url: string): Promise<SoakSample['metrics
       misses: s.get('strider_tick_misses_total') ?? null,
       model_version: s.get('strider_model_version') ?? null,
       heap_total_mib: mib(s.get('strider_heap_total_bytes')),
+      heap_used_mib: mib(s.get('strider_heap_used_bytes')),
       external_mib: mib(s.get('strider_external_memory_bytes')),
     };
   } catch {

@@ -86,6 +86,8 @@ export interface SoakSample {
     readonly model_version: number | null;
     /** The controller's V8 heap (reserved) and memory outside it held by JS objects, MiB. */
     readonly heap_total_mib: number | null;
+    /** The part of the V8 heap in use (live objects and garbage not yet collected), MiB. */
+    readonly heap_used_mib: number | null;
     readonly external_mib: number | null;
   } | null;
 }
@@ -167,6 +169,8 @@ export interface SoakSummary {
    */
   readonly controller_slope_by_area: {
     readonly heap_total: number | null;
+    /** The in-use part of heap_total; heap_total's slope minus this one is reserved, unused heap. */
+    readonly heap_used: number | null;
     readonly external: number | null;
     readonly other: number | null;
   };
@@ -250,6 +254,7 @@ export function summarizeSoak(
       from === null || to === null ? null : { from_mib: from, to_mib: to, change_mib: to - from },
     controller_slope_by_area: {
       heap_total: slopeOf((s) => s.metrics?.heap_total_mib),
+      heap_used: slopeOf((s) => s.metrics?.heap_used_mib),
       external: slopeOf((s) => s.metrics?.external_mib),
       other: slopeOf(other),
     },
@@ -282,7 +287,7 @@ export function summaryLines(s: SoakSummary): string[] {
       (s.controller_rss_net_change === null
         ? 'n/a (too few samples)'
         : `${f(s.controller_rss_net_change.from_mib)} -> ${f(s.controller_rss_net_change.to_mib)} MiB (${f(s.controller_rss_net_change.change_mib, 2)})`),
-    `  controller slope by area: V8 heap ${f(s.controller_slope_by_area.heap_total, 2)}, external ${f(s.controller_slope_by_area.external, 2)}, ` +
+    `  controller slope by area: V8 heap ${f(s.controller_slope_by_area.heap_total, 2)} (in use ${f(s.controller_slope_by_area.heap_used, 2)}), external ${f(s.controller_slope_by_area.external, 2)}, ` +
       `the rest (native) ${f(s.controller_slope_by_area.other, 2)} MiB/10 min`,
     `  RSS MiB controller ${f(s.rss_mib.controller.min)}..${f(s.rss_mib.controller.max)}, trainer ${f(s.rss_mib.trainer.min)}..${f(s.rss_mib.trainer.max)}; ` +
       `fds controller ${f(s.fds.controller.min, 0)}..${f(s.fds.controller.max, 0)}, trainer ${f(s.fds.trainer.min, 0)}..${f(s.fds.trainer.max, 0)}`,
@@ -301,13 +306,13 @@ export function sampleLine(s: SoakSample, minutes: number): string {
   const m = s.metrics;
   return (
     `soak ${s.t_min.toFixed(1)}/${minutes} min: RSS controller ${f(s.controller?.rss_mib ?? null)} MiB ` +
-    `(V8 heap ${f(m?.heap_total_mib ?? null)}, external ${f(m?.external_mib ?? null)}), trainer ${f(s.trainer?.rss_mib ?? null)} MiB; ` +
+    `(V8 heap ${f(m?.heap_total_mib ?? null)}, in use ${f(m?.heap_used_mib ?? null)}, external ${f(m?.external_mib ?? null)}), trainer ${f(s.trainer?.rss_mib ?? null)} MiB; ` +
     `fds ${f(s.controller?.fds ?? null, 0)}/${f(s.trainer?.fds ?? null, 0)}; disk ${f(s.disk_mib.run)} MiB; ` +
     `ticks ${f(m?.ticks ?? null, 0)}, misses ${f(m?.misses ?? null, 0)}, model version ${f(m?.model_version ?? null, 0)}`
   );
 }
 
-/** soak.svg: RSS of both processes, the controller's V8 heap and open fds against minutes. */
+/** soak.svg: RSS of both processes, the controller's V8 heap (reserved, in use) and open fds against minutes. */
 export function soakChartSpec(samples: readonly SoakSample[], title: string): LineChartSpec {
   const series = (
     name: string,
@@ -332,6 +337,12 @@ export function soakChartSpec(samples: readonly SoakSample[], title: string): Li
         'controller V8 heap MiB',
         (s) => s.metrics?.heap_total_mib ?? undefined,
         '#1f77b4',
+        'dotted',
+      ),
+      series(
+        'controller V8 heap in use MiB',
+        (s) => s.metrics?.heap_used_mib ?? undefined,
+        '#2ca02c',
         'dotted',
       ),
       series('controller fds', (s) => s.controller?.fds, '#1f77b4', 'dashed'),

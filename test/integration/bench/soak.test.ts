@@ -57,6 +57,9 @@ describe('strider bench --soak (a short soak of strider run with a child trainer
           (m) =>
             m.heap_total_mib !== null &&
             m.heap_total_mib > 1 &&
+            m.heap_used_mib !== null &&
+            m.heap_used_mib > 1 &&
+            m.heap_used_mib <= m.heap_total_mib &&
             m.external_mib !== null &&
             m.external_mib > 0,
         ),

@@ -18,7 +18,7 @@ function sample(
   ctlRss: number,
   trnRss: number | null,
   fds = 30,
-  heap: { total: number; external: number } | null = null,
+  heap: { total: number; external: number; used?: number } | null = null,
 ): SoakSample {
   return {
     t_min: tMin,
@@ -30,6 +30,7 @@ function sample(
       misses: 0,
       model_version: Math.floor(tMin / 5),
       heap_total_mib: heap?.total ?? null,
+      heap_used_mib: heap?.used ?? null,
       external_mib: heap?.external ?? null,
     },
   };
@@ -106,12 +107,14 @@ describe('strider bench --soak (pure parts)', () => {
     const samples: SoakSample[] = [];
     for (let t = 1; t <= 60; t++) {
       const total = 60 + 0.02 * t;
+      const used = 40 + 0.005 * t;
       const external = 8;
       const native = 150 + 0.1 * t;
-      samples.push(sample(t, total + external + native, 200, 30, { total, external }));
+      samples.push(sample(t, total + external + native, 200, 30, { total, external, used }));
     }
     const s = summarizeSoak(samples, 60, null);
     assert.ok(Math.abs(s.controller_slope_by_area.heap_total! - 0.2) < 1e-9);
+    assert.ok(Math.abs(s.controller_slope_by_area.heap_used! - 0.05) < 1e-9);
     assert.ok(Math.abs(s.controller_slope_by_area.external!) < 1e-9);
     assert.ok(Math.abs(s.controller_slope_by_area.other! - 1) < 1e-9);
     assert.ok(Math.abs(s.rss_slope_mib_per_10min.controller! - 1.2) < 1e-9);
@@ -124,6 +127,7 @@ describe('strider bench --soak (pure parts)', () => {
     const bare = summarizeSoak([sample(20, 300, 200), sample(30, 301, 200)], 60, null);
     assert.deepEqual(bare.controller_slope_by_area, {
       heap_total: null,
+      heap_used: null,
       external: null,
       other: null,
     });
@@ -204,6 +208,7 @@ describe('strider bench --soak (pure parts)', () => {
         'controller RSS MiB',
         'trainer RSS MiB',
         'controller V8 heap MiB',
+        'controller V8 heap in use MiB',
         'controller fds',
         'trainer fds',
       ],

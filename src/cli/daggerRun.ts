@@ -9,7 +9,11 @@ import {
   type PolicySource,
 } from '../learning/PolicySource.js';
 import { policyCommand } from '../planning/PolicySeeds.js';
-import { PolicyTrainer } from '../trainer/PolicyTrainer.js';
+import type { ModelVersion } from '../dynamics/ModelVersion.js';
+import { ForwardSpeedReward } from '../planning/rewards.js';
+import { PolicyTrainer, type PolicyReturnTerm } from '../trainer/PolicyTrainer.js';
+import { stateIndex } from '../state/types.js';
+import { StriderError } from '../util/StriderError.js';
 import type { ModelSupply } from './ModelSupply.js';
 import type { RunSession } from './RunSession.js';
 
@@ -35,6 +39,7 @@ function isExpert(p: ActionPolicy): p is ExpertPolicy {
 export async function runDagger(
   session: RunSession,
   supply: ModelSupply,
+  serving: () => ModelVersion | null = () => null,
 ): Promise<PolicyReport | null> {
   const { config, logger } = session;
   const parts = session.parts;
@@ -68,6 +73,7 @@ export async function runDagger(
             seed: pc.seed,
           },
           maxLabels: pc.max_labels,
+          ...(pc.return_weight > 0 ? { returnTerm: returnTerm(session, serving) } : {}),
         });
   const gate = new PolicyGate({
     stateDim: S,
@@ -86,7 +92,7 @@ export async function runDagger(
     await remote.subscribePolicy(remoteSource.offer);
     source = remoteSource;
   } else {
-    source = new InProcessPolicySource(trainer!, command);
+    source = new InProcessPolicySource(trainer!, command, logger);
   }
   const loop = new DaggerLoop({
     runner: parts.runner,
@@ -112,4 +118,39 @@ export async function runDagger(
     await loop.close();
     await trainer?.close();
   }
+}
+
+/** policy.return_*: the serving model and the task's reward in the form the term differentiates. */
+function returnTerm(session: RunSession, serving: () => ModelVersion | null): PolicyReturnTerm {
+  const pc = session.config.policy;
+  const reward = session.parts.reward;
+  if (!(reward instanceof ForwardSpeedReward)) {
+    throw new StriderError(
+      'CONFIG_INVALID',
+      `policy.return_weight > 0 needs task.reward forward_speed, got ${session.config.task.reward}`,
+    );
+  }
+  const linear = reward.linearForm();
+  const tiltCost = session.config.planner.tilt_cost;
+  const layout = session.parts.assembler.layout;
+  // planner.tilt_cost, smoothed (the planner's is a step): the expert's constraint binds the
+  // policy's return term too, or the model's return would pitch the runner over
+  const tilt =
+    tiltCost > 0
+      ? {
+          x: stateIndex(layout, 'base.quat.x'),
+          y: stateIndex(layout, 'base.quat.y'),
+          cost: tiltCost,
+          cosMax: Math.cos(session.config.safety.tilt.max_rad),
+          sharpness: 10,
+        }
+      : null;
+  return {
+    weight: pc.return_weight,
+    horizon: pc.return_horizon,
+    steps: pc.return_steps,
+    starts: pc.return_starts,
+    model: () => serving()?.snapshot ?? null,
+    reward: tilt !== null && tilt.x >= 0 && tilt.y >= 0 ? { ...linear, tilt } : linear,
+  };
 }

@@ -384,7 +384,7 @@ async function learn(
       live.follow(loop, swap, supply, plannerStats);
       learned = await loop.run();
     }
-    policy = await runDagger(session, supply);
+    policy = await runDagger(session, supply, () => swap.serving);
   } finally {
     parts.policy.use(parts.random);
     await swap.close();

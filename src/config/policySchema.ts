@@ -116,6 +116,41 @@ export const policySchema = z
       .describe(
         "share of MPC's candidate sequences per iteration that are the serving policy rolled through the model (TD-MPC2); none while no policy serves",
       ),
+    return_weight: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(0)
+      .describe(
+        "weight of the dynamics model's predicted reward per step in the policy's fit: after each " +
+          "refit's cloning epochs, return_steps Adam steps on cloning MSE - return_weight x the reward " +
+          'the serving model predicts over return_horizon steps under the policy, back-propagated ' +
+          'through the ensemble (docs/learning.md). 0: plain cloning. Needs trainer.mode in_process ' +
+          'and task.reward forward_speed',
+      ),
+    return_horizon: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(10)
+      .describe('H of the model rollouts of the return term (control steps)'),
+    return_steps: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(200)
+      .describe('Adam steps of the return term per refit'),
+    return_starts: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(32)
+      .describe(
+        'rollouts per ensemble member and step, each from a labelled state drawn at random',
+      ),
     seed: z.number().int().min(0).default(1).describe('weight initialisation and minibatch order'),
   })
   .prefault({});

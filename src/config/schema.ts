@@ -44,6 +44,22 @@ export const configSchema = z
     // cross-field checks (the messages name the key and what was expected)
     for (const [path, message] of retentionIssues(c.trainer.retention, c.run.steps_per_episode))
       ctx.addIssue({ code: 'custom', path, message, input: c });
+    if (c.policy.return_weight > 0 && c.trainer.mode !== 'in_process') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policy', 'return_weight'],
+        message: `> 0 needs trainer.mode in_process (the return term steps the serving model, which a trainer process does not hold with the robot's reward); got trainer.mode ${c.trainer.mode}`,
+        input: c,
+      });
+    }
+    if (c.policy.return_weight > 0 && c.task.reward !== 'forward_speed') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policy', 'return_weight'],
+        message: `> 0 needs task.reward forward_speed (the reward the return term differentiates); got ${c.task.reward}`,
+        input: c,
+      });
+    }
     if (c.planner.execute === 'mean' && c.planner.optimizer === 'random') {
       ctx.addIssue({
         code: 'custom',

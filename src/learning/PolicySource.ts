@@ -2,6 +2,7 @@ import type { Transition } from '../control/types.js';
 import type { PolicyCommand } from '../planning/PolicySeeds.js';
 import type { PolicyTrainer } from '../trainer/PolicyTrainer.js';
 import { encodePolicyArtifact } from '../transport/PolicyArtifactCodec.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * Where the DAgger loop gets distilled policy payloads from: a PolicyTrainer in this process (it
@@ -23,6 +24,7 @@ export interface PolicySource {
 export class InProcessPolicySource implements PolicySource {
   readonly #trainer: PolicyTrainer;
   readonly #command: PolicyCommand | null;
+  readonly #logger: Logger | null;
   /** vx, vy, yaw rate of the transition being added. */
   readonly #commandRow = new Float32Array(3);
 
@@ -30,9 +32,14 @@ export class InProcessPolicySource implements PolicySource {
    * @param command the task's live command (read as each transition is recorded, the tick it
    *   was planned with), taken into the inputs when the trainer's policy has a command input.
    */
-  constructor(trainer: PolicyTrainer, command: PolicyCommand | null = null) {
+  constructor(
+    trainer: PolicyTrainer,
+    command: PolicyCommand | null = null,
+    logger: Logger | null = null,
+  ) {
     this.#trainer = trainer;
     this.#command = command;
+    this.#logger = logger;
   }
 
   observe(t: Transition): void {
@@ -52,6 +59,20 @@ export class InProcessPolicySource implements PolicySource {
 
   async next(round: number): Promise<Uint8Array | null> {
     const snap = await this.#trainer.train(round);
+    const ret = this.#trainer.lastReturnTerm;
+    if (ret !== null) {
+      this.#logger?.info(
+        {
+          round,
+          steps: ret.steps,
+          rewardPerStepBefore: ret.rewardPerStepBefore,
+          rewardPerStepAfter: ret.rewardPerStepAfter,
+        },
+        `policy return term: predicted reward per step ${ret.rewardPerStepBefore.toFixed(3)} -> ` +
+          `${ret.rewardPerStepAfter.toFixed(3)} in ${ret.steps} steps` +
+          (ret.steps < this.#trainer.returnSteps ? ' (stopped: a model rollout diverged)' : ''),
+      );
+    }
     return snap === null ? null : encodePolicyArtifact(snap);
   }
 }

@@ -2,6 +2,7 @@ import type { TaskConfig } from '../config/schema.js';
 import type { ActuatorInfo } from '../robot/types.js';
 import { stateIndex, type StateLayout } from '../state/types.js';
 import { StriderError } from '../util/StriderError.js';
+import type { LinearStateReward } from '../dynamics/onnx/buildPolicyReturnGraph.js';
 import type { BatchReward } from './types.js';
 
 function requireIndex(layout: StateLayout, name: string, why: string): number {
@@ -90,6 +91,19 @@ export class ForwardSpeedReward implements BatchReward {
     for (let r = 0; r < count; r++) {
       out[r] = next[r * this.#S + this.#vx]! - controlCost(actions, r, this.#invHalf, this.#weight);
     }
+  }
+
+  /** The same reward in the form the policy's return term differentiates (copies). */
+  linearForm(): LinearStateReward {
+    const A = this.#invHalf.length / 2;
+    const stateWeights = new Float32Array(this.#S);
+    stateWeights[this.#vx] = 1;
+    return {
+      stateWeights,
+      ctrlWeight: this.#weight,
+      nominal: this.#invHalf.slice(0, A),
+      invHalf: this.#invHalf.slice(A),
+    };
   }
 }
 

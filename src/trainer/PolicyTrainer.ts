@@ -4,7 +4,13 @@
  * it (warm-started) and produces the next versioned snapshot. Runs in the trainer, never on a tick.
  */
 
+import type { EnsembleSnapshot } from '../dynamics/EnsembleSnapshot.js';
+import type { LinearStateReward } from '../dynamics/onnx/buildPolicyReturnGraph.js';
 import { PolicyFitter, type PolicyFitOptions } from '../dynamics/policy/PolicyFitter.js';
+import {
+  PolicyReturnFitter,
+  type PolicyReturnResult,
+} from '../dynamics/policy/PolicyReturnFitter.js';
 import {
   makePolicyArchitecture,
   type PolicyArchitecture,
@@ -25,6 +31,22 @@ export interface PolicyTrainerOptions {
   readonly maxLabels: number;
   /** Versions issued before this trainer (a replaced one's): the first train() issues this + 1. */
   readonly versionsBefore?: number;
+  /**
+   * The return term (policy.return_*): after the cloning epochs of each train(), `steps` Adam
+   * steps on cloning MSE - weight x the model's predicted reward per step (PolicyReturnFitter),
+   * through the model `model()` serves then; none while it serves none.
+   */
+  readonly returnTerm?: PolicyReturnTerm;
+}
+
+/** policy.return_* with the model and reward it works on. */
+export interface PolicyReturnTerm {
+  readonly weight: number;
+  readonly horizon: number;
+  readonly steps: number;
+  readonly starts: number;
+  readonly model: () => EnsembleSnapshot | null;
+  readonly reward: LinearStateReward;
 }
 
 /** Targets are kept inside tanh's range, where its gradient does not vanish. */
@@ -44,6 +66,7 @@ export class PolicyTrainer {
   #version = 0;
   #round = 0;
   #fitter: PolicyFitter | null = null;
+  #lastReturn: PolicyReturnResult | null = null;
 
   constructor(options: PolicyTrainerOptions) {
     this.#o = options;
@@ -84,6 +107,16 @@ export class PolicyTrainer {
 
   get received(): number {
     return this.#received;
+  }
+
+  /** policy.return_steps (0 without a return term). */
+  get returnSteps(): number {
+    return this.#o.returnTerm?.steps ?? 0;
+  }
+
+  /** What the last train()'s return term did (null: none ran). */
+  get lastReturnTerm(): PolicyReturnResult | null {
+    return this.#lastReturn;
   }
 
   /**
@@ -185,6 +218,7 @@ export class PolicyTrainer {
       ...this.#o.fit,
       ...(signal !== undefined ? { signal } : {}),
     });
+    const weights = await this.#returnTerm(x, y, N, mean, std, signal);
     this.#version++;
     this.#round = round;
     return {
@@ -195,10 +229,56 @@ export class PolicyTrainer {
       inputStd: std,
       actionLow: Float32Array.from(low),
       actionHigh: Float32Array.from(high),
-      weights: this.#fitter.getWeights(),
+      weights,
       imitationLoss: loss,
       labelled: N,
     };
+  }
+
+  /** The fitter's weights after the return term (when configured and a model serves). */
+  async #returnTerm(
+    x: Float32Array,
+    y: Float32Array,
+    N: number,
+    mean: Float32Array,
+    std: Float32Array,
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array[]> {
+    const fitter = this.#fitter!;
+    this.#lastReturn = null;
+    const term = this.#o.returnTerm;
+    const model = term !== undefined && term.weight > 0 ? term.model() : null;
+    if (term === undefined || model === null) return fitter.getWeights();
+    const ret = await PolicyReturnFitter.create({
+      policy: this.architecture,
+      inputMean: mean,
+      inputStd: std,
+      actionLow: this.#o.actionLow,
+      actionHigh: this.#o.actionHigh,
+      model,
+      reward: term.reward,
+      horizon: term.horizon,
+    });
+    try {
+      const res = await ret.improve(
+        fitter.getWeights(),
+        { x, y, states: this.#states.subarray(0, N * this.architecture.inputDim), count: N },
+        {
+          weight: term.weight,
+          steps: term.steps,
+          starts: term.starts,
+          learningRate: this.#o.fit.learningRate,
+          batchSize: this.#o.fit.batchSize,
+          seed: this.#o.fit.seed + this.#version,
+          ...(signal !== undefined ? { signal } : {}),
+        },
+      );
+      fitter.setWeights(res.weights);
+      this.#lastReturn = res;
+      return res.weights;
+    } finally {
+      await ret.close();
+    }
   }
 
   async close(): Promise<void> {

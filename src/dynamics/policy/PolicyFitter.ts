@@ -64,6 +64,17 @@ export class PolicyFitter {
     return this.#p.map((w) => w.slice());
   }
 
+  /** Replaces the weights (copies; the same shapes), keeping Adam's moments: the next fit warm-starts there. */
+  setWeights(weights: readonly Float32Array[]): void {
+    if (
+      weights.length !== this.#p.length ||
+      weights.some((w, i) => w.length !== this.#p[i]!.length)
+    ) {
+      throw new StriderError('MODEL_SHAPE_MISMATCH', 'policy weights of another architecture');
+    }
+    this.#p = weights.map((w) => w.slice());
+  }
+
   /**
    * Fits on N rows: x N x I (normalised inputs), y N x A (targets in [-1, 1]). Returns the mean
    * batch loss of the last epoch. Aborted through `o.signal`, the weights are part-way: the caller

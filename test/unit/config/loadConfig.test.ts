@@ -119,6 +119,23 @@ describe('config/loadConfig', () => {
     assert.equal(ok.config.planner.execute, 'mean');
   });
 
+  it('rejects policy.return_weight without an in-process trainer or with a reward it cannot differentiate', () => {
+    const file = tmp.write('r.yaml', 'robot:\n  model: m.xml\npolicy:\n  return_weight: 1\n');
+    expectError(
+      () => loadConfig(file),
+      'CONFIG_INVALID',
+      /policy\.return_weight: > 0 needs trainer\.mode in_process .* got trainer\.mode child/,
+    );
+    expectError(
+      () => loadConfig(file, { overrides: ['trainer.mode=in_process', 'task.reward=cmd_vel'] }),
+      'CONFIG_INVALID',
+      /policy\.return_weight: > 0 needs task\.reward forward_speed .*; got cmd_vel/,
+    );
+    const ok = loadConfig(file, { overrides: ['trainer.mode=in_process'] });
+    assert.equal(ok.config.policy.return_weight, 1);
+    assert.equal(ok.config.policy.return_horizon, 10);
+  });
+
   it('reports invalid YAML and missing files with their own codes', () => {
     const bad = tmp.write('bad.yaml', 'robot: [unclosed\n');
     expectError(() => loadConfig(bad), 'CONFIG_YAML', /bad\.yaml: invalid YAML/);

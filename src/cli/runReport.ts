@@ -212,6 +212,12 @@ export function summary(report: RunReport, outDir: string): string {
     lines.push(
       `  policy v${p.version} (DAgger round ${p.round}): imitation loss ${p.imitation_loss.toFixed(4)}`,
     );
+    if (p.return_term !== undefined) {
+      const t = p.return_term;
+      lines.push(
+        `  policy return term (last fit): the model's predicted reward per step ${t.reward_per_step_before.toFixed(3)} -> ${t.reward_per_step_after.toFixed(3)} in ${t.steps} steps`,
+      );
+    }
     if (p.imitation_error_own_states !== null) {
       lines.push(
         `  policy (${p.imitation}, ${p.labels} labels): imitation error on its own states ${p.imitation_error_own_states.toFixed(4)} (${p.own_state_labels} states)`,

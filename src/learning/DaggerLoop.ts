@@ -119,6 +119,7 @@ export class DaggerLoop {
     const p = this.#serving;
     if (p === null) return null;
     const s = this.dagger.stats;
+    const ret = this.#o.source.lastReturnTerm?.() ?? null;
     return {
       version: p.version,
       imitation_loss: p.imitationLoss,
@@ -128,6 +129,15 @@ export class DaggerLoop {
       labels: p.snapshot.labelled,
       imitation_error_own_states: this.#ownStates?.error ?? null,
       own_state_labels: this.#ownStates?.labels ?? 0,
+      ...(ret !== null
+        ? {
+            return_term: {
+              reward_per_step_before: ret.rewardPerStepBefore,
+              reward_per_step_after: ret.rewardPerStepAfter,
+              steps: ret.steps,
+            },
+          }
+        : {}),
       decisions: [...this.decisions],
       dagger: {
         ticks: s.ticks,

@@ -1,5 +1,6 @@
 import type { Transition } from '../control/types.js';
 import type { PolicyCommand } from '../planning/PolicySeeds.js';
+import type { PolicyReturnResult } from '../dynamics/policy/PolicyReturnFitter.js';
 import type { PolicyTrainer } from '../trainer/PolicyTrainer.js';
 import { encodePolicyArtifact } from '../transport/PolicyArtifactCodec.js';
 import type { Logger } from '../util/logger.js';
@@ -18,6 +19,8 @@ export interface PolicySource {
    * the trainer published. Null: none (too few labels, or none arrived in time).
    */
   next(round: number): Promise<Uint8Array | null>;
+  /** What the last fit's return term did (policy.return_weight; in-process fits only). */
+  lastReturnTerm?(): PolicyReturnResult | null;
 }
 
 /** Fits the policy in this process, between episodes (no MQTT). */
@@ -74,6 +77,10 @@ export class InProcessPolicySource implements PolicySource {
       );
     }
     return snap === null ? null : encodePolicyArtifact(snap);
+  }
+
+  lastReturnTerm(): PolicyReturnResult | null {
+    return this.#trainer.lastReturnTerm;
   }
 }
 

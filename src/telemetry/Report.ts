@@ -84,6 +84,11 @@ export interface PolicyReport {
   imitation_error_own_states: number | null;
   /** Labelled states behind imitation_error_own_states. */
   own_state_labels: number;
+  /**
+   * policy.return_weight > 0: what the last fit's return term did, the serving model's predicted
+   * reward per step under the policy at its first and last Adam step; absent without one.
+   */
+  return_term?: { reward_per_step_before: number; reward_per_step_after: number; steps: number };
   decisions: PolicyDecisionRecord[];
   dagger: {
     ticks: number;

@@ -88,4 +88,42 @@ describe('strider run control.policy dagger (planar runner, lockstep)', function
       }
     });
   }
+
+  it('policy.return_weight > 0: each fit ends with the return term through the serving model, tilt cost and all', () => {
+    const out = join(tmp.dir, 'return');
+    const set = [
+      'trainer.mode=in_process',
+      ...TINY_DAGGER_RUN,
+      'policy.return_weight=1',
+      'policy.return_steps=5',
+      'policy.return_horizon=3',
+      'policy.return_starts=4',
+      'planner.tilt_cost=5',
+    ].flatMap((s) => ['--set', s]);
+    const r = spawnSync(process.execPath, [BIN, 'run', '--out', out, ...set], {
+      encoding: 'utf8',
+      timeout: 280_000,
+      env: { ...process.env, STRIDER_LOG_LEVEL: 'info' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+    assert.ok(report.policy !== null && report.policy.version >= 1);
+    const last = report.policy.return_term;
+    assert.ok(last !== undefined && last.steps >= 1 && last.steps <= 5, JSON.stringify(last));
+    assert.ok(Number.isFinite(last.reward_per_step_before));
+    assert.match(
+      r.stdout,
+      /policy return term \(last fit\): the model's predicted reward per step -?[\d.]+ -> -?[\d.]+ in \d steps/,
+    );
+    const terms = readFileSync(join(out, 'strider.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('policy return term'))
+      .map((l) => JSON.parse(l) as { round: number; steps: number; rewardPerStepBefore: number });
+    assert.ok(terms.length >= 1, 'the return term ran after a fit');
+    for (const t of terms) {
+      assert.ok(t.round >= 1);
+      assert.ok(t.steps >= 1 && t.steps <= 5, `steps ${t.steps}`);
+      assert.ok(Number.isFinite(t.rewardPerStepBefore));
+    }
+  });
 });

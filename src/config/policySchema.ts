@@ -125,8 +125,8 @@ export const policySchema = z
         "weight of the dynamics model's predicted reward per step in the policy's fit: after each " +
           "refit's cloning epochs, return_steps Adam steps on cloning MSE - return_weight x the reward " +
           'the serving model predicts over return_horizon steps under the policy, back-propagated ' +
-          'through the ensemble (docs/learning.md). 0: plain cloning. Needs trainer.mode in_process ' +
-          'and task.reward forward_speed',
+          'through the ensemble (docs/learning.md). 0: plain cloning. With control.policy dagger or ' +
+          'policy it needs trainer.mode in_process and task.reward forward_speed',
       ),
     return_horizon: z
       .number()

@@ -44,7 +44,8 @@ export const configSchema = z
     // cross-field checks (the messages name the key and what was expected)
     for (const [path, message] of retentionIssues(c.trainer.retention, c.run.steps_per_episode))
       ctx.addIssue({ code: 'custom', path, message, input: c });
-    if (c.policy.return_weight > 0 && c.trainer.mode !== 'in_process') {
+    const distils = c.control.policy === 'dagger' || c.control.policy === 'policy';
+    if (distils && c.policy.return_weight > 0 && c.trainer.mode !== 'in_process') {
       ctx.addIssue({
         code: 'custom',
         path: ['policy', 'return_weight'],
@@ -52,7 +53,7 @@ export const configSchema = z
         input: c,
       });
     }
-    if (c.policy.return_weight > 0 && c.task.reward !== 'forward_speed') {
+    if (distils && c.policy.return_weight > 0 && c.task.reward !== 'forward_speed') {
       ctx.addIssue({
         code: 'custom',
         path: ['policy', 'return_weight'],

@@ -120,7 +120,10 @@ describe('config/loadConfig', () => {
   });
 
   it('rejects policy.return_weight without an in-process trainer or with a reward it cannot differentiate', () => {
-    const file = tmp.write('r.yaml', 'robot:\n  model: m.xml\npolicy:\n  return_weight: 1\n');
+    const file = tmp.write(
+      'r.yaml',
+      'robot:\n  model: m.xml\ncontrol:\n  policy: dagger\npolicy:\n  return_weight: 1\n',
+    );
     expectError(
       () => loadConfig(file),
       'CONFIG_INVALID',
@@ -134,6 +137,9 @@ describe('config/loadConfig', () => {
     const ok = loadConfig(file, { overrides: ['trainer.mode=in_process'] });
     assert.equal(ok.config.policy.return_weight, 1);
     assert.equal(ok.config.policy.return_horizon, 10);
+    // unused without DAgger: no error
+    const mpc = loadConfig(file, { overrides: ['control.policy=mpc'] });
+    assert.equal(mpc.config.trainer.mode, 'child');
   });
 
   it('reports invalid YAML and missing files with their own codes', () => {

@@ -188,6 +188,10 @@ export interface SoakSummary {
   /** The last scrape's figures. */
   readonly ticks: number | null;
   readonly misses: number | null;
+  /**
+   * The newest model version served in any scrape (versions only grow; a scrape while the run
+   * shuts down reads 0, its policy back on random actions).
+   */
   readonly model_version: number | null;
   /** Trainer pids seen: more than one means it was restarted. */
   readonly trainer_pids: readonly number[];
@@ -269,9 +273,19 @@ export function summarizeSoak(
     },
     ticks: last?.ticks ?? null,
     misses: last?.misses ?? null,
-    model_version: last?.model_version ?? null,
+    model_version: newestVersion(samples),
     trainer_pids: [...new Set(samples.flatMap((s) => (s.trainer === null ? [] : [s.trainer.pid])))],
   };
+}
+
+/** The highest model version any sample's scrape read; null without one. */
+function newestVersion(samples: readonly SoakSample[]): number | null {
+  let v: number | null = null;
+  for (const s of samples) {
+    const m = s.metrics?.model_version;
+    if (m != null && (v === null || m > v)) v = m;
+  }
+  return v;
 }
 
 const f = (x: number | null, d = 1): string => (x === null ? 'n/a' : x.toFixed(d));

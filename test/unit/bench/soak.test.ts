@@ -94,7 +94,14 @@ describe('strider bench --soak (pure parts)', () => {
     assert.equal(none.disk_mib.within_retention, null);
     assert.equal(none.disk_mib.retention, null);
     assert.equal(s.ticks, 72000);
+    assert.equal(s.model_version, 12);
     assert.deepEqual(s.trainer_pids, [11]);
+    // a last scrape during shutdown reads version 0 (random actions): the newest served stays
+    const ending = [
+      ...samples,
+      { ...sample(61, 300, 200), metrics: { ...sample(61, 300, 200).metrics!, model_version: 0 } },
+    ];
+    assert.equal(summarizeSoak(ending, 61, null).model_version, 12);
     // with no samples after the warm-up there is no slope
     assert.equal(
       summarizeSoak(samples.slice(0, 5), 60, null).rss_slope_mib_per_10min.controller,

@@ -354,7 +354,7 @@ export function soakChartSpec(samples: readonly SoakSample[], title: string): Li
         'dotted',
       ),
       series(
-        'controller V8 heap in use MiB',
+        'controller heap used MiB',
         (s) => s.metrics?.heap_used_mib ?? undefined,
         '#2ca02c',
         'dotted',

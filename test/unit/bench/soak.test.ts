@@ -215,7 +215,7 @@ describe('strider bench --soak (pure parts)', () => {
         'controller RSS MiB',
         'trainer RSS MiB',
         'controller V8 heap MiB',
-        'controller V8 heap in use MiB',
+        'controller heap used MiB',
         'controller fds',
         'trainer fds',
       ],

@@ -114,7 +114,12 @@ export function buildInferenceGraph(
 }
 
 /** The first `keep` columns of a rows x cols row-major matrix. */
-function takeColumns(data: Float32Array, rows: number, cols: number, keep: number): Float32Array {
+export function takeColumns(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  keep: number,
+): Float32Array {
   const out = new Float32Array(rows * keep);
   for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols, r * cols + keep), r * keep);
   return out;

@@ -3,7 +3,8 @@ import type { EnsembleSnapshot } from '../EnsembleSnapshot.js';
 import { policyParamSpecs, type PolicyArchitecture } from '../policy/PolicyNetwork.js';
 import { appendAdamStep, type AdamConstants } from './adamStep.js';
 import { OnnxGraphBuilder } from './OnnxGraphBuilder.js';
-import { addMlpForward } from './mlpGraph.js';
+import { takeColumns } from './buildInferenceGraph.js';
+import { addActivationBackward, addMlpForward } from './mlpGraph.js';
 
 /** Graph input/output names of the policy-return graph. */
 export const POLICY_RETURN_IO = {
@@ -131,7 +132,7 @@ export function buildPolicyReturnGraph(
   /** Back from dL/du through the policy; adds to grads; returns dL/d(normalised input). */
   const policyBackward = (h: string[], gU: string): string => {
     let dz = g.op('Mul', [gU, tanhDeriv(h[layers]!)]);
-    for (let l = layers - 1; l >= 0; l--) {
+    for (let l = layers - 1; ; l--) {
       const width = l === layers - 1 ? A : a.hiddenSizes[l]!;
       const inWidth = l === 0 ? a.inputDim : a.hiddenSizes[l - 1]!;
       const dz2 = flat(dz, width);
@@ -142,7 +143,6 @@ export function buildPolicyReturnGraph(
       if (l === 0) return dh;
       dz = g.op('Mul', [dh, tanhDeriv(h[l]!)]);
     }
-    throw new Error('unreachable');
   };
 
   // behaviour cloning on the minibatch
@@ -227,7 +227,6 @@ export function buildPolicyReturnGraph(
     const grad = g.op('Mul', [g.op('Mul', [nm, slope]), g.scalar(4 * tilt.cost * tilt.sharpness)]);
     return { penalty, grad };
   };
-  const swish = ma.activation === 'swish';
   const nModel = ma.hiddenSizes.length + 1;
 
   // the rollouts
@@ -277,17 +276,7 @@ export function buildPolicyReturnGraph(
         gX = g.op('Mul', [dh, mStdInv]);
         break;
       }
-      const z = st.fwd.z[l - 1]!;
-      if (swish) {
-        const sg = st.fwd.sig[l - 1]!;
-        const deriv = g.op('Mul', [
-          sg,
-          g.op('Add', [one, g.op('Mul', [z, g.op('Sub', [one, sg])])]),
-        ]);
-        dz = g.op('Mul', [dh, deriv]);
-      } else {
-        dz = g.op('Where', [g.op('Greater', [z, zero]), dh, zero]);
-      }
+      dz = addActivationBackward(g, ma, st.fwd, l - 1, dh);
     }
     const gSm = g.fresh('g_s_model');
     const gAm = g.fresh('g_a_model');
@@ -332,9 +321,7 @@ function modelMeanWeights(m: EnsembleSnapshot): ModelTensor[] {
     const data = m.weights[specs.indexOf(spec)]!;
     const [e, rows, cols] = [spec.shape[0]!, spec.shape[1]!, spec.shape[2]!];
     if (a.output === 'gaussian' && i >= last) {
-      const kept = new Float32Array(e * rows * S);
-      for (let r = 0; r < e * rows; r++) kept.set(data.subarray(r * cols, r * cols + S), r * S);
-      out.push({ dims: [e, rows, S], data: kept });
+      out.push({ dims: [e, rows, S], data: takeColumns(data, e * rows, cols, S) });
     } else {
       out.push({ dims: [e, rows, cols], data });
     }

@@ -1,7 +1,13 @@
 import { paramSpecs, inputDim, type EnsembleArchitecture } from '../architecture.js';
 import { appendAdamStep } from './adamStep.js';
 import { OnnxGraphBuilder } from './OnnxGraphBuilder.js';
-import { addLogvarBounds, addMlpForward, addSplitOutput, paramInputNames } from './mlpGraph.js';
+import {
+  addActivationBackward,
+  addLogvarBounds,
+  addMlpForward,
+  addSplitOutput,
+  paramInputNames,
+} from './mlpGraph.js';
 
 /**
  * What the training graph computes:
@@ -141,16 +147,7 @@ export function buildTrainingGraph(
     grads[2 * l + 1] = g.op('ReduceSum', [dz, axisB], { keepdims: 1 });
     if (l === 0) break;
     const dh = g.op('MatMul', [dz, g.op('Transpose', [w], { perm: [0, 2, 1] })]);
-    const zPrev = fwd.z[l - 1] ?? '';
-    if (arch.activation === 'swish') {
-      // d/dz [z sigmoid(z)] = s (1 + z (1 - s))
-      const s = fwd.sig[l - 1] ?? '';
-      const oneMinusS = g.op('Sub', [g.scalar(1), s]);
-      const deriv = g.op('Mul', [s, g.op('Add', [g.scalar(1), g.op('Mul', [zPrev, oneMinusS])])]);
-      dz = g.op('Mul', [dh, deriv]);
-    } else {
-      dz = g.op('Where', [g.op('Greater', [zPrev, g.scalar(0)]), dh, g.scalar(0)]);
-    }
+    dz = addActivationBackward(g, arch, fwd, l - 1, dh);
   }
 
   if (options.mode === 'gradients') {

@@ -51,6 +51,28 @@ export function addMlpForward(
 }
 
 /**
+ * dL/dz of hidden layer l from dL/dh = `dh`, h = act(z): swish' = s (1 + z (1 - s)) with the
+ * forward pass's sigmoid s, or relu's mask.
+ */
+export function addActivationBackward(
+  g: OnnxGraphBuilder,
+  arch: EnsembleArchitecture,
+  fwd: ForwardValues,
+  l: number,
+  dh: string,
+): string {
+  const z = fwd.z[l] ?? '';
+  if (arch.activation === 'swish') {
+    const s = fwd.sig[l] ?? '';
+    const one = g.scalar(1);
+    const deriv = g.op('Mul', [s, g.op('Add', [one, g.op('Mul', [z, g.op('Sub', [one, s])])])]);
+    return g.op('Mul', [dh, deriv]);
+  }
+  const zero = g.scalar(0);
+  return g.op('Where', [g.op('Greater', [z, zero]), dh, zero]);
+}
+
+/**
  * Adds the PETS soft log-variance bounds: lv = maxlv - softplus(maxlv - raw);
  * lv = minlv + softplus(lv - minlv). Returns the intermediate names the backward pass needs.
  */

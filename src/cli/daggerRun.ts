@@ -10,7 +10,8 @@ import {
 } from '../learning/PolicySource.js';
 import { policyCommand } from '../planning/PolicySeeds.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
-import { ForwardSpeedReward } from '../planning/rewards.js';
+import { CmdVelReward, ForwardSpeedReward } from '../planning/rewards.js';
+import type { DifferentiableReward } from '../dynamics/onnx/rewardGraph.js';
 import { PolicyTrainer, type PolicyReturnTerm } from '../trainer/PolicyTrainer.js';
 import { stateIndex } from '../state/types.js';
 import { StriderError } from '../util/StriderError.js';
@@ -124,13 +125,15 @@ export async function runDagger(
 function returnTerm(session: RunSession, serving: () => ModelVersion | null): PolicyReturnTerm {
   const pc = session.config.policy;
   const reward = session.parts.reward;
-  if (!(reward instanceof ForwardSpeedReward)) {
+  let form: DifferentiableReward;
+  if (reward instanceof ForwardSpeedReward) form = reward.linearForm();
+  else if (reward instanceof CmdVelReward) form = reward.differentiableForm();
+  else {
     throw new StriderError(
       'CONFIG_INVALID',
-      `policy.return_weight > 0 needs task.reward forward_speed, got ${session.config.task.reward}`,
+      `policy.return_weight > 0 needs task.reward forward_speed, cmd_vel or legged, got ${session.config.task.reward}`,
     );
   }
-  const linear = reward.linearForm();
   const tiltCost = session.config.planner.tilt_cost;
   const layout = session.parts.assembler.layout;
   // planner.tilt_cost, smoothed (the planner's is a step): the expert's constraint binds the
@@ -151,6 +154,6 @@ function returnTerm(session: RunSession, serving: () => ModelVersion | null): Po
     steps: pc.return_steps,
     starts: pc.return_starts,
     model: () => serving()?.snapshot ?? null,
-    reward: tilt !== null && tilt.x >= 0 && tilt.y >= 0 ? { ...linear, tilt } : linear,
+    reward: tilt !== null && tilt.x >= 0 && tilt.y >= 0 ? { ...form, tilt } : form,
   };
 }

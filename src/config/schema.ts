@@ -53,14 +53,6 @@ export const configSchema = z
         input: c,
       });
     }
-    if (distils && c.policy.return_weight > 0 && c.task.reward !== 'forward_speed') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['policy', 'return_weight'],
-        message: `> 0 needs task.reward forward_speed (the reward the return term differentiates); got ${c.task.reward}`,
-        input: c,
-      });
-    }
     if (c.planner.execute === 'mean' && c.planner.optimizer === 'random') {
       ctx.addIssue({
         code: 'custom',

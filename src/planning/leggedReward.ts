@@ -2,6 +2,7 @@ import type { TaskConfig } from '../config/schema.js';
 import type { ActuatorInfo } from '../robot/types.js';
 import { stateIndex, type StateLayout } from '../state/types.js';
 import { StriderError } from '../util/StriderError.js';
+import type { DifferentiableReward } from '../dynamics/onnx/rewardGraph.js';
 import { CmdVelReward, type ActionCostScale } from './rewards.js';
 
 /** What the legged reward needs beyond the task config: where a fall begins. */
@@ -130,5 +131,31 @@ export class LeggedReward extends CmdVelReward {
       if (fallen) penalty += w.fall;
       out[r] = out[r]! - penalty;
     }
+  }
+
+  /**
+   * The same reward in the form the policy's return term differentiates (rewardGraph's
+   * LeggedTerms: the fall indicator smoothed, the action rate from a rollout's second step).
+   */
+  override differentiableForm(): ReturnType<CmdVelReward['differentiableForm']> &
+    Required<Pick<DifferentiableReward, 'legged'>> {
+    const w = this.#w;
+    const heightKnown = this.#z >= 0 && Number.isFinite(this.#targetZ);
+    return {
+      ...super.differentiableForm(),
+      legged: {
+        quatW: this.#qw,
+        upright: w.upright,
+        height: heightKnown ? { index: this.#z, target: this.#targetZ, weight: w.height } : null,
+        angVelXY: this.#wx >= 0 ? { index: this.#wx, weight: w.ang_vel_xy } : null,
+        linVelZ: this.#vz >= 0 ? { index: this.#vz, weight: w.lin_vel_z } : null,
+        actionRate: w.action_rate,
+        fall: {
+          weight: w.fall,
+          cosMax: this.#cosMaxTilt,
+          minZ: heightKnown && this.#minZ > 0 ? this.#minZ : Number.NaN,
+        },
+      },
+    };
   }
 }

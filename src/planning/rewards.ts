@@ -2,7 +2,7 @@ import type { TaskConfig } from '../config/schema.js';
 import type { ActuatorInfo } from '../robot/types.js';
 import { stateIndex, type StateLayout } from '../state/types.js';
 import { StriderError } from '../util/StriderError.js';
-import type { LinearStateReward } from '../dynamics/onnx/buildPolicyReturnGraph.js';
+import type { DifferentiableReward, TrackingTerms } from '../dynamics/onnx/rewardGraph.js';
 import type { BatchReward } from './types.js';
 
 function requireIndex(layout: StateLayout, name: string, why: string): number {
@@ -94,7 +94,7 @@ export class ForwardSpeedReward implements BatchReward {
   }
 
   /** The same reward in the form the policy's return term differentiates (copies). */
-  linearForm(): LinearStateReward {
+  linearForm(): DifferentiableReward {
     const A = this.#invHalf.length / 2;
     const stateWeights = new Float32Array(this.#S);
     stateWeights[this.#vx] = 1;
@@ -193,6 +193,29 @@ export class CmdVelReward implements BatchReward {
         (this.#l1 > 0 ? this.#l1 * (Math.sqrt(e2) + 0.5 * Math.abs(ew)) : 0) -
         controlCost(actions, r, this.#invHalf, this.#weight);
     }
+  }
+
+  /**
+   * The same reward in the form the policy's return term differentiates (copies; the target as
+   * it stands now, which a policy with the command input replaces by each rollout's command).
+   */
+  differentiableForm(): DifferentiableReward & { readonly tracking: TrackingTerms } {
+    const A = this.#invHalf.length / 2;
+    const t = this.target;
+    return {
+      stateWeights: new Float32Array(this.#S),
+      ctrlWeight: this.#weight,
+      nominal: this.#invHalf.slice(0, A),
+      invHalf: this.#invHalf.slice(A),
+      tracking: {
+        vx: this.#vx,
+        vy: this.#vy,
+        wz: this.#wz,
+        quatW: this.#qw,
+        l1: this.#l1,
+        target: [t.linearX, t.linearY, t.angularZ],
+      },
+    };
   }
 }
 

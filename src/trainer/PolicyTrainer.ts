@@ -5,7 +5,7 @@
  */
 
 import type { EnsembleSnapshot } from '../dynamics/EnsembleSnapshot.js';
-import type { LinearStateReward } from '../dynamics/onnx/buildPolicyReturnGraph.js';
+import type { DifferentiableReward } from '../dynamics/onnx/buildPolicyReturnGraph.js';
 import { PolicyFitter, type PolicyFitOptions } from '../dynamics/policy/PolicyFitter.js';
 import {
   PolicyReturnFitter,
@@ -46,7 +46,7 @@ export interface PolicyReturnTerm {
   readonly steps: number;
   readonly starts: number;
   readonly model: () => EnsembleSnapshot | null;
-  readonly reward: LinearStateReward;
+  readonly reward: DifferentiableReward;
 }
 
 /** Targets are kept inside tanh's range, where its gradient does not vanish. */

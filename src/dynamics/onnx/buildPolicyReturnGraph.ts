@@ -5,6 +5,9 @@ import { appendAdamStep, type AdamConstants } from './adamStep.js';
 import { OnnxGraphBuilder } from './OnnxGraphBuilder.js';
 import { takeColumns } from './buildInferenceGraph.js';
 import { addActivationBackward, addMlpForward } from './mlpGraph.js';
+import { rewardGraph, type DifferentiableReward } from './rewardGraph.js';
+
+export type { DifferentiableReward } from './rewardGraph.js';
 
 /** Graph input/output names of the policy-return graph. */
 export const POLICY_RETURN_IO = {
@@ -14,7 +17,10 @@ export const POLICY_RETURN_IO = {
   y: 'y',
   /** [1]: 1 / (B1 * A), the cloning term's mean. */
   bcScale: 'bc_scale',
-  /** E x B2 x S raw start states of the model rollouts (one batch per ensemble member). */
+  /**
+   * E x B2 x I raw start rows of the model rollouts (one batch per ensemble member): the state,
+   * then the task's command when the policy takes one.
+   */
   starts: 'starts',
   /** [1]: return weight / (E * B2 * H): the return term's mean per step, weighted. */
   returnScale: 'return_scale',
@@ -28,36 +34,6 @@ export const POLICY_RETURN_IO = {
   returnSum: 'return_sum',
 } as const;
 
-/**
- * A reward the graph can differentiate: r = c . s' - w sum_j ((a_j - nominal_j) invHalf_j)^2,
- * linear in the next state, quadratic in the action (ForwardSpeedReward: c picks base.linvel.x).
- */
-export interface LinearStateReward {
-  /** S: c, the weight of each next-state value. */
-  readonly stateWeights: Float32Array;
-  /** w, the control cost weight. */
-  readonly ctrlWeight: number;
-  /** A: where the control cost is zero (raw units). */
-  readonly nominal: Float32Array;
-  /** A: 1 / half-width of each action (the cost sees actions in [-1, 1]). */
-  readonly invHalf: Float32Array;
-  /**
-   * planner.tilt_cost, smoothed so it has a gradient: minus cost x sigmoid(sharpness x (cosMax -
-   * cosTilt)) per step, cosTilt = 1 - 2 (q_x^2 + q_y^2) of the next state's base quaternion (the
-   * unit-quaternion form of the safety gate's tiltVerdict). Absent: no tilt term.
-   */
-  readonly tilt?: {
-    /** State indices of base.quat.x and base.quat.y. */
-    readonly x: number;
-    readonly y: number;
-    readonly cost: number;
-    /** cos(safety.tilt.max_rad). */
-    readonly cosMax: number;
-    /** Slope of the sigmoid in units of cosTilt (10: from 12% to 88% over 0.4). */
-    readonly sharpness: number;
-  };
-}
-
 /** What the graph is built around: the policy's shape and input statistics, the model, the reward. */
 export interface PolicyReturnSetup {
   readonly policy: PolicyArchitecture;
@@ -69,7 +45,7 @@ export interface PolicyReturnSetup {
   readonly actionHigh: Float32Array;
   /** The dynamics ensemble the rollouts step through (its mean prediction, TS-inf per member). */
   readonly model: EnsembleSnapshot;
-  readonly reward: LinearStateReward;
+  readonly reward: DifferentiableReward;
   /** H, rollout steps. */
   readonly horizon: number;
 }
@@ -80,14 +56,15 @@ export interface PolicyReturnSetup {
  * SVG, Hafner et al.'s Dreamer back-propagate the same way).
  *
  * Loss = bcScale * sum (pi(x) - y)^2 - returnScale * sum_{e,b,t} r(s_t, a_t, s_{t+1}), with
- * a_t = pi(s_t) and s_{t+1} = s_t + denorm(mu_e(norm(s_t, a_t))), member e rolling its own batch
- * of starts for H steps. The model and reward are constants; only the policy moves.
+ * a_t = pi(s_t, command) and s_{t+1} = s_t + denorm(mu_e(norm(s_t, a_t))), member e rolling its
+ * own batch of starts for H steps (each start's command held). The model and reward are
+ * constants; only the policy moves. The reward and its partials are rewardGraph's.
  *
- * Backward through time, by hand: with R_t = dL/ds_t from step t-1's own reward (-returnScale c,
- * plus returnScale d tilt / ds_t with a tilt term), D_H = R_H; for t = H-1..0 the model's input
- * gradient (dz W^T per layer, swish' or relu' between) splits into ds and da; da gains the
- * control cost's 2 w returnScale (a - nominal) invHalf^2 and goes through the policy (tanh) to its
- * weights and its input; D_t = R_t + D_{t+1} + ds(model) + ds(policy).
+ * Backward through time, by hand: with R_t = -returnScale dr_{t-1}/ds_t (step t-1's own reward),
+ * D_H = R_H; for t = H-1..0 the model's input gradient (dz W^T per layer, swish' or relu'
+ * between) splits into ds and da; da gains -returnScale (dr_t/da_t + dr_{t+1}/da_t, the action
+ * rate's) and goes through the policy (tanh) to its weights and its input (its state columns);
+ * D_t = R_t + D_{t+1} + ds(model) + ds(policy).
  *
  * Modes: `gradients` outputs g_<name> per policy parameter (tests), `adam` applies one Adam step
  * (the outputs of appendAdamStep). Both output loss and return_sum.
@@ -109,14 +86,14 @@ export function buildPolicyReturnGraph(
   const x = g.input(IO.x, ['B1', a.inputDim]);
   const y = g.input(IO.y, ['B1', A]);
   const bcScale = g.input(IO.bcScale, [1]);
-  const starts = g.input(IO.starts, [E, 'B2', S]);
+  const I = a.inputDim;
+  const starts = g.input(IO.starts, [E, 'B2', I]);
   const returnScale = g.input(IO.returnScale, [1]);
   const specs = policyParamSpecs(a);
   const p = specs.map((s) => g.input(`p_${s.name}`, s.shape));
   const layers = specs.length / 2;
   const pT = p.filter((_, i) => i % 2 === 0).map((w) => g.op('Transpose', [w], { perm: [1, 0] }));
   const one = g.scalar(1);
-  const zero = g.scalar(0);
   const tanhDeriv = (v: string): string => g.op('Sub', [one, g.op('Mul', [v, v])]);
   const flat = (v: string, width: number): string => g.op('Reshape', [v, g.ints([-1, width])]);
 
@@ -188,75 +165,34 @@ export function buildPolicyReturnGraph(
   const mT = mw
     .filter((_, i) => i % 2 === 0)
     .map((t, i) => c(`model_t${i}`, [t.dims[0], t.dims[2], t.dims[1]], transposeLast(t)));
-  const r = setup.reward;
-  const cState = c('state_weights', [S], r.stateWeights);
-  const negC = g.op('Neg', [cState]);
-  const nominal = c('nominal', [A], r.nominal);
-  const invHalf = c('inv_half', [A], r.invHalf);
-  const invHalf2 = c(
-    'ctrl_grad',
-    [A],
-    Float32Array.from(r.invHalf, (v) => 2 * r.ctrlWeight * v * v),
-  );
-  const ctrlW = g.scalar(r.ctrlWeight);
-  const tilt = r.tilt;
-  const quatMask =
-    tilt === undefined
-      ? ''
-      : c(
-          'quat_xy_mask',
-          [S],
-          Float32Array.from({ length: S }, (_, i) => (i === tilt.x || i === tilt.y ? 1 : 0)),
-        );
-  /**
-   * The tilt penalty of next state `n` (E x B2 x 1 per row, summed to a scalar) and its gradient
-   * d penalty / d n (E x B2 x S): cost k 4 sig (1 - sig) n mask, sig = sigmoid(k (cosMax - 1 +
-   * 2 sum(n^2 mask))).
-   */
-  const tiltTerm = (n: string): { penalty: string; grad: string } | null => {
-    if (tilt === undefined) return null;
-    const nm = g.op('Mul', [n, quatMask]);
-    const sq = g.op('ReduceSum', [g.op('Mul', [nm, nm]), g.ints([2])], { keepdims: 1 });
-    const arg = g.op('Mul', [
-      g.op('Add', [g.op('Mul', [sq, g.scalar(2)]), g.scalar(tilt.cosMax - 1)]),
-      g.scalar(tilt.sharpness),
-    ]);
-    const sg = g.op('Sigmoid', [arg]);
-    const penalty = g.op('Mul', [g.op('ReduceSum', [sg], { keepdims: 0 }), g.scalar(tilt.cost)]);
-    const slope = g.op('Mul', [sg, g.op('Sub', [one, sg])]);
-    const grad = g.op('Mul', [g.op('Mul', [nm, slope]), g.scalar(4 * tilt.cost * tilt.sharpness)]);
-    return { penalty, grad };
-  };
   const nModel = ma.hiddenSizes.length + 1;
+  const reward = rewardGraph(g, setup.reward, S);
+  const negScale = g.op('Neg', [returnScale]);
+  const C = I - S;
+  /** Columns [from, to) of an E x B2 x W tensor. */
+  const columns = (v: string, from: number, to: number): string =>
+    g.op('Slice', [v, g.ints([from]), g.ints([to]), g.ints([2])]);
+  const command = C > 0 ? columns(starts, S, I) : null;
 
-  // the rollouts
-  const steps: { s: string; h: string[]; act: string; fwd: ReturnType<typeof addMlpForward> }[] =
-    [];
-  let s = starts;
+  // the rollouts (the command, when the policy takes one, stays that of the start)
+  const steps: {
+    h: string[];
+    act: string;
+    fwd: ReturnType<typeof addMlpForward>;
+    r: ReturnType<typeof reward>;
+  }[] = [];
+  let s = C > 0 ? columns(starts, 0, S) : starts;
   let rewardSum = '';
-  /** dL/ds_{t+1} from step t's own reward (its tilt part varies by row), t = 0..H-1. */
-  const own: string[] = [];
-  const seed = g.op('Mul', [negC, returnScale]); // the linear part, [S]
   for (let t = 0; t < H; t++) {
-    const h = policyForward(g.op('Mul', [g.op('Sub', [s, pMean]), pStdInv]));
+    const input = command === null ? s : g.op('Concat', [s, command], { axis: 2 });
+    const h = policyForward(g.op('Mul', [g.op('Sub', [input, pMean]), pStdInv]));
     const act = g.op('Add', [g.op('Mul', [h[layers]!, half]), mid]);
     const xm = g.op('Mul', [g.op('Sub', [g.op('Concat', [s, act], { axis: 2 }), mMean]), mStdInv]);
     const fwd = addMlpForward(g, ma, xm, mp);
     const next = g.op('Add', [s, g.op('Add', [g.op('Mul', [fwd.out, dStd]), dMean])]);
-    const u = g.op('Mul', [g.op('Sub', [act, nominal]), invHalf]);
-    let rT = g.op('Sub', [
-      g.op('ReduceSum', [g.op('Mul', [next, cState])], { keepdims: 0 }),
-      g.op('Mul', [g.op('ReduceSum', [g.op('Mul', [u, u])], { keepdims: 0 }), ctrlW]),
-    ]);
-    const tt = tiltTerm(next);
-    if (tt !== null) {
-      rT = g.op('Sub', [rT, tt.penalty]);
-      own.push(g.op('Add', [g.op('Mul', [tt.grad, returnScale]), seed]));
-    } else {
-      own.push(g.op('Add', [g.op('Mul', [next, zero]), seed]));
-    }
-    rewardSum = t === 0 ? rT : g.op('Add', [rewardSum, rT]);
-    steps.push({ s, h, act, fwd });
+    const r = reward(next, act, t > 0 ? steps[t - 1]!.act : null, command);
+    rewardSum = t === 0 ? r.sum : g.op('Add', [rewardSum, r.sum]);
+    steps.push({ h, act, fwd, r });
     s = next;
   }
   g.op('Identity', [rewardSum], {}, IO.returnSum);
@@ -264,8 +200,8 @@ export function buildPolicyReturnGraph(
   g.op('Sub', [bcLoss, g.op('Mul', [rewardSum, scalarOf(returnScale)])], {}, IO.loss);
   g.output(IO.loss, []);
 
-  // back through time
-  let D = own[H - 1]!; // D_H, E x B2 x S
+  // back through time: the loss is -returnScale x reward, so each reward partial enters x negScale
+  let D = g.op('Mul', [steps[H - 1]!.r.dNext, negScale]); // D_H, E x B2 x S
   for (let t = H - 1; t >= 0; t--) {
     const st = steps[t]!;
     let dz = g.op('Mul', [D, dStd]);
@@ -281,14 +217,15 @@ export function buildPolicyReturnGraph(
     const gSm = g.fresh('g_s_model');
     const gAm = g.fresh('g_a_model');
     g.node('Split', [gX, g.ints([S, A])], [gSm, gAm], { axis: 2 });
-    const gA = g.op('Add', [
-      gAm,
-      g.op('Mul', [g.op('Mul', [g.op('Sub', [st.act, nominal]), invHalf2]), returnScale]),
-    ]);
+    const later = steps[t + 1]?.r.dPrev ?? null;
+    const dr = later === null ? st.r.dAct : g.op('Add', [st.r.dAct, later]);
+    const gA = g.op('Add', [gAm, g.op('Mul', [dr, negScale])]);
     const gIn = policyBackward(st.h, g.op('Mul', [gA, half]));
     if (t === 0) break;
-    const gSp = g.op('Mul', [gIn, pStdInv]);
-    D = g.op('Add', [g.op('Add', [g.op('Add', [D, gSm]), gSp]), own[t - 1]!]);
+    let gSp = g.op('Mul', [gIn, pStdInv]);
+    if (C > 0) gSp = columns(gSp, 0, S);
+    const own = g.op('Mul', [steps[t - 1]!.r.dNext, negScale]);
+    D = g.op('Add', [g.op('Add', [g.op('Add', [D, gSm]), gSp]), own]);
   }
 
   const total = grads.map((list) => list.reduce((acc, v) => g.op('Add', [acc, v])));

@@ -29,7 +29,7 @@ export interface PolicyReturnData {
   readonly x: Float32Array;
   /** N x A targets in [-1, 1]. */
   readonly y: Float32Array;
-  /** N x S raw states (the same rows as x, before normalisation). */
+  /** N x I raw inputs (the same rows as x, before normalisation: state, then command). */
   readonly states: Float32Array;
   readonly count: number;
 }
@@ -62,11 +62,18 @@ export class PolicyReturnFitter {
 
   static async create(setup: PolicyReturnSetup): Promise<PolicyReturnFitter> {
     const a = setup.policy;
-    if ((a.commandDim ?? 0) !== 0 || a.inputDim !== setup.model.architecture.stateDim) {
+    const C = a.commandDim ?? 0;
+    if (a.inputDim !== setup.model.architecture.stateDim + C) {
+      throw new StriderError(
+        'MODEL_SHAPE_MISMATCH',
+        `policy.return_weight needs a policy that takes the model's state (then the command): ` +
+          `policy input ${a.inputDim}, model state ${setup.model.architecture.stateDim}, command ${C}`,
+      );
+    }
+    if (C > 0 && setup.reward.tracking === undefined) {
       throw new StriderError(
         'CONFIG_INVALID',
-        `policy.return_weight needs a policy that takes the state alone (input ${a.inputDim}, ` +
-          `model state ${setup.model.architecture.stateDim}, command ${a.commandDim ?? 0})`,
+        'policy.return_weight: the policy takes a command but the reward tracks none',
       );
     }
     if (a.actionDim !== setup.model.architecture.actionDim) {
@@ -105,7 +112,6 @@ export class PolicyReturnFitter {
     const I = a.inputDim;
     const A = a.actionDim;
     const E = this.#setup.model.architecture.ensembleSize;
-    const S = this.#setup.model.architecture.stateDim;
     const H = this.#setup.horizon;
     const N = data.count;
     const B1 = Math.min(o.batchSize, N);
@@ -114,11 +120,11 @@ export class PolicyReturnFitter {
     const rng = new Rng(o.seed ^ 0x5eed);
     const xb = new Float32Array(B1 * I);
     const yb = new Float32Array(B1 * A);
-    const sb = new Float32Array(E * B2 * S);
+    const sb = new Float32Array(E * B2 * I);
     const fixed: Record<string, ort.Tensor> = {
       [POLICY_RETURN_IO.x]: new ort.Tensor('float32', xb, [B1, I]),
       [POLICY_RETURN_IO.y]: new ort.Tensor('float32', yb, [B1, A]),
-      [POLICY_RETURN_IO.starts]: new ort.Tensor('float32', sb, [E, B2, S]),
+      [POLICY_RETURN_IO.starts]: new ort.Tensor('float32', sb, [E, B2, I]),
       [POLICY_RETURN_IO.bcScale]: new ort.Tensor('float32', Float32Array.of(1 / (B1 * A)), [1]),
       [POLICY_RETURN_IO.returnScale]: new ort.Tensor(
         'float32',
@@ -141,7 +147,7 @@ export class PolicyReturnFitter {
       }
       for (let r = 0; r < E * B2; r++) {
         const row = Math.floor(rng.next() * N);
-        sb.set(data.states.subarray(row * S, row * S + S), r * S);
+        sb.set(data.states.subarray(row * I, row * I + I), r * I);
       }
       const feeds: Record<string, ort.Tensor> = {
         ...fixed,

@@ -272,26 +272,25 @@ describe('policy return graph (cloning + the model’s predicted return)', () =>
     await trainer.close();
   });
 
-  it('refuses a policy that takes a command, and one whose actions are not the model’s', async () => {
+  it('refuses a policy whose input is not the model’s state (and command), whose command the reward does not track, or whose actions are not the model’s', async () => {
     const setup = pushSetup();
-    await assert.rejects(
-      PolicyReturnFitter.create({
-        ...setup,
-        policy: makePolicyArchitecture({
-          inputDim: 4,
-          commandDim: 3,
-          actionDim: 1,
-          hiddenSizes: [4],
-        }),
-      }),
-      (e: unknown) => e instanceof StriderError && e.code === 'CONFIG_INVALID',
+    const refused = (policy: PolicyArchitecture, code: string): Promise<void> =>
+      assert.rejects(
+        PolicyReturnFitter.create({ ...setup, policy }),
+        (e: unknown) => e instanceof StriderError && e.code === code,
+      );
+    // a command, but the reward (forward speed) tracks none
+    await refused(
+      makePolicyArchitecture({ inputDim: 4, commandDim: 3, actionDim: 1, hiddenSizes: [4] }),
+      'CONFIG_INVALID',
     );
-    await assert.rejects(
-      PolicyReturnFitter.create({
-        ...setup,
-        policy: makePolicyArchitecture({ inputDim: 1, actionDim: 2, hiddenSizes: [4] }),
-      }),
-      (e: unknown) => e instanceof StriderError && e.code === 'MODEL_SHAPE_MISMATCH',
+    await refused(
+      makePolicyArchitecture({ inputDim: 2, actionDim: 1, hiddenSizes: [4] }),
+      'MODEL_SHAPE_MISMATCH',
+    );
+    await refused(
+      makePolicyArchitecture({ inputDim: 1, actionDim: 2, hiddenSizes: [4] }),
+      'MODEL_SHAPE_MISMATCH',
     );
   });
 });

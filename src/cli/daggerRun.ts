@@ -153,7 +153,6 @@ function returnTerm(session: RunSession, serving: () => ModelVersion | null): Po
     horizon: pc.return_horizon,
     steps: pc.return_steps,
     starts: pc.return_starts,
-    disagreement: pc.return_disagreement,
     model: () => serving()?.snapshot ?? null,
     reward: tilt !== null && tilt.x >= 0 && tilt.y >= 0 ? { ...form, tilt } : form,
   };

@@ -126,18 +126,7 @@ export const policySchema = z
           "refit's cloning epochs, return_steps Adam steps on cloning MSE - return_weight x the reward " +
           'the serving model predicts over return_horizon steps under the policy, back-propagated ' +
           'through the ensemble (docs/learning.md). 0: plain cloning. With control.policy dagger or ' +
-          'policy it needs trainer.mode in_process',
-      ),
-    return_disagreement: z
-      .number()
-      .min(0)
-      .max(1000)
-      .default(0)
-      .describe(
-        'penalty on where the ensemble disagrees, in the return term: every member rolls the same ' +
-          'starts and each step costs this x the spread of their predicted states (squared, in ' +
-          'units of the model\u2019s delta std, summed over state dims), so the policy is not ' +
-          'steered where the model is guessing (docs/learning.md). 0: members roll their own starts, no penalty',
+          'policy it needs trainer.mode in_process and task.reward forward_speed',
       ),
     return_horizon: z
       .number()

@@ -45,8 +45,6 @@ export interface PolicyReturnTerm {
   readonly horizon: number;
   readonly steps: number;
   readonly starts: number;
-  /** policy.return_disagreement (0: none, members roll their own starts). */
-  readonly disagreement: number;
   readonly model: () => EnsembleSnapshot | null;
   readonly reward: DifferentiableReward;
 }
@@ -260,7 +258,6 @@ export class PolicyTrainer {
       model,
       reward: term.reward,
       horizon: term.horizon,
-      disagreement: term.disagreement,
     });
     try {
       const res = await ret.improve(

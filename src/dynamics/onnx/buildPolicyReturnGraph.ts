@@ -48,11 +48,6 @@ export interface PolicyReturnSetup {
   readonly reward: DifferentiableReward;
   /** H, rollout steps. */
   readonly horizon: number;
-  /**
-   * lambda of the disagreement penalty (0 or absent: none): each step costs lambda sum_k
-   * (s_e,k - mean_e s_k)^2 / deltaStd_k^2 per member's row, the members rolling the same starts.
-   */
-  readonly disagreement?: number;
 }
 
 /**
@@ -179,34 +174,6 @@ export function buildPolicyReturnGraph(
     g.op('Slice', [v, g.ints([from]), g.ints([to]), g.ints([2])]);
   const command = C > 0 ? columns(starts, S, I) : null;
 
-  const lambda = setup.disagreement ?? 0;
-  const spreadW =
-    lambda > 0
-      ? c(
-          'spread_weights',
-          [S],
-          Float32Array.from(n.deltaStd, (v) => lambda / (v * v)),
-        )
-      : '';
-  /**
-   * The disagreement penalty on top of the task reward (into the loss, not into return_sum):
-   * pen = sum lambda_k (s - mean_e s)^2 per row, dpen/ds_e = 2 lambda_k (s_e - mean_e s) (the
-   * mean's own derivative sums to zero over members).
-   */
-  const withDisagreement = (
-    r: ReturnType<typeof reward>,
-    next: string,
-  ): ReturnType<typeof reward> & { penalty: string | null } => {
-    if (lambda <= 0) return { ...r, penalty: null };
-    const dev = g.op('Sub', [next, g.op('ReduceMean', [next], { axes: [0], keepdims: 1 })]);
-    const wd = g.op('Mul', [dev, spreadW]);
-    return {
-      ...r,
-      penalty: g.op('ReduceSum', [g.op('Mul', [wd, dev])], { keepdims: 0 }),
-      dNext: g.op('Sub', [r.dNext, g.op('Mul', [wd, g.scalar(2)])]),
-    };
-  };
-
   // the rollouts (the command, when the policy takes one, stays that of the start)
   const steps: {
     h: string[];
@@ -216,7 +183,6 @@ export function buildPolicyReturnGraph(
   }[] = [];
   let s = C > 0 ? columns(starts, 0, S) : starts;
   let rewardSum = '';
-  let penaltySum = '';
   for (let t = 0; t < H; t++) {
     const input = command === null ? s : g.op('Concat', [s, command], { axis: 2 });
     const h = policyForward(g.op('Mul', [g.op('Sub', [input, pMean]), pStdInv]));
@@ -224,18 +190,14 @@ export function buildPolicyReturnGraph(
     const xm = g.op('Mul', [g.op('Sub', [g.op('Concat', [s, act], { axis: 2 }), mMean]), mStdInv]);
     const fwd = addMlpForward(g, ma, xm, mp);
     const next = g.op('Add', [s, g.op('Add', [g.op('Mul', [fwd.out, dStd]), dMean])]);
-    const r = withDisagreement(reward(next, act, t > 0 ? steps[t - 1]!.act : null, command), next);
+    const r = reward(next, act, t > 0 ? steps[t - 1]!.act : null, command);
     rewardSum = t === 0 ? r.sum : g.op('Add', [rewardSum, r.sum]);
-    if (r.penalty !== null) {
-      penaltySum = penaltySum === '' ? r.penalty : g.op('Add', [penaltySum, r.penalty]);
-    }
     steps.push({ h, act, fwd, r });
     s = next;
   }
   g.op('Identity', [rewardSum], {}, IO.returnSum);
   g.output(IO.returnSum, []);
-  const objective = penaltySum === '' ? rewardSum : g.op('Sub', [rewardSum, penaltySum]);
-  g.op('Sub', [bcLoss, g.op('Mul', [objective, scalarOf(returnScale)])], {}, IO.loss);
+  g.op('Sub', [bcLoss, g.op('Mul', [rewardSum, scalarOf(returnScale)])], {}, IO.loss);
   g.output(IO.loss, []);
 
   // back through time: the loss is -returnScale x reward, so each reward partial enters x negScale

@@ -145,14 +145,7 @@ export class PolicyReturnFitter {
         xb.set(data.x.subarray(row * I, row * I + I), r * I);
         yb.set(data.y.subarray(row * A, row * A + A), r * A);
       }
-      // with the disagreement penalty every member rolls the same starts (their spread is the
-      // penalty); without it each member its own
-      const shared = (this.#setup.disagreement ?? 0) > 0;
       for (let r = 0; r < E * B2; r++) {
-        if (shared && r >= B2) {
-          sb.copyWithin(r * I, (r % B2) * I, (r % B2) * I + I);
-          continue;
-        }
         const row = Math.floor(rng.next() * N);
         sb.set(data.states.subarray(row * I, row * I + I), r * I);
       }

@@ -126,7 +126,7 @@ export const policySchema = z
           "refit's cloning epochs, return_steps Adam steps on cloning MSE - return_weight x the reward " +
           'the serving model predicts over return_horizon steps under the policy, back-propagated ' +
           'through the ensemble (docs/learning.md). 0: plain cloning. With control.policy dagger or ' +
-          'policy it needs trainer.mode in_process and task.reward forward_speed',
+          'policy it needs trainer.mode in_process',
       ),
     return_horizon: z
       .number()

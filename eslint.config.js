@@ -22,6 +22,25 @@ export default tseslint.config(
     },
   },
   {
+    // ONNX Runtime only through ortRuntime.ts, which turns its telemetry off first
+    files: ['src/**/*.ts'],
+    ignores: ['src/dynamics/onnx/ortRuntime.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'onnxruntime-node',
+              message: 'import ONNX Runtime from src/dynamics/onnx/ortRuntime.ts (telemetry off)',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       // sinon fakes and node:assert idioms need this relaxed in tests only

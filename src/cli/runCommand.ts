@@ -415,6 +415,16 @@ function recentVisits(
 
 /** Says what malloc tuning this process started with; warns where a long run goes without it. */
 function logMallocTuning(logger: Logger, mode: RunMode): void {
+  // src/dynamics/onnx/ortRuntime.ts sets 1 unless the environment named a value
+  const telemetry = process.env.ORT_DISABLE_TELEMETRY ?? 'unset';
+  if (telemetry === '1')
+    logger.info({ ORT_DISABLE_TELEMETRY: telemetry }, 'ONNX Runtime telemetry off');
+  else {
+    logger.warn(
+      { ORT_DISABLE_TELEMETRY: telemetry },
+      'ONNX Runtime telemetry on (the environment says so): a thread uploading to Microsoft and a file in ~/.cache (docs/daemon.md)',
+    );
+  }
   const tuning = mallocTuning();
   const unset = Object.entries(tuning).filter(([, v]) => v === 'unset');
   if (unset.length > 0 && mode === 'continuous' && process.platform === 'linux') {

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnx/ortRuntime.js';
 import type { EnsembleArchitecture } from './architecture.js';
 import type { InferenceOutput } from './onnx/buildInferenceGraph.js';
 import { createNativeSession, type NativeSession } from './onnx/nativeSession.js';

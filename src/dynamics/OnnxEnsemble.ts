@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnx/ortRuntime.js';
 import { importSnapshot, type EnsembleSnapshot } from './EnsembleSnapshot.js';
 import { createEnsembleSession, type EnsembleSessions } from './EnsembleSessions.js';
 import { buildInferenceGraph, INFERENCE_IO } from './onnx/buildInferenceGraph.js';

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnx/ortRuntime.js';
 import { inputDim, paramSpecs, shapeSize, type EnsembleArchitecture } from './architecture.js';
 import { buildTrainingGraph, TRAIN_IO } from './onnx/buildTrainingGraph.js';
 import {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as ort from 'onnxruntime-node';
+import './ortRuntime.js'; // telemetry off before the binding makes ONNX Runtime's environment
 
 /**
  * An ONNX Runtime session run synchronously on the calling thread.

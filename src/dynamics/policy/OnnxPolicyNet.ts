@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnx/ortRuntime.js';
 import { StriderError } from '../../util/StriderError.js';
 import { buildPolicyInferenceGraph, POLICY_IO } from '../onnx/buildPolicyGraph.js';
 import { createNativeSession, type NativeSession } from '../onnx/nativeSession.js';

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from '../onnx/ortRuntime.js';
 import { Rng } from '../../util/rng.js';
 import { StriderError } from '../../util/StriderError.js';
 import { buildPolicyTrainingGraph, POLICY_IO } from '../onnx/buildPolicyGraph.js';

@@ -6,7 +6,7 @@
  * batch per member (population 100 / E 5 = 20), predicting the mean.
  */
 import { loadavg } from 'node:os';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../src/dynamics/onnx/ortRuntime.js';
 import { initWeights, makeArchitecture } from '../src/dynamics/architecture.js';
 import { createEnsembleSession } from '../src/dynamics/EnsembleSessions.js';
 import { identityNormalisers } from '../src/dynamics/Normaliser.js';

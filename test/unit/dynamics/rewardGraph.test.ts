@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../../src/dynamics/onnx/ortRuntime.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { initWeights, makeArchitecture } from '../../../src/dynamics/architecture.js';
 import {

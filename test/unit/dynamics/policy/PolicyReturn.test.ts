@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../../../src/dynamics/onnx/ortRuntime.js';
 import {
   makeArchitecture,
   initWeights,

@@ -1,4 +1,5 @@
 import * as ort from '../onnx/ortRuntime.js';
+import { adamFeeds, adamOutputs } from './adamFeeds.js';
 import { Rng } from '../../util/rng.js';
 import { StriderError } from '../../util/StriderError.js';
 import { buildPolicyTrainingGraph, POLICY_IO } from '../onnx/buildPolicyGraph.js';
@@ -23,7 +24,6 @@ export interface PolicyFitOptions {
 export class PolicyFitter {
   readonly architecture: PolicyArchitecture;
   readonly #session: ort.InferenceSession;
-  readonly #names: string[];
   #p: Float32Array[];
   #m: Float32Array[];
   #v: Float32Array[];
@@ -33,8 +33,6 @@ export class PolicyFitter {
   private constructor(arch: PolicyArchitecture, session: ort.InferenceSession, seed: number) {
     this.architecture = arch;
     this.#session = session;
-    const specs = policyParamSpecs(arch);
-    this.#names = specs.map((s) => s.name);
     this.#p = initPolicyWeights(arch, seed);
     this.#m = this.#p.map((w) => new Float32Array(w.length));
     this.#v = this.#p.map((w) => new Float32Array(w.length));
@@ -122,31 +120,14 @@ export class PolicyFitter {
 
   async #step(x: ort.Tensor, y: ort.Tensor, scale: ort.Tensor, lr: number): Promise<number> {
     this.#t++;
-    const feeds: Record<string, ort.Tensor> = {
+    const specs = policyParamSpecs(this.architecture);
+    const out = await this.#session.run({
       [POLICY_IO.x]: x,
       [POLICY_IO.y]: y,
       [POLICY_IO.scale]: scale,
-      [POLICY_IO.stepSize]: new ort.Tensor(
-        'float32',
-        Float32Array.of(lr / (1 - 0.9 ** this.#t)),
-        [1],
-      ),
-      [POLICY_IO.secondMomentCorrection]: new ort.Tensor(
-        'float32',
-        Float32Array.of(1 / (1 - 0.999 ** this.#t)),
-        [1],
-      ),
-    };
-    const specs = policyParamSpecs(this.architecture);
-    specs.forEach((s, i) => {
-      feeds[`p_${s.name}`] = new ort.Tensor('float32', this.#p[i]!, s.shape);
-      feeds[`m_${s.name}`] = new ort.Tensor('float32', this.#m[i]!, s.shape);
-      feeds[`v_${s.name}`] = new ort.Tensor('float32', this.#v[i]!, s.shape);
+      ...adamFeeds(specs, { p: this.#p, m: this.#m, v: this.#v }, this.#t, lr, POLICY_IO),
     });
-    const out = await this.#session.run(feeds);
-    this.#p = this.#names.map((n) => out[`p_${n}_out`]!.data as Float32Array);
-    this.#m = this.#names.map((n) => out[`m_${n}_out`]!.data as Float32Array);
-    this.#v = this.#names.map((n) => out[`v_${n}_out`]!.data as Float32Array);
+    ({ p: this.#p, m: this.#m, v: this.#v } = adamOutputs(specs, out));
     return (out[POLICY_IO.loss]!.data as Float32Array)[0]!;
   }
 }

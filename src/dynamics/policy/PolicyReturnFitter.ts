@@ -6,6 +6,7 @@ import {
   POLICY_RETURN_IO,
   type PolicyReturnSetup,
 } from '../onnx/buildPolicyReturnGraph.js';
+import { adamFeeds, adamOutputs, type AdamState } from './adamFeeds.js';
 import { policyParamSpecs } from './PolicyNetwork.js';
 
 /** Settings of one return phase (policy.return_* in the config). */
@@ -132,9 +133,11 @@ export class PolicyReturnFitter {
         [1],
       ),
     };
-    let p: Float32Array[] = weights.map((w) => w.slice());
-    let m: Float32Array[] = p.map((w) => new Float32Array(w.length));
-    let v: Float32Array[] = p.map((w) => new Float32Array(w.length));
+    let state: AdamState = {
+      p: weights.map((w) => w.slice()),
+      m: weights.map((w) => new Float32Array(w.length)),
+      v: weights.map((w) => new Float32Array(w.length)),
+    };
     const perStep = 1 / (E * B2 * H);
     let before = Number.NaN;
     let after = Number.NaN;
@@ -149,38 +152,31 @@ export class PolicyReturnFitter {
         const row = Math.floor(rng.next() * N);
         sb.set(data.states.subarray(row * I, row * I + I), r * I);
       }
-      const feeds: Record<string, ort.Tensor> = {
+      const out = await this.#session.run({
         ...fixed,
-        [POLICY_RETURN_IO.stepSize]: new ort.Tensor(
-          'float32',
-          Float32Array.of(o.learningRate / (1 - 0.9 ** t)),
-          [1],
-        ),
-        [POLICY_RETURN_IO.secondMomentCorrection]: new ort.Tensor(
-          'float32',
-          Float32Array.of(1 / (1 - 0.999 ** t)),
-          [1],
-        ),
-      };
-      specs.forEach((s, i) => {
-        feeds[`p_${s.name}`] = new ort.Tensor('float32', p[i]!, s.shape);
-        feeds[`m_${s.name}`] = new ort.Tensor('float32', m[i]!, s.shape);
-        feeds[`v_${s.name}`] = new ort.Tensor('float32', v[i]!, s.shape);
+        ...adamFeeds(specs, state, t, o.learningRate, POLICY_RETURN_IO),
       });
-      const out = await this.#session.run(feeds);
       const ret = (out[POLICY_RETURN_IO.returnSum]!.data as Float32Array)[0]! * perStep;
-      const next = specs.map((s) => out[`p_${s.name}_out`]!.data as Float32Array);
-      if (!Number.isFinite(ret) || next.some((w) => w.some((x) => !Number.isFinite(x)))) {
+      const next = adamOutputs(specs, out);
+      if (!Number.isFinite(ret) || next.p.some((w) => w.some((x) => !Number.isFinite(x)))) {
         // a rollout left the model's range: stop at the last finite weights
-        return { weights: p, rewardPerStepBefore: before, rewardPerStepAfter: after, steps: t - 1 };
+        return {
+          weights: state.p,
+          rewardPerStepBefore: before,
+          rewardPerStepAfter: after,
+          steps: t - 1,
+        };
       }
       if (t === 1) before = ret;
       after = ret;
-      p = next;
-      m = specs.map((s) => out[`m_${s.name}_out`]!.data as Float32Array);
-      v = specs.map((s) => out[`v_${s.name}_out`]!.data as Float32Array);
+      state = next;
     }
-    return { weights: p, rewardPerStepBefore: before, rewardPerStepAfter: after, steps: o.steps };
+    return {
+      weights: state.p,
+      rewardPerStepBefore: before,
+      rewardPerStepAfter: after,
+      steps: o.steps,
+    };
   }
 
   async close(): Promise<void> {

@@ -195,6 +195,7 @@ export async function runCommand(
     });
     periodic.start();
     const mode = resolveRunMode(config.run, linkCapabilities(session.link).simulated);
+    logOrtTelemetry(logger);
     logMallocTuning(logger, mode);
     const outcome = !configured
       ? await explore(session, 0)
@@ -413,9 +414,11 @@ function recentVisits(
   return { states, actions, count };
 }
 
-/** Says what malloc tuning this process started with; warns where a long run goes without it. */
-function logMallocTuning(logger: Logger, mode: RunMode): void {
-  // src/dynamics/onnx/ortRuntime.ts sets 1 unless the environment named a value
+/**
+ * Says whether ONNX Runtime's telemetry is off (src/dynamics/onnx/ortRuntime.ts sets 1 unless
+ * the environment named a value).
+ */
+function logOrtTelemetry(logger: Logger): void {
   const telemetry = process.env.ORT_DISABLE_TELEMETRY ?? 'unset';
   if (telemetry === '1')
     logger.info({ ORT_DISABLE_TELEMETRY: telemetry }, 'ONNX Runtime telemetry off');
@@ -425,6 +428,10 @@ function logMallocTuning(logger: Logger, mode: RunMode): void {
       'ONNX Runtime telemetry on (the environment says so): a thread uploading to Microsoft and a file in ~/.cache (docs/daemon.md)',
     );
   }
+}
+
+/** Says what malloc tuning this process started with; warns where a long run goes without it. */
+function logMallocTuning(logger: Logger, mode: RunMode): void {
   const tuning = mallocTuning();
   const unset = Object.entries(tuning).filter(([, v]) => v === 'unset');
   if (unset.length > 0 && mode === 'continuous' && process.platform === 'linux') {

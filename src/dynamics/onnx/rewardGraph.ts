@@ -234,14 +234,25 @@ export function rewardGraph(
       };
       let sigTilt: string | null = null;
       let sigZ: string | null = null;
-      let up: string | null = null;
-      let q: string[] = [];
+      /** The quaternion's columns, |q|^2, x^2 + y^2 and up = 1 - 2 (x^2 + y^2) / |q|^2. */
+      let tiltParts: {
+        q: [string, string, string, string];
+        n2: string;
+        uxy: string;
+        up: string;
+      } | null = null;
       if (lg.quatW >= 0) {
-        q = [0, 1, 2, 3].map((i) => col(next, lg.quatW + i));
-        const [w, x, y, z] = q as [string, string, string, string];
+        const q = [0, 1, 2, 3].map((i) => col(next, lg.quatW + i)) as [
+          string,
+          string,
+          string,
+          string,
+        ];
+        const [w, x, y, z] = q;
         const n2 = add(sq(w), sq(x), sq(y), sq(z));
         const uxy = add(sq(x), sq(y));
-        up = sub(k(1), op('Div', mul(uxy, k(2)), n2));
+        const up = sub(k(1), op('Div', mul(uxy, k(2)), n2));
+        tiltParts = { q, n2, uxy, up };
         pen(mul(sub(k(1), sq(up)), k(lg.upright)));
         sigTilt = g.op('Sigmoid', [mul(sub(k(lg.fall.cosMax), up), k(FALL_SHARPNESS.tilt))]);
       }
@@ -262,15 +273,14 @@ export function rewardGraph(
         );
         pen(mul(sub(k(1), stay), k(lg.fall.weight)));
       }
-      if (up !== null) {
-        const [w, x, y, z] = q as [string, string, string, string];
+      if (tiltParts !== null) {
+        const { q, n2, uxy, up } = tiltParts;
+        const [w, x, y, z] = q;
         // dpenalty/dup: upright's -2 w up, the fall's w_fall (1 - sig_z) sig' (-k)
         let dUp = mul(up, k(-2 * lg.upright));
         const dSig = mul(sigTilt!, sub(k(1), sigTilt!), k(-FALL_SHARPNESS.tilt * lg.fall.weight));
         dUp = add(dUp, sigZ === null ? dSig : mul(dSig, sub(k(1), sigZ)));
         // up = 1 - 2 u / n2, u = x^2 + y^2: dup/dx = -4 x (n2 - u) / n2^2, dup/dw = 4 u w / n2^2
-        const n2 = add(sq(w), sq(x), sq(y), sq(z));
-        const uxy = add(sq(x), sq(y));
         const f = op('Div', mul(dUp, k(-1)), sq(n2)); // minus: a penalty lowers the reward
         const fxy = mul(f, sub(n2, uxy), k(-4));
         const fwz = mul(f, uxy, k(4));

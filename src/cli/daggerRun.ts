@@ -8,6 +8,7 @@ import {
   RemotePolicySource,
   type PolicySource,
 } from '../learning/PolicySource.js';
+import { headingFrameOf } from '../dynamics/policy/headingFrame.js';
 import { policyCommand } from '../planning/PolicySeeds.js';
 import type { ModelVersion } from '../dynamics/ModelVersion.js';
 import { CmdVelReward, ForwardSpeedReward } from '../planning/rewards.js';
@@ -67,8 +68,10 @@ export async function runDagger(
           actionLow: Float32Array.from(parts.actionSpace.low),
           actionHigh: Float32Array.from(parts.actionSpace.high),
           hiddenSizes: pc.hidden,
+          headingFrame: pc.frame === 'heading' ? headingFrameOf(parts.assembler.layout) : null,
           fit: {
             epochs: pc.epochs,
+            inputNoise: pc.input_noise,
             batchSize: pc.batch_size,
             learningRate: pc.learning_rate,
             seed: pc.seed,
@@ -80,6 +83,7 @@ export async function runDagger(
     stateDim: S,
     commandDim: command === null ? 0 : 3,
     actionDim: A,
+    headingFrame: headingFrameOf(parts.assembler.layout),
     margin: pc.accept_margin,
     capacity: pc.check_states,
   });

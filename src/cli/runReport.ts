@@ -212,6 +212,13 @@ export function summary(report: RunReport, outDir: string): string {
     lines.push(
       `  policy v${p.version} (DAgger round ${p.round}): imitation loss ${p.imitation_loss.toFixed(4)}`,
     );
+    const chosen = p.validation.find((v) => v.selected);
+    if (chosen !== undefined) {
+      const scored = p.validation.filter((v) => v.mean_return !== null);
+      lines.push(
+        `  policy.select best: v${chosen.version}, mean return ${chosen.mean_return!.toFixed(1)} over ${chosen.episodes} episodes of its own rounds (${scored.map((v) => `v${v.version} ${v.mean_return!.toFixed(1)}`).join(', ')})`,
+      );
+    }
     if (p.return_term !== undefined) {
       const t = p.return_term;
       lines.push(

@@ -217,7 +217,7 @@ export async function trainCommand(args: CommonArgs, version: string): Promise<n
     learning: config.learning,
     // control.policy dagger / policy: the policy is distilled here too (issue 13)
     ...(config.control.policy === 'dagger' || config.control.policy === 'policy'
-      ? { policy: config.policy }
+      ? { policy: config.policy, stateBase: config.state.base }
       : {}),
     ...(robotId === undefined ? {} : { robotId }),
     ...(config.trainer.share_group === undefined ? {} : { shareGroup: config.trainer.share_group }),

@@ -10,6 +10,15 @@ export const policySchema = z
       .describe(
         'hidden layer widths of the distilled policy (tanh; Nagabandi et al. 2017: 2 x 64)',
       ),
+    frame: z
+      .enum(['heading', 'world'])
+      .default('world')
+      .describe(
+        "heading: the policy sees the state in the robot's heading frame (base.quat without its yaw, " +
+          'base.linvel turned by -yaw), the same whichever way the robot faces (legged_gym likewise; ' +
+          'config/quadruped.yaml sets it; not with return_weight > 0); world: as the state has it. ' +
+          'No difference without base.quat in state.base',
+      ),
     learning_rate: z
       .number()
       .gt(0)
@@ -23,6 +32,17 @@ export const policySchema = z
       .max(10000)
       .default(20)
       .describe('passes over the labelled set per refit'),
+    input_noise: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe(
+        'standard deviation of Gaussian noise added to the normalised state inputs of every ' +
+          'minibatch row in the fit (the command stays exact): the policy answers alike to nearby ' +
+          "states, which keeps it from chattering tick to tick on a noisy expert's labels (CAPS, " +
+          'Mysore et al. 2021; docs/learning.md). 0: none',
+      ),
     batch_size: z
       .number()
       .int()
@@ -73,6 +93,15 @@ export const policySchema = z
           'comparison: the expert acts in every round (beta 1), so the policy is fitted on ' +
           'MPC-only states from as many rounds and episodes (the report gives both label counts), ' +
           'then evaluated alone like dagger',
+      ),
+    select: z
+      .enum(['last', 'best'])
+      .default('last')
+      .describe(
+        'which policy the evaluation episodes (and the report) take after the rounds: last: the ' +
+          'last accepted; best: the one whose own rounds scored the highest mean return, counting ' +
+          'only rounds where it acted on at least 90% of the ticks (Ross et al. 2011, Alg. 3.1: ' +
+          '"return best on validation"); the last accepted where none qualifies',
       ),
     beta_initial: z
       .number()

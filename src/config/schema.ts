@@ -53,6 +53,20 @@ export const configSchema = z
         input: c,
       });
     }
+    if (
+      distils &&
+      c.policy.return_weight > 0 &&
+      c.policy.frame === 'heading' &&
+      c.state.base.includes('quat')
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policy', 'frame'],
+        message:
+          "heading with policy.return_weight > 0 and base.quat in the state is not supported (the return term's graph feeds the policy the model's predicted states as they are); set policy.frame: world",
+        input: c,
+      });
+    }
     if (c.planner.execute === 'mean' && c.planner.optimizer === 'random') {
       ctx.addIssue({
         code: 'custom',

@@ -29,6 +29,17 @@ export interface DaggerLoopOptions {
   readonly seedSlot?: PolicySlot;
 }
 
+/** A round counts as a policy's validation where it acted on at least this share of the ticks. */
+export const VALIDATION_LEARNER_SHARE = 0.9;
+
+/** One accepted policy: when, its gate error, and the returns of the rounds that validate it. */
+interface Candidate {
+  readonly policy: OnnxPolicyNet;
+  readonly round: number;
+  readonly error: number | null;
+  returns: number[];
+}
+
 /**
  * DAgger (Ross et al. 2011, Alg. 3.1; Nagabandi et al. 2017, sec. V-A) after the learning loop:
  * round i runs `policy.episodes_per_round` episodes where the learner acts with probability
@@ -39,6 +50,9 @@ export interface DaggerLoopOptions {
  * expert still labelling every state: the policy's imitation error on the states it visited
  * itself. With `policy.imitation: bc` every round is the expert's (beta 1): plain behaviour
  * cloning on MPC-only states, the same label count, evaluated the same way.
+ * With `policy.select: best` the evaluation takes the accepted policy whose own rounds (those where
+ * it acted on >= 90% of the ticks) scored the highest mean return: Alg. 3.1's "return best on
+ * validation"; a refit can land worse than the policy before it (docs/learning.md).
  * The dynamics model stays the one serving at the end of the learning loop.
  */
 export class DaggerLoop {
@@ -50,6 +64,10 @@ export class DaggerLoop {
   /** The DAgger round after which the serving policy was accepted (a trainer process numbers
    * its artifacts by its own fits, which run more often than rounds). */
   #servingRound = 0;
+  /** Every accepted policy, in order (the serving one last until policy.select best picks). */
+  readonly #candidates: Candidate[] = [];
+  /** The one policy.select best chose (null: none validated, or select last). */
+  #selected: Candidate | null = null;
   /** The evaluation episodes' own-state imitation error (null until they ran). */
   #ownStates: { labels: number; error: number | null } | null = null;
   readonly #retired: OnnxPolicyNet[] = [];
@@ -96,10 +114,22 @@ export class DaggerLoop {
         { round, mode: this.dagger.mode, beta: this.dagger.beta, learner: this.#serving?.version },
         'DAgger round',
       );
-      await o.runner.runEpisodes(c.episodes_per_round);
+      const s = this.dagger.stats;
+      const before = { ticks: s.ticks, learner: s.learnerActed };
+      const episodes = await o.runner.runEpisodes(c.episodes_per_round);
+      const ticks = s.ticks - before.ticks;
+      const current = this.#candidates.at(-1);
+      if (
+        current !== undefined &&
+        ticks > 0 &&
+        (s.learnerActed - before.learner) / ticks >= VALIDATION_LEARNER_SHARE
+      ) {
+        current.returns.push(...episodes.map((e) => e.return));
+      }
       if (stopped()) break;
       await this.#refit(round);
     }
+    if (c.select === 'best') this.#selectBest();
     if (this.#serving !== null && !stopped()) {
       this.dagger.setMode('policy');
       o.logger.info({ version: this.#serving.version }, 'evaluation episodes of the policy alone');
@@ -139,6 +169,13 @@ export class DaggerLoop {
           }
         : {}),
       decisions: [...this.decisions],
+      validation: this.#candidates.map((k) => ({
+        version: k.policy.version,
+        round: k.round,
+        episodes: k.returns.length,
+        mean_return: k.returns.length > 0 ? mean(k.returns) : null,
+        selected: k === this.#selected,
+      })),
       dagger: {
         ticks: s.ticks,
         expert_acted: s.expertActed,
@@ -167,6 +204,47 @@ export class DaggerLoop {
     if (this.#o.config.imitation === 'bc') return 'mpc';
     if (this.#o.mode === 'policy') return 'policy';
     return this.#o.config.mixing === 'gated' ? 'gated' : 'mixed';
+  }
+
+  /** Between episodes: nothing ticks, so the learner changes at a tick boundary. */
+  #serve(k: Candidate): void {
+    this.#serving = k.policy;
+    this.#servingError = k.error;
+    this.#servingRound = k.round;
+    this.dagger.setLearner(k.policy);
+    if (this.#o.seedSlot !== undefined) this.#o.seedSlot.policy = k.policy;
+  }
+
+  /** policy.select best: the validated policy with the highest mean return serves from now. */
+  #selectBest(): void {
+    let best: Candidate | null = null;
+    for (const k of this.#candidates) {
+      if (k.returns.length === 0) continue;
+      if (best === null || mean(k.returns) > mean(best.returns)) best = k;
+    }
+    if (best === null) {
+      this.#o.logger.info(
+        'policy.select best: no policy acted alone enough to be validated; the last serves',
+      );
+      return;
+    }
+    this.#selected = best;
+    const replaced = this.#serving;
+    if (best.policy !== replaced) {
+      // the replaced one stays open in #retired until close()
+      if (replaced !== null && !this.#retired.includes(replaced)) this.#retired.push(replaced);
+      this.#retired.splice(this.#retired.indexOf(best.policy), 1);
+      this.#serve(best);
+    }
+    this.#o.logger.info(
+      {
+        version: best.policy.version,
+        round: best.round,
+        meanReturn: mean(best.returns),
+        episodes: best.returns.length,
+      },
+      'policy.select best: the best-validated policy serves',
+    );
   }
 
   async #refit(round: number): Promise<void> {
@@ -198,13 +276,9 @@ export class DaggerLoop {
       decision: 'accepted',
       ...(error !== null ? { imitation_error: error } : {}),
     });
-    // between episodes: nothing ticks, so the learner changes at a tick boundary
     if (this.#serving !== null) this.#retired.push(this.#serving);
-    this.#serving = d.policy;
-    this.#servingError = error;
-    this.#servingRound = round;
-    this.dagger.setLearner(d.policy);
-    if (o.seedSlot !== undefined) o.seedSlot.policy = d.policy;
+    this.#candidates.push({ policy: d.policy, round, error, returns: [] });
+    this.#serve(this.#candidates.at(-1)!);
     o.logger.info(
       {
         round,
@@ -215,4 +289,10 @@ export class DaggerLoop {
       'policy accepted',
     );
   }
+}
+
+function mean(xs: readonly number[]): number {
+  let sum = 0;
+  for (const x of xs) sum += x;
+  return sum / xs.length;
 }

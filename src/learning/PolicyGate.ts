@@ -2,11 +2,13 @@
  * The controller's acceptance of a distilled policy payload (the policy topic's receiver): the
  * artifact checks (header, manifest, checksum, shapes, finiteness), the input layout (a command
  * input the task cannot feed, or a state-only policy on a task with a command: it would ignore
- * the target; both MODEL_SHAPE_MISMATCH), an ONNX Runtime session, then the imitation error on
+ * the target; a heading frame at other places than this state's quaternion and velocity: all
+ * MODEL_SHAPE_MISMATCH), an ONNX Runtime session, then the imitation error on
  * recent expert-labelled states against the serving policy's. A rejected payload leaves the
  * serving policy in place and comes back with its code and reason.
  */
 
+import type { HeadingFrame } from '../dynamics/policy/headingFrame.js';
 import { OnnxPolicyNet } from '../dynamics/policy/OnnxPolicyNet.js';
 import { decodePolicyArtifact } from '../transport/PolicyArtifactCodec.js';
 import { isStriderError } from '../util/StriderError.js';
@@ -16,6 +18,11 @@ export interface PolicyGateOptions {
   /** C: the command values the controller feeds after the state (0: the task has none). */
   readonly commandDim?: number;
   readonly actionDim: number;
+  /**
+   * Where this robot's state has base.quat and base.linvel (headingFrameOf its layout; null:
+   * no quaternion): a policy that turns its input into the heading frame must name the same.
+   */
+  readonly headingFrame?: HeadingFrame | null;
   /** Accept when candidate error <= serving error x (1 + margin) (+1e-6 for exact ties). */
   readonly margin: number;
   /** Recent labelled states kept for the check. */
@@ -88,6 +95,7 @@ export class PolicyGate {
       stateDim: this.#o.stateDim,
       actionDim: this.#o.actionDim,
       commandDim: this.#o.commandDim ?? 0,
+      ...(this.#o.headingFrame !== undefined ? { headingFrame: this.#o.headingFrame } : {}),
     });
     if (!decoded.ok) return { accepted: false, code: decoded.code, reason: decoded.reason };
     const snap = decoded.value;

@@ -2,7 +2,7 @@ import type { EnsembleStepper } from '../dynamics/types.js';
 import { CmdVelReward } from './rewards.js';
 import type { BatchReward, SeedSource } from './types.js';
 
-/** What PolicySeeds rolls: the distilled policy (OnnxPolicyNet, JsPolicyNet). */
+/** What PolicySeeds rolls: the distilled policy (OnnxPolicyNet). */
 export interface SeedPolicy {
   /** I = S + C: the state, then the task's command when the policy takes one. */
   readonly inputDim: number;

@@ -90,6 +90,18 @@ export interface PolicyReport {
    */
   return_term?: { reward_per_step_before: number; reward_per_step_after: number; steps: number };
   decisions: PolicyDecisionRecord[];
+  /**
+   * Every accepted policy's validation: the mean return of the episodes of the rounds where it
+   * acted on at least 90% of the ticks (none: not validated), and whether policy.select best
+   * chose it for the evaluation episodes.
+   */
+  validation: {
+    version: number;
+    round: number;
+    episodes: number;
+    mean_return: number | null;
+    selected: boolean;
+  }[];
   dagger: {
     ticks: number;
     expert_acted: number;

@@ -8,7 +8,8 @@
  * controller's PolicyGate checks it). Fits run in one serial queue, never on an MQTT callback.
  */
 
-import type { PolicyConfig } from '../config/schema.js';
+import type { BaseQuantity, PolicyConfig } from '../config/schema.js';
+import { headingFrameFromBase } from '../dynamics/policy/headingFrame.js';
 import { POLICY_COMMAND } from '../dynamics/policy/PolicyNetwork.js';
 import { encodePolicyArtifact } from '../transport/PolicyArtifactCodec.js';
 import { COMMAND_DIM } from '../transport/TransitionBatchCodec.js';
@@ -22,6 +23,11 @@ export interface PolicyScheduleOptions {
   readonly transport: Pick<Transport, 'publishAsync'>;
   readonly topics: Topics;
   readonly config: PolicyConfig;
+  /**
+   * state.base of the trainer's config: where a robot's quaternion and velocity sit at the end of
+   * its state, for policy.frame heading (absent: the policy takes the state as it is).
+   */
+  readonly stateBase?: readonly BaseQuantity[];
   readonly logger: Logger;
 }
 
@@ -148,8 +154,13 @@ export class PolicySchedule {
       actionLow: low,
       actionHigh: high,
       hiddenSizes: c.hidden,
+      headingFrame:
+        c.frame === 'heading' && this.#o.stateBase !== undefined
+          ? headingFrameFromBase(r.stateDim, this.#o.stateBase)
+          : null,
       fit: {
         epochs: c.epochs,
+        inputNoise: c.input_noise,
         batchSize: c.batch_size,
         learningRate: c.learning_rate,
         seed: c.seed,

@@ -16,6 +16,8 @@ import {
   type PolicyArchitecture,
   type PolicySnapshot,
 } from '../dynamics/policy/PolicyNetwork.js';
+import { toHeadingFrame, type HeadingFrame } from '../dynamics/policy/headingFrame.js';
+import { StriderError } from '../util/StriderError.js';
 import { COMMAND_DIM } from '../transport/TransitionBatchCodec.js';
 import type { TransitionBatch } from '../transport/types.js';
 
@@ -26,6 +28,8 @@ export interface PolicyTrainerOptions {
   readonly actionLow: Float32Array;
   readonly actionHigh: Float32Array;
   readonly hiddenSizes: readonly number[];
+  /** policy.frame heading: where the state's orientation and velocity sit (absent: as it is). */
+  readonly headingFrame?: HeadingFrame | null;
   readonly fit: PolicyFitOptions;
   /** Oldest labels are dropped beyond this many (memory bound). */
   readonly maxLabels: number;
@@ -69,6 +73,12 @@ export class PolicyTrainer {
   #lastReturn: PolicyReturnResult | null = null;
 
   constructor(options: PolicyTrainerOptions) {
+    if (options.returnTerm !== undefined && options.headingFrame) {
+      throw new StriderError(
+        'CONFIG_INVALID',
+        "policy.frame heading with a return term: the term's graph feeds the policy the model's states as they are; set policy.frame: world",
+      );
+    }
     this.#o = options;
     this.#version = options.versionsBefore ?? 0;
     this.architecture = makePolicyArchitecture({
@@ -76,6 +86,7 @@ export class PolicyTrainer {
       commandDim: options.commandDim ?? 0,
       actionDim: options.actionLow.length,
       hiddenSizes: options.hiddenSizes,
+      ...(options.headingFrame ? { headingFrame: options.headingFrame } : {}),
     });
     this.#states = new Float32Array(options.maxLabels * this.architecture.inputDim);
     this.#labels = new Float32Array(options.maxLabels * options.actionLow.length);
@@ -120,7 +131,8 @@ export class PolicyTrainer {
   }
 
   /**
-   * Adds one labelled state (copied), with the task's command when the policy takes one
+   * Adds one labelled state (copied; turned into the heading frame where the policy takes it so,
+   * which is what recent() then returns), with the task's command when the policy takes one
    * (commandDim values; zeros when absent).
    */
   add(
@@ -135,6 +147,8 @@ export class PolicyTrainer {
     const i = this.#head;
     for (let k = 0; k < S; k++) this.#states[i * I + k] = state[k]!;
     for (let k = S; k < I; k++) this.#states[i * I + k] = command?.[k - S] ?? 0;
+    const frame = this.architecture.headingFrame;
+    if (frame !== undefined) toHeadingFrame(frame, this.#states, i * I);
     for (let k = 0; k < A; k++) this.#labels[i * A + k] = expert[k]!;
     this.#head = (i + 1) % this.#o.maxLabels;
     this.#count = Math.min(this.#count + 1, this.#o.maxLabels);
@@ -216,6 +230,7 @@ export class PolicyTrainer {
     this.#fitter ??= await PolicyFitter.create(this.architecture, this.#o.fit.seed);
     const loss = await this.#fitter.fit(x, y, N, {
       ...this.#o.fit,
+      inputNoiseColumns: stateDim,
       ...(signal !== undefined ? { signal } : {}),
     });
     const weights = await this.#returnTerm(x, y, N, mean, std, signal);

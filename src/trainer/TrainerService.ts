@@ -7,7 +7,7 @@
  * FitScheduler (datasets, fit queue), TrainerPublisher (models and status out).
  */
 
-import type { LearningConfig, ModelConfig, PolicyConfig } from '../config/schema.js';
+import type { BaseQuantity, LearningConfig, ModelConfig, PolicyConfig } from '../config/schema.js';
 import type { Topics } from '../transport/topics.js';
 import type { Transport } from '../transport/Transport.js';
 import type { Logger } from '../util/logger.js';
@@ -74,6 +74,8 @@ export interface TrainerServiceOptions {
   readonly learning: LearningConfig;
   /** DAgger distillation: fit and publish the policy after each dynamics fit (absent: no policy). */
   readonly policy?: PolicyConfig;
+  /** state.base of the config (policy.frame heading: where the state's quaternion sits). */
+  readonly stateBase?: readonly BaseQuantity[];
   /** Serve this robot only; default every robot under the prefix (`+`). */
   readonly robotId?: string;
   /** Join this shared-subscription group (`$share/<group>/<prefix>/+/transitions`); serves every robot. */
@@ -154,6 +156,7 @@ export class TrainerService {
             transport: options.transport,
             topics: options.topics,
             config: options.policy,
+            ...(options.stateBase !== undefined ? { stateBase: options.stateBase } : {}),
             logger: this.#log,
           });
     this.#policy = policy;

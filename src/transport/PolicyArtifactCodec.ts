@@ -3,8 +3,9 @@
  * header, u32 manifest length, manifest JSON, pad to 4, weights (f32 little-endian, in
  * policyParamSpecs order, then inputMean, inputStd, actionLow, actionHigh). The manifest carries
  * version, round, architecture (with the input layout: state_dim state values, then the task
- * command's named values, e.g. ["vx", "vy", "yaw_rate"], or none), imitation loss, label count
- * and the weights' sha256 and length.
+ * command's named values, e.g. ["vx", "vy", "yaw_rate"], or none; and, for a policy that turns
+ * its input into the robot's heading frame, where the state's quaternion and world-frame velocity
+ * sit), imitation loss, label count and the weights' sha256 and length.
  */
 
 import { createHash } from 'node:crypto';
@@ -17,6 +18,7 @@ import {
   type PolicyArchitecture,
   type PolicySnapshot,
 } from '../dynamics/policy/PolicyNetwork.js';
+import type { HeadingFrame } from '../dynamics/policy/headingFrame.js';
 import { encodeManifestPayload, fail, splitManifestPayload } from './binary.js';
 import type { DecodeResult } from './types.js';
 
@@ -28,7 +30,12 @@ export interface PolicyManifest {
   readonly architecture: {
     readonly input_dim: number;
     /** The input's layout: state_dim state values, then the named command values (maybe none). */
-    readonly input_layout?: { readonly state_dim: number; readonly command: readonly string[] };
+    readonly input_layout?: {
+      readonly state_dim: number;
+      readonly command: readonly string[];
+      /** Absent: the state is taken as it is (older payloads, policy.frame world). */
+      readonly heading_frame?: { readonly quat_w: number; readonly linvel_x: number | null };
+    };
     readonly action_dim: number;
     readonly hidden: readonly number[];
     readonly activation: 'tanh';
@@ -69,6 +76,11 @@ export function encodePolicyArtifact(snap: PolicySnapshot): Buffer {
       input_layout: {
         state_dim: policyStateDim(a),
         command: a.commandDim ? [...POLICY_COMMAND] : [],
+        ...(a.headingFrame !== undefined
+          ? {
+              heading_frame: { quat_w: a.headingFrame.quatW, linvel_x: a.headingFrame.linvelX },
+            }
+          : {}),
       },
       action_dim: a.actionDim,
       hidden: [...a.hiddenSizes],
@@ -95,6 +107,11 @@ export function decodePolicyArtifact(
     readonly actionDim: number;
     /** The command values the controller can feed (0: the task has none). */
     readonly commandDim?: number;
+    /**
+     * Where this robot's state has its quaternion and velocity (null: no base.quat): a policy
+     * that turns its input into the heading frame must name the same places.
+     */
+    readonly headingFrame?: HeadingFrame | null;
   },
 ): DecodeResult<PolicySnapshot> {
   const parts = splitManifestPayload(bytes, 'policy');
@@ -124,12 +141,16 @@ export function decodePolicyArtifact(
     );
   }
   let arch: PolicyArchitecture;
+  const frame = m.architecture.input_layout?.heading_frame;
   try {
     arch = makePolicyArchitecture({
       inputDim: m.architecture.input_dim,
       commandDim: m.architecture.input_layout?.command.length ?? 0,
       actionDim: m.architecture.action_dim,
       hiddenSizes: m.architecture.hidden,
+      ...(frame !== undefined
+        ? { headingFrame: { quatW: frame.quat_w, linvelX: frame.linvel_x } }
+        : {}),
     });
   } catch (err) {
     return fail('ARTIFACT_INVALID', `architecture: ${(err as Error).message}`);
@@ -146,6 +167,20 @@ export function decodePolicyArtifact(
     return fail(
       'MODEL_SHAPE_MISMATCH',
       `input_layout: the policy takes a ${C}-value command, this task has ${expect.commandDim ?? 0}`,
+    );
+  }
+  const mine = expect?.headingFrame;
+  if (
+    frame !== undefined &&
+    mine !== undefined &&
+    (mine === null || mine.quatW !== frame.quat_w || mine.linvelX !== frame.linvel_x)
+  ) {
+    return fail(
+      'MODEL_SHAPE_MISMATCH',
+      `input_layout.heading_frame: quat at ${frame.quat_w}, linvel at ${String(frame.linvel_x)}; ` +
+        (mine === null
+          ? 'this robot has no base.quat in its state'
+          : `this robot's state has them at ${mine.quatW} and ${String(mine.linvelX)}`),
     );
   }
   const n = floatCount(arch);
@@ -208,6 +243,16 @@ function manifestProblem(json: unknown): string | undefined {
       !(cmd.length === 0 || (cmd.length === names.length && cmd.every((c, i) => c === names[i])))
     ) {
       return `architecture.input_layout: expected {state_dim, command: [] or ${JSON.stringify(names)}}`;
+    }
+    const hf = layout['heading_frame'] as Record<string, unknown> | null | undefined;
+    if (
+      hf !== undefined &&
+      (typeof hf !== 'object' ||
+        hf === null ||
+        !isInt(hf['quat_w'], 0) ||
+        !(hf['linvel_x'] === null || isInt(hf['linvel_x'], 0)))
+    ) {
+      return 'architecture.input_layout.heading_frame: expected {quat_w: integer >= 0, linvel_x: integer >= 0 or null}';
     }
     if ((layout['state_dim'] as number) + cmd.length !== a['input_dim']) {
       return `architecture.input_layout: state_dim ${String(layout['state_dim'])} + ${cmd.length} command values != input_dim ${String(a['input_dim'])}`;

@@ -3,6 +3,7 @@ import { StriderError } from '../../util/StriderError.js';
 import { buildPolicyInferenceGraph, POLICY_IO } from '../onnx/buildPolicyGraph.js';
 import { createNativeSession, type NativeSession } from '../onnx/nativeSession.js';
 import { PolicyForward } from './PolicyForward.js';
+import { toHeadingFrame, type HeadingFrame } from './headingFrame.js';
 import { policySnapshotProblem, policyStateDim, type PolicySnapshot } from './PolicyNetwork.js';
 
 /**
@@ -71,6 +72,10 @@ export class OnnxPolicyNet {
     readonly feeds: Record<string, ort.Tensor>;
     readonly fetches: Record<string, ort.Tensor>;
   } | null;
+  /** policy.frame heading: where the state's orientation and velocity sit (null: taken as it is). */
+  readonly #frame: HeadingFrame | null;
+  /** One input turned into the heading frame (the JS path's; made once). */
+  readonly #turned: Float32Array;
   /** The path act() takes: 'js', 'native' or 'onnx'. */
   readonly actPath: Exclude<PolicyActPath, 'auto'>;
   #busy = false;
@@ -107,6 +112,8 @@ export class OnnxPolicyNet {
     this.stateDim = policyStateDim(snap.architecture);
     this.actionDim = snap.architecture.actionDim;
     this.#session = session;
+    this.#frame = snap.architecture.headingFrame ?? null;
+    this.#turned = new Float32Array(this.#frame === null ? 0 : this.inputDim);
     this.#maxB = maxB;
     this.#in = new Float32Array(maxB * this.inputDim);
     this.#out = new Float32Array(maxB * this.actionDim);
@@ -178,11 +185,17 @@ export class OnnxPolicyNet {
     if (this.#js === null && this.#native === null) return false;
     if (this.#closed) throw new StriderError('LOOP_STATE', 'OnnxPolicyNet used after close()');
     if (this.#js !== null) {
-      this.#js.act(input, out);
+      if (this.#frame === null) this.#js.act(input, out);
+      else {
+        for (let k = 0; k < this.#turned.length; k++) this.#turned[k] = input[k]!;
+        toHeadingFrame(this.#frame, this.#turned);
+        this.#js.act(this.#turned, out);
+      }
       return true;
     }
     const n = this.#native!;
     for (let k = 0; k < n.input.length; k++) n.input[k] = input[k]!;
+    if (this.#frame !== null) toHeadingFrame(this.#frame, n.input);
     n.session.run(n.feeds, n.fetches);
     out.set(n.output);
     return true;
@@ -197,6 +210,7 @@ export class OnnxPolicyNet {
     if (this.actNow(input, out)) return;
     this.#enter();
     for (let k = 0; k < this.inputDim; k++) this.#in[k] = input[k]!;
+    if (this.#frame !== null) toHeadingFrame(this.#frame, this.#in);
     try {
       await this.#session.run(this.#feeds, this.#fetches);
     } finally {
@@ -213,6 +227,8 @@ export class OnnxPolicyNet {
       const n = Math.min(this.#maxB, B - from);
       this.#enter();
       this.#in.set(states.subarray(from * S, (from + n) * S));
+      if (this.#frame !== null)
+        for (let r = 0; r < n; r++) toHeadingFrame(this.#frame, this.#in, r * S);
       try {
         const t = this.#tensors(n);
         await this.#session.run(t.feeds, t.fetches);

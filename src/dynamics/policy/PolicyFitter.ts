@@ -11,6 +11,15 @@ export interface PolicyFitOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly seed: number;
+  /**
+   * Gaussian noise of this standard deviation added to the first `inputNoiseColumns` inputs of
+   * every minibatch row (normalised units; drawn afresh each time a row is used): the fitted
+   * policy answers alike to nearby states, so its gain on fast-moving inputs stays low (CAPS's
+   * spatial smoothness, Mysore et al. 2021). 0 or absent: none.
+   */
+  readonly inputNoise?: number;
+  /** The inputs the noise goes on (the state's; the command after them stays exact). */
+  readonly inputNoiseColumns?: number;
   /** Stops the fit between batches once aborted, throwing the signal's reason (shutdown). */
   readonly signal?: AbortSignal;
 }
@@ -89,6 +98,8 @@ export class PolicyFitter {
     const xt = new ort.Tensor('float32', xb, [B, I]);
     const yt = new ort.Tensor('float32', yb, [B, A]);
     const scale = new ort.Tensor('float32', Float32Array.of(1 / (B * A)), [1]);
+    const noise = o.inputNoise ?? 0;
+    const noisy = Math.min(o.inputNoiseColumns ?? I, I);
     let last = Number.NaN;
     for (let e = 0; e < o.epochs; e++) {
       for (let i = N - 1; i > 0; i--) {
@@ -104,6 +115,8 @@ export class PolicyFitter {
           const row = order[start + r]!;
           xb.set(x.subarray(row * I, row * I + I), r * I);
           yb.set(y.subarray(row * A, row * A + A), r * A);
+          if (noise > 0)
+            for (let k = 0; k < noisy; k++) xb[r * I + k]! += noise * this.#rng.normal();
         }
         o.signal?.throwIfAborted();
         sum += await this.#step(xt, yt, scale, o.learningRate);

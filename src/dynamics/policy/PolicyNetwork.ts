@@ -1,5 +1,6 @@
 import { Rng } from '../../util/rng.js';
 import { StriderError } from '../../util/StriderError.js';
+import type { HeadingFrame } from './headingFrame.js';
 
 /** The task command a policy can take after the state: vx (m/s), vy (m/s), yaw rate (rad/s). */
 export const POLICY_COMMAND = ['vx', 'vy', 'yaw_rate'] as const;
@@ -19,6 +20,12 @@ export interface PolicyArchitecture {
   readonly actionDim: number;
   /** Hidden layer widths, e.g. [64, 64]. */
   readonly hiddenSizes: readonly number[];
+  /**
+   * Where the state's orientation and world-frame velocity sit when every input is turned into
+   * the robot's heading frame before normalisation (policy.frame heading; toHeadingFrame).
+   * Absent: the state is taken as it is.
+   */
+  readonly headingFrame?: HeadingFrame;
 }
 
 /** One parameter tensor: `w{l}` in x out, `b{l}` 1 x out, row-major. */
@@ -58,11 +65,24 @@ export function makePolicyArchitecture(a: PolicyArchitecture): PolicyArchitectur
       `policy inputDim ${a.inputDim} leaves no state before the ${commandDim} command values`,
     );
   }
+  const f = a.headingFrame;
+  if (f !== undefined) {
+    const S = a.inputDim - commandDim;
+    const fits = (i: number | null, n: number): boolean =>
+      i === null || (Number.isInteger(i) && i >= 0 && i + n <= S);
+    if (!fits(f.quatW, 4) || !fits(f.linvelX, 3)) {
+      throw new StriderError(
+        'CONFIG_INVALID',
+        `policy heading frame: quat at ${f.quatW} (4 values) and linvel at ${String(f.linvelX)} (3 values) must lie within the ${S} state inputs`,
+      );
+    }
+  }
   return {
     inputDim: a.inputDim,
     ...(commandDim > 0 ? { commandDim } : {}),
     actionDim: a.actionDim,
     hiddenSizes: [...a.hiddenSizes],
+    ...(f !== undefined ? { headingFrame: { quatW: f.quatW, linvelX: f.linvelX } } : {}),
   };
 }
 

@@ -31,12 +31,17 @@ function expert(): ExpertPolicy {
  * Episodes of STEPS ticks through whatever policy the loop put in the switch, each transition
  * labelled from the policy's expertLabel() and handed to `observe` (as the control loop does).
  */
-function fakeRunner(sw: { current: ActionPolicy | null }, observe: () => DaggerLoop) {
+function fakeRunner(
+  sw: { current: ActionPolicy | null },
+  observe: () => DaggerLoop,
+  score: () => number = () => 0,
+) {
   const rng = new Rng(9);
   const sources: string[] = [];
   const runner = {
     stopped: false,
-    async runEpisodes(n: number): Promise<void> {
+    async runEpisodes(n: number): Promise<{ return: number }[]> {
+      const done: { return: number }[] = [];
       for (let e = 0; e < n; e++) {
         const policy = sw.current!;
         const state = Float32Array.of(2 * rng.next() - 1, 2 * rng.next() - 1);
@@ -56,16 +61,24 @@ function fakeRunner(sw: { current: ActionPolicy | null }, observe: () => DaggerL
           state.set(next);
         }
         sources.push(policy.source);
+        done.push({ return: score() });
       }
+      return done;
     },
   };
   return { runner, sources };
 }
 
-async function run(imitation: 'dagger' | 'bc', fitsPerRound = 1) {
+async function run(
+  imitation: 'dagger' | 'bc',
+  fitsPerRound = 1,
+  extra: { select?: 'last' | 'best'; rounds?: number; mode?: 'dagger' | 'policy' } = {},
+  score?: (servingVersion: number | null) => number,
+) {
   const config = policySchema.parse({
     imitation,
-    rounds: 3,
+    rounds: extra.rounds ?? 3,
+    ...(extra.select !== undefined ? { select: extra.select } : {}),
     episodes_per_round: 2,
     eval_episodes: 2,
     beta_initial: 0.5,
@@ -91,7 +104,17 @@ async function run(imitation: 'dagger' | 'bc', fitsPerRound = 1) {
   const sw = { current: null as ActionPolicy | null };
   const slot: PolicySlot = { policy: null };
   let loop: DaggerLoop | null = null;
-  const { runner, sources } = fakeRunner(sw, () => loop!);
+  // the version of the policy in the seed slot (the serving one) at each episode's end
+  const seen: (number | null)[] = [];
+  const { runner, sources } = fakeRunner(
+    sw,
+    () => loop!,
+    () => {
+      const v = (slot.policy as { version?: number } | null)?.version ?? null;
+      seen.push(v);
+      return score?.(v) ?? 0;
+    },
+  );
   loop = new DaggerLoop({
     runner: runner as unknown as EpisodeRunner,
     policy: { use: (p: ActionPolicy) => void (sw.current = p) } as unknown as PolicySwitch,
@@ -107,17 +130,18 @@ async function run(imitation: 'dagger' | 'bc', fitsPerRound = 1) {
           },
     gate: new PolicyGate({ stateDim: 2, actionDim: 2, margin: 10, capacity: 500 }),
     config,
-    mode: 'dagger',
+    mode: extra.mode ?? 'dagger',
     actionDim: 2,
     seed: 3,
     logger: silentLogger(),
     seedSlot: slot,
   });
   const report = await loop.run();
+  const evalVersions = seen.slice(-config.eval_episodes);
   const seeded = slot.policy;
   await loop.close();
   await trainer.close();
-  return { report: report!, sources, seeded, slotAfter: slot.policy };
+  return { report: report!, sources, seeded, slotAfter: slot.policy, evalVersions };
 }
 
 describe('learning/DaggerLoop', () => {
@@ -154,5 +178,31 @@ describe('learning/DaggerLoop', () => {
     // a trainer process fits (and numbers its artifacts) after every episode: 2 per round here
     const { report } = await run('dagger', 2);
     assert.equal(report.round, 3);
+  });
+
+  it('policy.select best: the evaluation takes the policy whose own rounds scored best (Alg. 3.1), not the last; last keeps the last', async () => {
+    // mode policy: the learner acts every tick once one serves; v2 walks, the others do not
+    const score = (v: number | null): number => (v === 2 ? 10 : 1);
+    const best = await run('dagger', 1, { select: 'best', rounds: 4, mode: 'policy' }, score);
+    const r = best.report;
+    assert.equal(r.version, 2);
+    assert.equal(r.round, 2, 'v2 was accepted after round 2');
+    assert.deepEqual(
+      r.validation.map((v) => [v.version, v.episodes, v.mean_return, v.selected]),
+      [
+        [1, 2, 1, false],
+        [2, 2, 10, true],
+        [3, 2, 1, false],
+        [4, 0, null, false], // fitted after the last round: never acted, never validated
+      ],
+    );
+    assert.deepEqual(best.evalVersions, [2, 2], 'the evaluation episodes ran v2');
+    const last = await run('dagger', 1, { select: 'last', rounds: 4, mode: 'policy' }, score);
+    assert.equal(last.report.version, 4);
+    assert.ok(last.report.validation.every((v) => !v.selected));
+    // mixed rounds with beta 0.5 and 0.25: the learner acted on too few ticks to validate
+    const mixed = await run('dagger', 1, { select: 'best', rounds: 2 }, score);
+    assert.ok(mixed.report.validation.every((v) => v.episodes === 0 && !v.selected));
+    assert.equal(mixed.report.version, 2);
   });
 });

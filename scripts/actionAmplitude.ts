@@ -6,7 +6,8 @@
  * Per episode: the source (random, mpc, mixed, policy), steps, the executed action's standard
  * deviation over the episode (command units, mean over actuators), the same after a centred 5-tick
  * moving average (what is left of it once tick-to-tick jitter is averaged out), the joint
- * positions' standard deviation (rad, mean over `joint.*.pos`) and the mean of base.linvel.x.
+ * positions' standard deviation (rad, mean over `joint.*.pos`), the mean of base.linvel.x, and
+ * the tick-to-tick steps: their rms and lag-1 autocorrelation (near -0.5: chatter).
  * A distilled policy that imitates a noisy expert's conditional mean swings less than the expert:
  * this puts a number on it.
  */
@@ -60,6 +61,34 @@ function movingAverage(rows: readonly Float64Array[], k: number): Float64Array[]
   return out;
 }
 
+/**
+ * Tick-to-tick steps a_t - a_{t-1}: their rms (command units, over actuators), and the lag-1
+ * autocorrelation of the steps (0: a random walk; -0.5: white noise; near -0.5: the action
+ * flips back and forth every tick, chatter), pooled over actuators.
+ */
+function steps(rows: readonly Float64Array[], cols: number): { rms: number; lag1: number } {
+  let sq = 0;
+  let n = 0;
+  let cross = 0;
+  let prevSq = 0;
+  for (let t = 1; t < rows.length; t++) {
+    for (let c = 0; c < cols; c++) {
+      const d = rows[t]![c]! - rows[t - 1]![c]!;
+      sq += d * d;
+      n++;
+      if (t >= 2) {
+        const before = rows[t - 1]![c]! - rows[t - 2]![c]!;
+        cross += d * before;
+        prevSq += before * before;
+      }
+    }
+  }
+  return {
+    rms: n > 0 ? Math.sqrt(sq / n) : Number.NaN,
+    lag1: prevSq > 0 ? cross / prevSq : Number.NaN,
+  };
+}
+
 function episodeLine(file: string, b: TransitionBatch): string {
   const S = b.stateDim;
   const A = b.actionDim;
@@ -72,6 +101,7 @@ function episodeLine(file: string, b: TransitionBatch): string {
   let speed = 0;
   if (vx >= 0) for (let i = 0; i < b.count; i++) speed += b.states[i * S + vx]! / b.count;
   const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
+  const step = steps(actions, A);
   return [
     file.padEnd(36),
     b.source.padEnd(7),
@@ -80,6 +110,8 @@ function episodeLine(file: string, b: TransitionBatch): string {
     f(meanColumnSd(movingAverage(actions, 5), A)).padStart(11),
     f(meanColumnSd(joints, jointPos.length)).padStart(9),
     (vx >= 0 ? f(speed) : '-').padStart(7),
+    f(step.rms).padStart(8),
+    f(step.lag1).padStart(9),
   ].join(' ');
 }
 
@@ -90,6 +122,6 @@ try {
   fail((err as Error).message);
 }
 process.stdout.write(
-  `${'episode'.padEnd(36)} ${'source'.padEnd(7)} steps  action sd  5-tick avg  joint sd  mean vx\n`,
+  `${'episode'.padEnd(36)} ${'source'.padEnd(7)} steps  action sd  5-tick avg  joint sd  mean vx  step rms  step lag1\n`,
 );
 for (const { file, batch } of episodes) process.stdout.write(`${episodeLine(file, batch)}\n`);

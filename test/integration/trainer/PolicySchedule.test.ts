@@ -175,4 +175,47 @@ describe('trainer/PolicySchedule: labels in, policy out retained on the policy t
       fit.restore();
     }
   });
+
+  it("policy.frame heading: the trainer process finds the quaternion from state.base, and the manifest names it for the controller's check", async () => {
+    const heading = configSchema.shape.policy.parse({
+      hidden: [8],
+      epochs: 3,
+      batch_size: 16,
+      frame: 'heading',
+    });
+    const received = new Map<string, PolicySnapshot>();
+    for (const [robotId, config, stateBase] of [
+      ['robot-heading', heading, ['quat']],
+      ['robot-world', policy, ['quat']],
+      ['robot-noquat', heading, ['pos_z', 'angvel']],
+    ] as const) {
+      const schedule = new PolicySchedule({
+        transport: trn,
+        topics,
+        config,
+        stateBase,
+        logger: silentLogger(),
+      });
+      schedule.addBatch({ ...labelled(1, 0.5, 'mpc'), robotId });
+      schedule.fitAfterModel(robotId);
+      await schedule.fits;
+      await obs.subscribe(topics.topic(robotId, 'policy'), 1, (_t, payload) => {
+        const d = decodePolicyArtifact(payload, { stateDim: S, actionDim: A });
+        assert.ok(d.ok, d.ok ? '' : d.reason);
+        received.set(robotId, d.value);
+      });
+      const end = Date.now() + 10_000;
+      while (!received.has(robotId) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 20));
+      await schedule.close();
+    }
+    // S 4 with state.base [quat]: the quaternion is the whole state, no linvel
+    assert.deepEqual(received.get('robot-heading')?.architecture.headingFrame, {
+      quatW: 0,
+      linvelX: null,
+    });
+    assert.equal(received.get('robot-world')?.architecture.headingFrame, undefined);
+    // 4 values of pos_z + angvel: no quaternion, nothing to turn
+    assert.equal(received.get('robot-noquat')?.architecture.headingFrame, undefined);
+  });
 });

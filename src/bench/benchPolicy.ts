@@ -1,3 +1,4 @@
+import type { HeadingFrame } from '../dynamics/policy/headingFrame.js';
 import { OnnxPolicyNet } from '../dynamics/policy/OnnxPolicyNet.js';
 import { initPolicyWeights, makePolicyArchitecture } from '../dynamics/policy/PolicyNetwork.js';
 import { Rng } from '../util/rng.js';
@@ -29,11 +30,14 @@ export async function benchPolicy(o: {
   actionDim: number;
   hidden: readonly number[];
   calls: number;
+  /** policy.frame heading: each input is turned into the heading frame first, as on the tick. */
+  headingFrame?: HeadingFrame;
 }): Promise<PolicyFigures> {
   const arch = makePolicyArchitecture({
     inputDim: o.stateDim,
     actionDim: o.actionDim,
     hiddenSizes: o.hidden,
+    ...(o.headingFrame !== undefined ? { headingFrame: o.headingFrame } : {}),
   });
   const snap = {
     version: 1,

@@ -1,3 +1,4 @@
+import { headingFrameOf } from '../dynamics/policy/headingFrame.js';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -315,14 +316,16 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
   out(
     `  training (ONNX graph, Adam, E${training.ensemble_size} ${training.hidden.join('x')}, batch ${training.batch_per_member}/member): ${fmt(training.sample_passes_per_s / 1000)}k sample-passes/s`,
   );
+  const frame = config.policy.frame === 'heading' ? headingFrameOf(parts.assembler.layout) : null;
   const policy = await benchPolicy({
     stateDim: S,
     actionDim: A,
     hidden: config.policy.hidden,
     calls: 5000,
+    ...(frame !== null ? { headingFrame: frame } : {}),
   });
   out(
-    `  policy inference (${policy.hidden.join('x')} tanh, control path ${policy.path}): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us; ONNX Runtime: p50 ${fmt(policy.onnx_p50_us)} us, p99 ${fmt(policy.onnx_p99_us)} us`,
+    `  policy inference (${policy.hidden.join('x')} tanh${frame !== null ? ', heading frame' : ''}, control path ${policy.path}): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us; ONNX Runtime: p50 ${fmt(policy.onnx_p50_us)} us, p99 ${fmt(policy.onnx_p99_us)} us`,
   );
   const first = figures[0]!;
   const report: BenchReport = {

@@ -21,7 +21,8 @@ for (let r = 0; r < 3; r++) {
     ...(heading ? { headingFrame: { quatW: 25, linvelX: 29 } } : {}),
   });
   process.stdout.write(
-    `repeat ${r + 1}: ${f.calls} calls, S ${S} A ${A} 2x${width}: control path (${f.path}) p50 ` +
+    `repeat ${r + 1}: ${f.calls} calls, S ${S} A ${A} 2x${width}${heading ? ' heading frame' : ''}: ` +
+      `control path (${f.path}) p50 ` +
       `${f.p50_us.toFixed(1)} us, p99 ${f.p99_us.toFixed(1)} us, max ${f.max_us.toFixed(0)} us; ` +
       `onnx p50 ${f.onnx_p50_us.toFixed(1)} us, p99 ${f.onnx_p99_us.toFixed(1)} us\n`,
   );

@@ -84,7 +84,8 @@ export class PolicyFitter {
 
   /**
    * Fits on N rows: x N x I (normalised inputs), y N x A (targets in [-1, 1]). Returns the mean
-   * batch loss of the last epoch. Aborted through `o.signal`, the weights are part-way: the caller
+   * batch loss of the last epoch (on the noised inputs where `o.inputNoise` > 0: the reported
+   * imitation loss then includes what the noise costs). Aborted through `o.signal`, the weights are part-way: the caller
    * discards the fit (the trainer is shutting down).
    */
   async fit(x: Float32Array, y: Float32Array, N: number, o: PolicyFitOptions): Promise<number> {

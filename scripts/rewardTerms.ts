@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/loadConfig.js';
+import { toHeadingFrame } from '../src/dynamics/policy/headingFrame.js';
 import { storedEpisodes } from './storedEpisodes.js';
 
 function fail(message: string, code = 1): never {
@@ -42,13 +43,14 @@ const at = (n: string): number => {
   if (i < 0) fail(`the state has no ${n}`);
   return i;
 };
-const [qw, z, vx, vy, wz] = [
+const [qw, z, vx, wz] = [
   at('base.quat.w'),
   at('base.pos.z'),
   at('base.linvel.x'),
-  at('base.linvel.y'),
   at('base.angvel.z'),
 ];
+/** One next state's quaternion (0-3) and world velocity (4-6), turned into the heading frame. */
+const turned = new Float32Array(7);
 const targetZ = legged.base_height_m ?? fail(`${configFile} sets no task.legged.base_height_m`);
 // the stored actions are commands (joint targets, rad, with action.space position): the action
 // rate is per half-range, which for position targets home +- scale is the scale (one for every
@@ -66,12 +68,11 @@ for (const { batch: b } of storedEpisodes(runDir)) {
     const o = t * S;
     const n = b.nextStates;
     const [w, x, y, qz] = [n[o + qw]!, n[o + qw + 1]!, n[o + qw + 2]!, n[o + qw + 3]!];
-    const c = w * w + x * x - y * y - qz * qz;
-    const s = 2 * (w * qz + x * y);
-    const norm = Math.hypot(c, s);
-    const hx = (c * n[o + vx]! + s * n[o + vy]!) / norm;
-    const hy = (c * n[o + vy]! - s * n[o + vx]!) / norm;
-    const e2 = (hx - cmd.linear_x) ** 2 + (hy - cmd.linear_y) ** 2;
+    // the velocity along and across the heading, as CmdVelReward tracks it
+    turned.set(n.subarray(o + vx, o + vx + 3), 4);
+    turned.set(n.subarray(o + qw, o + qw + 4), 0);
+    toHeadingFrame({ quatW: 0, linvelX: 4 }, turned);
+    const e2 = (turned[4]! - cmd.linear_x) ** 2 + (turned[5]! - cmd.linear_y) ** 2;
     const ew = n[o + wz]! - cmd.angular_z;
     const n2 = w * w + x * x + y * y + qz * qz;
     const up = 1 - (2 * (x * x + y * y)) / n2;

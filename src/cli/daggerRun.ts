@@ -59,6 +59,8 @@ export async function runDagger(
   // the policy takes the task's command after the state when the task has one (the in-process
   // trainer reads it live; the trainer process gets it with each streamed transition)
   const command = policyCommand(parts.reward);
+  // where this state's quaternion and velocity sit (null: none): the policy's frame, the gate's check
+  const frame = headingFrameOf(parts.assembler.layout);
   const trainer =
     remote !== null
       ? null
@@ -68,7 +70,7 @@ export async function runDagger(
           actionLow: Float32Array.from(parts.actionSpace.low),
           actionHigh: Float32Array.from(parts.actionSpace.high),
           hiddenSizes: pc.hidden,
-          headingFrame: pc.frame === 'heading' ? headingFrameOf(parts.assembler.layout) : null,
+          headingFrame: pc.frame === 'heading' ? frame : null,
           fit: {
             epochs: pc.epochs,
             inputNoise: pc.input_noise,
@@ -83,7 +85,7 @@ export async function runDagger(
     stateDim: S,
     commandDim: command === null ? 0 : 3,
     actionDim: A,
-    headingFrame: headingFrameOf(parts.assembler.layout),
+    headingFrame: frame,
     margin: pc.accept_margin,
     capacity: pc.check_states,
   });

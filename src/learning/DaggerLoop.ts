@@ -59,18 +59,18 @@ export class DaggerLoop {
   readonly decisions: PolicyDecisionRecord[] = [];
   readonly dagger: DaggerPolicy;
   readonly #o: DaggerLoopOptions;
-  #serving: OnnxPolicyNet | null = null;
-  #servingError: number | null = null;
-  /** The DAgger round after which the serving policy was accepted (a trainer process numbers
-   * its artifacts by its own fits, which run more often than rounds). */
-  #servingRound = 0;
-  /** Every accepted policy, in order (the serving one last until policy.select best picks). */
+  /**
+   * Every accepted policy, in order; each stays open until close() (policy.select best may go
+   * back to one). Its round is the DAgger round after which it was accepted (a trainer process
+   * numbers its artifacts by its own fits, which run more often than rounds).
+   */
   readonly #candidates: Candidate[] = [];
+  /** The one acting as the learner (the last accepted, or the one policy.select best chose). */
+  #serving: Candidate | null = null;
   /** The one policy.select best chose (null: none validated, or select last). */
   #selected: Candidate | null = null;
   /** The evaluation episodes' own-state imitation error (null until they ran). */
   #ownStates: { labels: number; error: number | null } | null = null;
-  readonly #retired: OnnxPolicyNet[] = [];
 
   constructor(options: DaggerLoopOptions) {
     this.#o = options;
@@ -111,16 +111,21 @@ export class DaggerLoop {
       this.dagger.setMode(this.#roundMode());
       this.dagger.setBeta(daggerBeta(round, c.beta_initial, c.beta_decay));
       o.logger.info(
-        { round, mode: this.dagger.mode, beta: this.dagger.beta, learner: this.#serving?.version },
+        {
+          round,
+          mode: this.dagger.mode,
+          beta: this.dagger.beta,
+          learner: this.#serving?.policy.version,
+        },
         'DAgger round',
       );
       const s = this.dagger.stats;
       const before = { ticks: s.ticks, learner: s.learnerActed };
       const episodes = await o.runner.runEpisodes(c.episodes_per_round);
       const ticks = s.ticks - before.ticks;
-      const current = this.#candidates.at(-1);
+      const current = this.#serving;
       if (
-        current !== undefined &&
+        current !== null &&
         ticks > 0 &&
         (s.learnerActed - before.learner) / ticks >= VALIDATION_LEARNER_SHARE
       ) {
@@ -132,7 +137,10 @@ export class DaggerLoop {
     if (c.select === 'best') this.#selectBest();
     if (this.#serving !== null && !stopped()) {
       this.dagger.setMode('policy');
-      o.logger.info({ version: this.#serving.version }, 'evaluation episodes of the policy alone');
+      o.logger.info(
+        { version: this.#serving.policy.version },
+        'evaluation episodes of the policy alone',
+      );
       const s = this.dagger.stats;
       const before = { n: s.ownStateLabels, sum: s.ownStateSquaredError };
       await o.runner.runEpisodes(c.eval_episodes);
@@ -146,15 +154,16 @@ export class DaggerLoop {
   }
 
   report(): PolicyReport | null {
-    const p = this.#serving;
-    if (p === null) return null;
+    const serving = this.#serving;
+    if (serving === null) return null;
+    const p = serving.policy;
     const s = this.dagger.stats;
     const ret = this.#o.source.lastReturnTerm?.() ?? null;
     return {
       version: p.version,
       imitation_loss: p.imitationLoss,
-      round: this.#servingRound,
-      imitation_error: this.#servingError,
+      round: serving.round,
+      imitation_error: serving.error,
       imitation: this.#o.config.imitation,
       labels: p.snapshot.labelled,
       imitation_error_own_states: this.#ownStates?.error ?? null,
@@ -193,9 +202,8 @@ export class DaggerLoop {
   async close(): Promise<void> {
     this.dagger.setLearner(null);
     if (this.#o.seedSlot !== undefined) this.#o.seedSlot.policy = null;
-    for (const p of this.#retired) await p.close();
-    this.#retired.length = 0;
-    await this.#serving?.close();
+    for (const k of this.#candidates) await k.policy.close();
+    this.#candidates.length = 0;
     this.#serving = null;
   }
 
@@ -208,9 +216,7 @@ export class DaggerLoop {
 
   /** Between episodes: nothing ticks, so the learner changes at a tick boundary. */
   #serve(k: Candidate): void {
-    this.#serving = k.policy;
-    this.#servingError = k.error;
-    this.#servingRound = k.round;
+    this.#serving = k;
     this.dagger.setLearner(k.policy);
     if (this.#o.seedSlot !== undefined) this.#o.seedSlot.policy = k.policy;
   }
@@ -229,13 +235,7 @@ export class DaggerLoop {
       return;
     }
     this.#selected = best;
-    const replaced = this.#serving;
-    if (best.policy !== replaced) {
-      // the replaced one stays open in #retired until close()
-      if (replaced !== null && !this.#retired.includes(replaced)) this.#retired.push(replaced);
-      this.#retired.splice(this.#retired.indexOf(best.policy), 1);
-      this.#serve(best);
-    }
+    this.#serve(best);
     this.#o.logger.info(
       {
         version: best.policy.version,
@@ -276,7 +276,6 @@ export class DaggerLoop {
       decision: 'accepted',
       ...(error !== null ? { imitation_error: error } : {}),
     });
-    if (this.#serving !== null) this.#retired.push(this.#serving);
     this.#candidates.push({ policy: d.policy, round, error, returns: [] });
     this.#serve(this.#candidates.at(-1)!);
     o.logger.info(

@@ -67,6 +67,7 @@ export async function runDagger(
       : new PolicyTrainer({
           stateDim: S,
           commandDim: command === null ? 0 : 3,
+          previousAction: pc.previous_action,
           actionLow: Float32Array.from(parts.actionSpace.low),
           actionHigh: Float32Array.from(parts.actionSpace.high),
           hiddenSizes: pc.hidden,
@@ -85,6 +86,7 @@ export async function runDagger(
     stateDim: S,
     commandDim: command === null ? 0 : 3,
     actionDim: A,
+    previousAction: pc.previous_action,
     headingFrame: frame,
     margin: pc.accept_margin,
     capacity: pc.check_states,

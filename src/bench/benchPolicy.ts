@@ -32,14 +32,9 @@ export async function benchPolicy(o: {
   calls: number;
   /** policy.frame heading: each input is turned into the heading frame first, as on the tick. */
   headingFrame?: HeadingFrame;
-  /** policy.previous_action: the input has the previous action's A values after the state. */
-  previousAction?: boolean;
 }): Promise<PolicyFigures> {
-  const P = o.previousAction === true ? o.actionDim : 0;
-  const I = o.stateDim + P;
   const arch = makePolicyArchitecture({
-    inputDim: I,
-    previousActionDim: P,
+    inputDim: o.stateDim,
     actionDim: o.actionDim,
     hiddenSizes: o.hidden,
     ...(o.headingFrame !== undefined ? { headingFrame: o.headingFrame } : {}),
@@ -48,8 +43,8 @@ export async function benchPolicy(o: {
     version: 1,
     round: 0,
     architecture: arch,
-    inputMean: new Float32Array(I),
-    inputStd: new Float32Array(I).fill(1),
+    inputMean: new Float32Array(o.stateDim),
+    inputStd: new Float32Array(o.stateDim).fill(1),
     actionLow: new Float32Array(o.actionDim).fill(-1),
     actionHigh: new Float32Array(o.actionDim).fill(1),
     weights: initPolicyWeights(arch, 1),
@@ -73,17 +68,17 @@ export async function benchPolicy(o: {
 
 async function timeCalls(
   net: OnnxPolicyNet,
-  o: { actionDim: number; calls: number },
+  o: { stateDim: number; actionDim: number; calls: number },
 ): Promise<{ p50_us: number; p99_us: number; max_us: number }> {
   const rng = new Rng(3);
-  const state = new Float32Array(net.inputDim);
+  const state = new Float32Array(o.stateDim);
   const action = new Float32Array(o.actionDim);
   const us = new Float64Array(o.calls);
   try {
     // as the controller calls it: synchronously where the net can (the JS path), else awaited
     for (let i = 0; i < 200; i++) if (!net.actNow(state, action)) await net.act(state, action);
     for (let i = 0; i < o.calls; i++) {
-      for (let k = 0; k < state.length; k++) state[k] = rng.normal();
+      for (let k = 0; k < o.stateDim; k++) state[k] = rng.normal();
       const t0 = performance.now();
       if (!net.actNow(state, action)) await net.act(state, action);
       us[i] = (performance.now() - t0) * 1000;

@@ -323,10 +323,9 @@ export async function benchCommand(args: CommonArgs): Promise<number> {
     hidden: config.policy.hidden,
     calls: 5000,
     ...(frame !== null ? { headingFrame: frame } : {}),
-    previousAction: config.policy.previous_action,
   });
   out(
-    `  policy inference (${policy.hidden.join('x')} tanh${frame !== null ? ', heading frame' : ''}${config.policy.previous_action ? ', previous action' : ''}, control path ${policy.path}): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us; ONNX Runtime: p50 ${fmt(policy.onnx_p50_us)} us, p99 ${fmt(policy.onnx_p99_us)} us`,
+    `  policy inference (${policy.hidden.join('x')} tanh${frame !== null ? ', heading frame' : ''}, control path ${policy.path}): p50 ${fmt(policy.p50_us)} us, p99 ${fmt(policy.p99_us)} us; ONNX Runtime: p50 ${fmt(policy.onnx_p50_us)} us, p99 ${fmt(policy.onnx_p99_us)} us`,
   );
   const first = figures[0]!;
   const report: BenchReport = {

@@ -67,7 +67,6 @@ export async function runDagger(
       : new PolicyTrainer({
           stateDim: S,
           commandDim: command === null ? 0 : 3,
-          previousAction: pc.previous_action,
           actionLow: Float32Array.from(parts.actionSpace.low),
           actionHigh: Float32Array.from(parts.actionSpace.high),
           hiddenSizes: pc.hidden,
@@ -86,7 +85,6 @@ export async function runDagger(
     stateDim: S,
     commandDim: command === null ? 0 : 3,
     actionDim: A,
-    previousAction: pc.previous_action,
     headingFrame: frame,
     margin: pc.accept_margin,
     capacity: pc.check_states,

@@ -32,15 +32,6 @@ export const policySchema = z
       .max(10000)
       .default(20)
       .describe('passes over the labelled set per refit'),
-    previous_action: z
-      .boolean()
-      .default(false)
-      .describe(
-        'true: the policy also takes the action executed on the tick before (after the state, ' +
-          'before the command; zeros at an episode start), as legged-locomotion policies do: it ' +
-          'can hold a gait through the tick-to-tick memory the MPC expert keeps in its warm-started ' +
-          'plan (config/quadruped.yaml sets it; docs/learning.md). Not with return_weight > 0',
-      ),
     input_noise: z
       .number()
       .min(0)

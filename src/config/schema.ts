@@ -67,15 +67,6 @@ export const configSchema = z
         input: c,
       });
     }
-    if (distils && c.policy.return_weight > 0 && c.policy.previous_action) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['policy', 'previous_action'],
-        message:
-          "true with policy.return_weight > 0 is not supported (the return term's graph feeds the policy predicted states only); set policy.previous_action: false",
-        input: c,
-      });
-    }
     if (c.planner.execute === 'mean' && c.planner.optimizer === 'random') {
       ctx.addIssue({
         code: 'custom',

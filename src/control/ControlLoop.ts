@@ -75,10 +75,6 @@ export class ControlLoop {
   readonly #executed: Float32Array;
   readonly #prevState: Float32Array;
   readonly #prevAction: Float32Array;
-  /** A: the action executed on the tick before the pending transition's state. */
-  readonly #prevBefore: Float32Array;
-  /** A: the action the last policy tick executed (zeros from an episode's start). */
-  readonly #lastExecuted: Float32Array;
   /** A: the expert label of the pending transition's state (valid while #prevLabelled). */
   readonly #prevExpert: Float32Array;
   readonly #expertNow: Float32Array;
@@ -100,8 +96,6 @@ export class ControlLoop {
     this.#executed = new Float32Array(options.actionDim);
     this.#prevState = new Float32Array(S);
     this.#prevAction = new Float32Array(options.actionDim);
-    this.#prevBefore = new Float32Array(options.actionDim);
-    this.#lastExecuted = new Float32Array(options.actionDim);
     this.#prevExpert = new Float32Array(options.actionDim);
     this.#expertNow = new Float32Array(options.actionDim);
     this.#transition = {
@@ -110,7 +104,6 @@ export class ControlLoop {
       nextState: options.assembler.state,
       source: options.policy.source,
       expertAction: null,
-      previousAction: this.#prevBefore,
     };
   }
 
@@ -181,7 +174,6 @@ export class ControlLoop {
     } else {
       this.#keepPending(state);
     }
-    this.#lastExecuted.set(this.#executed);
     const latencyMs = o.clock.nowMs() - t0;
     o.latency.record(latencyMs);
     const late = latencyMs > o.budgetMs;
@@ -226,7 +218,6 @@ export class ControlLoop {
   /** At an episode reset: drop the pending transition and reset the policy's episode memory. */
   startEpisode(): void {
     this.#pending = false;
-    this.#lastExecuted.fill(0);
     this.#o.policy.reset?.();
   }
 
@@ -261,7 +252,6 @@ export class ControlLoop {
 
   #keepPending(state: Float32Array): void {
     this.#prevState.set(state);
-    this.#prevBefore.set(this.#lastExecuted);
     this.#prevAction.set(this.#executed);
     this.#prevLabelled = this.#labelNow;
     if (this.#labelNow) this.#prevExpert.set(this.#expertNow);

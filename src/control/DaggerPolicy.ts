@@ -12,13 +12,8 @@ export interface ExpertPolicy extends ActionPolicy {
 export interface LearnedPolicy {
   readonly version: number;
   readonly actionDim: number;
-  /**
-   * I = S + P + C: the state, then the action executed on the tick before (P = A with
-   * policy.previous_action, else 0), then the task's command (C = 3: vx, vy, yaw rate, or 0).
-   */
+  /** I: S (state only), or S + 3 (the state, then the task's command: vx, vy, yaw rate). */
   readonly inputDim: number;
-  /** P (absent: 0). */
-  readonly previousActionDim?: number;
   act(input: Float32Array, out: Float32Array): Promise<void>;
   /** Acts synchronously where it can (true), else leaves it to act() (false). */
   actNow?(input: Float32Array, out: Float32Array): boolean;
@@ -97,10 +92,8 @@ export class DaggerPolicy implements ActionPolicy {
   readonly #rng: Rng;
   #mode: DaggerMode;
   #learner: LearnedPolicy | null = null;
-  /** The learner's input (state, previous action, command), sized in setLearner (off the tick). */
+  /** The learner's input (state, then command), sized in setLearner (off the tick). */
   #input = new Float32Array(0);
-  /** The action act() last wrote: the learner's previous-action input (zeros after reset). */
-  readonly #previous: Float32Array;
   #beta: number;
   #hasLabel = false;
 
@@ -110,7 +103,6 @@ export class DaggerPolicy implements ActionPolicy {
     this.#beta = options.beta ?? 1;
     this.#expertOut = new Float32Array(options.actionDim);
     this.#learnerOut = new Float32Array(options.actionDim);
-    this.#previous = new Float32Array(options.actionDim);
     this.#rng = new Rng(options.seed ?? 0xda66e2);
   }
 
@@ -140,15 +132,6 @@ export class DaggerPolicy implements ActionPolicy {
 
   get learner(): LearnedPolicy | null {
     return this.#learner;
-  }
-
-  /**
-   * The action the last act() wrote (zeros after reset(); borrowed, read-only): what a learner
-   * taking the previous action is fed, and what the planner's policy seeds start from. The
-   * control loop's safety gate may have sent another (a clamp); the transitions record that one.
-   */
-  get previousAction(): Float32Array {
-    return this.#previous;
   }
 
   /** Between ticks: the learner that acts from the next tick on (null: none). */
@@ -210,7 +193,6 @@ export class DaggerPolicy implements ActionPolicy {
       s.expertActed++;
       out.set(this.#expertOut);
     }
-    this.#previous.set(out);
   }
 
   /** Copies the last tick's expert label into `out`; false when there is none (MPC missed). */
@@ -222,7 +204,6 @@ export class DaggerPolicy implements ActionPolicy {
 
   reset(): void {
     this.#hasLabel = false;
-    this.#previous.fill(0);
     this.#o.expert.reset?.();
   }
 
@@ -252,26 +233,17 @@ export class DaggerPolicy implements ActionPolicy {
     return true;
   }
 
-  /**
-   * The state itself (I = S), or state ++ previous action (P = A) ++ command (C = 3); null when
-   * the learner's layout does not fit this state, action or task.
-   */
+  /** The state itself (I = S), or state ++ command (I = S + 3); null when neither fits. */
   #inputFor(learner: LearnedPolicy, state: Float32Array): Float32Array | null {
     const S = state.length;
-    const P = learner.previousActionDim ?? 0;
-    const C = learner.inputDim - S - P;
-    if (P === 0 && C === 0) return state;
-    if ((P !== 0 && P !== this.#previous.length) || (C !== 0 && C !== 3)) return null;
-    const command = this.#o.command ?? null;
-    if (C === 3 && command === null) return null;
+    if (learner.inputDim === S) return state;
+    const command = this.#o.command;
+    if (learner.inputDim !== S + 3 || command === null || command === undefined) return null;
     const input = this.#input;
     input.set(state);
-    if (P > 0) input.set(this.#previous, S);
-    if (C === 3 && command !== null) {
-      input[S + P] = command.linearX;
-      input[S + P + 1] = command.linearY;
-      input[S + P + 2] = command.angularZ;
-    }
+    input[S] = command.linearX;
+    input[S + 1] = command.linearY;
+    input[S + 2] = command.angularZ;
     return input;
   }
 

@@ -66,12 +66,6 @@ export interface Transition {
   readonly source: ActionSource;
   /** The MPC expert's action for `state` (A values), or null/absent when there is no label. */
   readonly expertAction?: Float32Array | null;
-  /**
-   * The action executed on the tick before `state` (A values; zeros at an episode's first tick):
-   * the input of a policy that takes the previous action (policy.previous_action). Absent:
-   * unknown (a sink that needs it takes no label from the transition).
-   */
-  readonly previousAction?: Float32Array;
 }
 
 export type TransitionSink = (t: Transition) => void;

@@ -97,12 +97,7 @@ export class DaggerLoop {
       this.#commandRow[2] = c.angularZ;
     }
     if (expert !== null && expert !== undefined) {
-      this.#o.gate.observe(
-        t.state,
-        expert,
-        c == null ? undefined : this.#commandRow,
-        t.previousAction,
-      );
+      this.#o.gate.observe(t.state, expert, c == null ? undefined : this.#commandRow);
     }
     this.#o.source.observe(t);
   };
@@ -223,10 +218,7 @@ export class DaggerLoop {
   #serve(k: Candidate): void {
     this.#serving = k;
     this.dagger.setLearner(k.policy);
-    if (this.#o.seedSlot !== undefined) {
-      this.#o.seedSlot.policy = k.policy;
-      this.#o.seedSlot.previousAction = this.dagger.previousAction;
-    }
+    if (this.#o.seedSlot !== undefined) this.#o.seedSlot.policy = k.policy;
   }
 
   /** policy.select best: the validated policy with the highest mean return serves from now. */

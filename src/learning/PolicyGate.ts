@@ -2,8 +2,7 @@
  * The controller's acceptance of a distilled policy payload (the policy topic's receiver): the
  * artifact checks (header, manifest, checksum, shapes, finiteness), the input layout (a command
  * input the task cannot feed, or a state-only policy on a task with a command: it would ignore
- * the target; a heading frame at other places than this state's quaternion and velocity; a
- * previous-action input where the controller feeds none, or none where it does: all
+ * the target; a heading frame at other places than this state's quaternion and velocity: all
  * MODEL_SHAPE_MISMATCH), an ONNX Runtime session, then the imitation error on
  * recent expert-labelled states against the serving policy's. A rejected payload leaves the
  * serving policy in place and comes back with its code and reason.
@@ -19,11 +18,6 @@ export interface PolicyGateOptions {
   /** C: the command values the controller feeds after the state (0: the task has none). */
   readonly commandDim?: number;
   readonly actionDim: number;
-  /**
-   * policy.previous_action: every policy takes the action executed on the tick before after the
-   * state (and a policy without it is rejected); false/absent: none may.
-   */
-  readonly previousAction?: boolean;
   /**
    * Where this robot's state has base.quat and base.linvel (headingFrameOf its layout; null:
    * no quaternion): a policy that turns its input into the heading frame must name the same.
@@ -42,10 +36,8 @@ export type PolicyDecision =
 
 export class PolicyGate {
   readonly #o: PolicyGateOptions;
-  /** I = S + P + C: one held input. */
+  /** I = S + C: one held input. */
   readonly #inputDim: number;
-  /** P: 0 or A. */
-  readonly #P: number;
   readonly #states: Float32Array;
   readonly #labels: Float32Array;
   #count = 0;
@@ -54,8 +46,7 @@ export class PolicyGate {
 
   constructor(options: PolicyGateOptions) {
     this.#o = options;
-    this.#P = options.previousAction === true ? options.actionDim : 0;
-    this.#inputDim = options.stateDim + this.#P + (options.commandDim ?? 0);
+    this.#inputDim = options.stateDim + (options.commandDim ?? 0);
     this.#states = new Float32Array(options.capacity * this.#inputDim);
     this.#labels = new Float32Array(options.capacity * options.actionDim);
   }
@@ -65,24 +56,15 @@ export class PolicyGate {
   }
 
   /**
-   * Keeps a labelled state with the action executed before it (when policies take it: a
-   * transition without one is not kept) and the task's command when it has one (copied; called
-   * from the transition stream, O(S + P + C + A)).
+   * Keeps a labelled state with the task's command when it has one (copied; called from the
+   * transition stream, O(S + C + A)).
    */
-  observe(
-    state: Float32Array,
-    expert: Float32Array,
-    command?: ArrayLike<number>,
-    previousAction?: ArrayLike<number>,
-  ): void {
+  observe(state: Float32Array, expert: Float32Array, command?: ArrayLike<number>): void {
     const { stateDim: S, actionDim: A, capacity } = this.#o;
     const I = this.#inputDim;
-    const P = this.#P;
-    if (P > 0 && previousAction === undefined) return;
     const row = this.#head;
     for (let k = 0; k < S; k++) this.#states[row * I + k] = state[k]!;
-    for (let k = 0; k < P; k++) this.#states[row * I + S + k] = previousAction?.[k] ?? 0;
-    for (let k = S + P; k < I; k++) this.#states[row * I + k] = command?.[k - S - P] ?? 0;
+    for (let k = S; k < I; k++) this.#states[row * I + k] = command?.[k - S] ?? 0;
     this.#labels.set(expert.subarray(0, A), this.#head * A);
     this.#head = (this.#head + 1) % capacity;
     this.#count = Math.min(this.#count + 1, capacity);
@@ -90,14 +72,14 @@ export class PolicyGate {
 
   /**
    * Mean squared error of `net` against the expert on the labelled states held (NaN if none, or
-   * if the net's input is not this gate's layout: state, previous action, then the command).
+   * if the net's input is not this gate's layout: state, then the command when the task has one).
    */
   async imitationError(net: OnnxPolicyNet): Promise<number> {
     const N = this.#count;
     if (N === 0 || net.inputDim !== this.#inputDim) return Number.NaN;
     const A = this.#o.actionDim;
     const out = new Float32Array(N * A);
-    // consider() admits only policies whose input is this layout: state (++ previous action) (++ command)
+    // consider() admits only policies whose input is this layout: state (++ command)
     await net.actBatch(this.#states, N, out);
     let sum = 0;
     for (let i = 0; i < N * A; i++) sum += (out[i]! - this.#labels[i]!) ** 2;
@@ -113,7 +95,6 @@ export class PolicyGate {
       stateDim: this.#o.stateDim,
       actionDim: this.#o.actionDim,
       commandDim: this.#o.commandDim ?? 0,
-      previousAction: this.#P > 0,
       ...(this.#o.headingFrame !== undefined ? { headingFrame: this.#o.headingFrame } : {}),
     });
     if (!decoded.ok) return { accepted: false, code: decoded.code, reason: decoded.reason };

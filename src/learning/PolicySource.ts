@@ -51,13 +51,13 @@ export class InProcessPolicySource implements PolicySource {
     const by = t.source === 'policy' || t.source === 'mixed' ? 'policy' : 'expert';
     const c = this.#command;
     if (c === null) {
-      this.#trainer.add(t.state, expert, by, undefined, t.previousAction);
+      this.#trainer.add(t.state, expert, by);
       return;
     }
     this.#commandRow[0] = c.linearX;
     this.#commandRow[1] = c.linearY;
     this.#commandRow[2] = c.angularZ;
-    this.#trainer.add(t.state, expert, by, this.#commandRow, t.previousAction);
+    this.#trainer.add(t.state, expert, by, this.#commandRow);
   }
 
   async next(round: number): Promise<Uint8Array | null> {

@@ -4,12 +4,8 @@ import type { BatchReward, SeedSource } from './types.js';
 
 /** What PolicySeeds rolls: the distilled policy (OnnxPolicyNet). */
 export interface SeedPolicy {
-  /**
-   * I = S + P + C: the state, the action executed the step before when the policy takes it
-   * (P = A; absent: 0), then the task's command when it takes one (C = 3).
-   */
+  /** I = S + C: the state, then the task's command when the policy takes one. */
   readonly inputDim: number;
-  readonly previousActionDim?: number;
   act(input: Float32Array, out: Float32Array): Promise<void>;
 }
 
@@ -23,12 +19,6 @@ export interface PolicyCommand {
 /** Where the serving policy is found (shared by the planners of successive model versions). */
 export interface PolicySlot {
   policy: SeedPolicy | null;
-  /**
-   * The action executed on the tick being planned's predecessor (DaggerPolicy.previousAction;
-   * borrowed): step 0 of a seed rollout of a policy that takes the previous action. Absent or
-   * null: such a policy seeds nothing.
-   */
-  previousAction?: Float32Array | null;
 }
 
 /** The task's command a policy takes after the state: the cmd_vel reward's live target, or null. */
@@ -41,15 +31,14 @@ export interface PolicySeedsOptions {
   /** The serving policy (default: this object's own `policy` field). */
   readonly slot?: PolicySlot;
   readonly horizon: number;
-  /** The task's command, read every call when the policy's input ends with 3 command values. */
+  /** The task's command, read every call when the policy's input has 3 more values than S. */
   readonly command?: PolicyCommand | null;
 }
 
 /**
  * The planner's policy seeds (TD-MPC2, Hansen et al. 2024, sec. 3: a share of the samples are
  * the policy's actions along model rollouts). Sequence e (e < min(maxSequences, E)) is the
- * policy rolled through ensemble member e's prediction from the planned state (TS-inf style; a
- * policy that takes the previous action gets the executed one at step 0, then its own):
+ * policy rolled through ensemble member e's prediction from the planned state (TS-inf style):
  * H policy calls per member and H stepper calls of E x 1 rows per plan() call. No policy
  * serving (`policy` null): no seeds. Buffers are allocated here; fill() allocates nothing but
  * its promise.
@@ -65,10 +54,9 @@ export class PolicySeeds implements SeedSource, PolicySlot {
   readonly #actions: Float32Array;
   /** E x 1 x S: the stepper's prediction. */
   readonly #next: Float32Array;
-  /** S + A + 3: one policy input (state, previous action, command) as far as the policy takes it. */
+  /** S + 3: one policy input (state, then command), and its first S values as a view. */
   readonly #input: Float32Array;
-  /** The first I values of #input for each input width I a policy may have (made once). */
-  readonly #inputs = new Map<number, Float32Array>();
+  readonly #stateInput: Float32Array;
   readonly #action: Float32Array;
 
   constructor(options: PolicySeedsOptions) {
@@ -78,8 +66,8 @@ export class PolicySeeds implements SeedSource, PolicySlot {
     this.#states = new Float32Array(E * S);
     this.#actions = new Float32Array(E * A);
     this.#next = new Float32Array(E * S);
-    this.#input = new Float32Array(S + A + 3);
-    for (const I of [S, S + 3, S + A, S + A + 3]) this.#inputs.set(I, this.#input.subarray(0, I));
+    this.#input = new Float32Array(S + 3);
+    this.#stateInput = this.#input.subarray(0, S);
     this.#action = new Float32Array(A);
   }
 
@@ -91,23 +79,17 @@ export class PolicySeeds implements SeedSource, PolicySlot {
     const n = Math.min(maxSequences, E);
     if (n <= 0) return 0;
     const input = this.#input;
-    const P = policy.previousActionDim ?? 0;
-    const command = policy.inputDim > S + P ? this.#o.command! : null;
-    const policyInput = this.#inputs.get(policy.inputDim)!;
+    const command = policy.inputDim > S ? this.#o.command! : null;
+    const policyInput = command === null ? this.#stateInput : input;
     if (command !== null) {
-      input[S + P] = command.linearX;
-      input[S + P + 1] = command.linearY;
-      input[S + P + 2] = command.angularZ;
+      input[S] = command.linearX;
+      input[S + 1] = command.linearY;
+      input[S + 2] = command.angularZ;
     }
     for (let e = 0; e < E; e++) for (let k = 0; k < S; k++) this.#states[e * S + k] = state[k]!;
-    if (P > 0) {
-      const executed = this.#slot.previousAction!;
-      for (let e = 0; e < E; e++) this.#actions.set(executed, e * A);
-    }
     for (let t = 0; t < H; t++) {
       for (let e = 0; e < E; e++) {
         for (let k = 0; k < S; k++) input[k] = this.#states[e * S + k]!;
-        for (let j = 0; j < P; j++) input[S + j] = this.#actions[e * A + j]!;
         await policy.act(policyInput, this.#action);
         for (let j = 0; j < A; j++) {
           const a = this.#action[j]!;
@@ -122,18 +104,13 @@ export class PolicySeeds implements SeedSource, PolicySlot {
     return n;
   }
 
-  /**
-   * The serving policy when its input is S (+ A with the executed action to read) (+ 3 with a
-   * command to read); else null.
-   */
+  /** The serving policy when its input is S (or S + 3 with a command to read); else null. */
   #policyFor(): SeedPolicy | null {
     const p = this.#slot.policy;
     if (p === null) return null;
-    const { stateDim: S, actionDim: A } = this.#o.stepper;
-    const P = p.previousActionDim ?? 0;
-    if (P !== 0 && (P !== A || this.#slot.previousAction == null)) return null;
-    if (p.inputDim === S + P) return p;
-    if (p.inputDim === S + P + 3 && this.#o.command != null) return p;
+    const S = this.#o.stepper.stateDim;
+    if (p.inputDim === S) return p;
+    if (p.inputDim === S + 3 && this.#o.command != null) return p;
     return null;
   }
 }

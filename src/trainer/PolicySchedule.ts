@@ -151,7 +151,6 @@ export class PolicySchedule {
     const next = new PolicyTrainer({
       stateDim: r.stateDim,
       commandDim: r.commandDim,
-      previousAction: c.previous_action,
       actionLow: low,
       actionHigh: high,
       hiddenSizes: c.hidden,
@@ -173,21 +172,13 @@ export class PolicySchedule {
     if (old !== null) {
       const kept = old.recent(old.size);
       const S = r.stateDim;
-      const P = old.architecture.previousActionDim ?? 0;
-      const I = old.architecture.inputDim;
+      const I = S + r.commandDim;
       const A = r.actionDim;
       for (let i = 0; i < kept.count; i++) {
-        const row = kept.states.subarray(i * I, i * I + I);
-        const previous = P > 0 ? row.subarray(S, S + P) : undefined;
-        next.add(
-          row.subarray(0, S),
-          kept.labels.subarray(i * A, i * A + A),
-          'expert',
-          row.subarray(S + P),
-          previous,
-        );
+        const st = kept.states.subarray(i * I, i * I + S);
+        const cmd = kept.states.subarray(i * I + S, i * I + I);
+        next.add(st, kept.labels.subarray(i * A, i * A + A), 'expert', cmd);
       }
-      next.continueStreamOf(old);
       await old.close();
     }
     for (const b of r.pending) this.counters.labels += next.addBatch(b);

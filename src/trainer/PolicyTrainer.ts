@@ -25,11 +25,6 @@ export interface PolicyTrainerOptions {
   readonly stateDim: number;
   /** C: command values after the state in every input (0: none; 3: vx, vy, yaw rate). */
   readonly commandDim?: number;
-  /**
-   * policy.previous_action: every input has the action executed on the tick before after the
-   * state (P = A values), before the command.
-   */
-  readonly previousAction?: boolean;
   readonly actionLow: Float32Array;
   readonly actionHigh: Float32Array;
   readonly hiddenSizes: readonly number[];
@@ -61,18 +56,10 @@ export interface PolicyReturnTerm {
 /** Targets are kept inside tanh's range, where its gradient does not vanish. */
 const TARGET_LIMIT = 0.98;
 
-/** Where the last batch added ended: its stream, episode, next sequence number and last action. */
-interface BatchEnd {
-  readonly runId: number;
-  readonly episode: number;
-  readonly nextSeq: number;
-  readonly action: Float32Array;
-}
-
 export class PolicyTrainer {
   readonly architecture: PolicyArchitecture;
   readonly #o: PolicyTrainerOptions;
-  /** maxLabels x I raw inputs (I = S + P + C), maxLabels x A expert actions, as a ring. */
+  /** maxLabels x I raw inputs (I = S + C), maxLabels x A expert actions, as a ring. */
   readonly #states: Float32Array;
   readonly #labels: Float32Array;
   #count = 0;
@@ -84,8 +71,6 @@ export class PolicyTrainer {
   #round = 0;
   #fitter: PolicyFitter | null = null;
   #lastReturn: PolicyReturnResult | null = null;
-  /** previous_action: the end of the last batch added (its last action continues a stream). */
-  #batchEnd: BatchEnd | null = null;
 
   constructor(options: PolicyTrainerOptions) {
     if (options.returnTerm !== undefined && options.headingFrame) {
@@ -94,18 +79,10 @@ export class PolicyTrainer {
         "policy.frame heading with a return term: the term's graph feeds the policy the model's states as they are; set policy.frame: world",
       );
     }
-    if (options.returnTerm !== undefined && options.previousAction === true) {
-      throw new StriderError(
-        'CONFIG_INVALID',
-        "policy.previous_action with a return term: the term's graph feeds the policy states only; set policy.previous_action: false",
-      );
-    }
     this.#o = options;
     this.#version = options.versionsBefore ?? 0;
-    const P = options.previousAction === true ? options.actionLow.length : 0;
     this.architecture = makePolicyArchitecture({
-      inputDim: options.stateDim + P + (options.commandDim ?? 0),
-      previousActionDim: P,
+      inputDim: options.stateDim + (options.commandDim ?? 0),
       commandDim: options.commandDim ?? 0,
       actionDim: options.actionLow.length,
       hiddenSizes: options.hiddenSizes,
@@ -155,26 +132,21 @@ export class PolicyTrainer {
 
   /**
    * Adds one labelled state (copied; turned into the heading frame where the policy takes it so,
-   * which is what recent() then returns), with the action executed on the tick before when the
-   * policy takes it, and the task's command when it takes one (commandDim values; zeros when
-   * absent). False (nothing added): the policy takes the previous action and none was given.
+   * which is what recent() then returns), with the task's command when the policy takes one
+   * (commandDim values; zeros when absent).
    */
   add(
     state: ArrayLike<number>,
     expert: ArrayLike<number>,
     visitedBy: 'expert' | 'policy',
     command?: ArrayLike<number>,
-    previousAction?: ArrayLike<number>,
-  ): boolean {
+  ): void {
     const S = this.#o.stateDim;
     const I = this.architecture.inputDim;
     const A = this.architecture.actionDim;
-    const P = this.architecture.previousActionDim ?? 0;
-    if (P > 0 && previousAction === undefined) return false;
     const i = this.#head;
     for (let k = 0; k < S; k++) this.#states[i * I + k] = state[k]!;
-    for (let k = 0; k < P; k++) this.#states[i * I + S + k] = previousAction?.[k] ?? 0;
-    for (let k = S + P; k < I; k++) this.#states[i * I + k] = command?.[k - S - P] ?? 0;
+    for (let k = S; k < I; k++) this.#states[i * I + k] = command?.[k - S] ?? 0;
     const frame = this.architecture.headingFrame;
     if (frame !== undefined) toHeadingFrame(frame, this.#states, i * I);
     for (let k = 0; k < A; k++) this.#labels[i * A + k] = expert[k]!;
@@ -182,16 +154,11 @@ export class PolicyTrainer {
     this.#count = Math.min(this.#count + 1, this.#o.maxLabels);
     this.#received++;
     if (visitedBy === 'policy') this.#fromPolicy++;
-    return true;
   }
 
   /**
    * Adds every labelled row of a batch (rows whose expert row is NaN carry no label), each with
-   * its command when the batch carries one (zeros otherwise, as add()). Batches come in stream
-   * order; where the policy takes the previous action, a row's is the row before's action, and
-   * the first row's the last action of the batch before when this batch continues it (same run
-   * and episode, the next sequence number), zeros when the batch opens another episode (its first
-   * tick's, as the controller feeds it), none (the row is not added) after a gap in the episode.
+   * its command when the batch carries one (zeros otherwise, as add()).
    */
   addBatch(b: TransitionBatch): number {
     const S = b.stateDim;
@@ -199,47 +166,21 @@ export class PolicyTrainer {
     const C = COMMAND_DIM;
     const commands = b.commands;
     const by = b.source === 'policy' || b.source === 'mixed' ? 'policy' : 'expert';
-    const first = this.#firstPrevious(b);
     let n = 0;
     for (let i = 0; i < b.count; i++) {
       if (Number.isNaN(b.expertActions[i * A]!)) continue;
-      const previous = i === 0 ? first : b.actions.subarray((i - 1) * A, i * A);
-      const added = this.add(
+      this.add(
         b.states.subarray(i * S, i * S + S),
         b.expertActions.subarray(i * A, i * A + A),
         by,
         commands?.subarray(i * C, i * C + C),
-        previous,
       );
-      if (added) n++;
-    }
-    if ((this.architecture.previousActionDim ?? 0) > 0) {
-      this.#batchEnd = {
-        runId: b.runId,
-        episode: b.episode,
-        nextSeq: b.firstSeq + b.count,
-        action: b.actions.slice((b.count - 1) * A, b.count * A),
-      };
+      n++;
     }
     return n;
   }
 
-  /** A trainer that replaces `old`: the next batch may continue the stream `old` took in last. */
-  continueStreamOf(old: PolicyTrainer): void {
-    this.#batchEnd = old.#batchEnd;
-  }
-
-  /** The previous action of a batch's first row (see addBatch); undefined: unknown. */
-  #firstPrevious(b: TransitionBatch): Float32Array | undefined {
-    if ((this.architecture.previousActionDim ?? 0) === 0) return undefined;
-    const end = this.#batchEnd;
-    if (end === null || end.runId !== b.runId || end.episode !== b.episode) {
-      return new Float32Array(b.actionDim);
-    }
-    return end.nextSeq === b.firstSeq ? end.action : undefined;
-  }
-
-  /** The newest labels, up to `n`: inputs n x I (I = S + P + C) and expert actions n x A (copies). */
+  /** The newest labels, up to `n`: inputs n x I and expert actions n x A (copies). */
   recent(n: number): { states: Float32Array; labels: Float32Array; count: number } {
     const S = this.architecture.inputDim;
     const A = this.architecture.actionDim;
@@ -263,21 +204,20 @@ export class PolicyTrainer {
     const N = this.#count;
     if (N < 2) return null;
     const S = this.architecture.inputDim;
-    // the state and the previous action are normalised; the command after them is not
-    const normed = this.#o.stateDim + (this.architecture.previousActionDim ?? 0);
+    const stateDim = this.#o.stateDim;
     const A = this.architecture.actionDim;
     const { actionLow: low, actionHigh: high } = this.#o;
     const mean = new Float32Array(S);
     const std = new Float32Array(S);
     for (let i = 0; i < N; i++)
-      for (let k = 0; k < normed; k++) mean[k]! += this.#states[i * S + k]! / N;
+      for (let k = 0; k < stateDim; k++) mean[k]! += this.#states[i * S + k]! / N;
     for (let i = 0; i < N; i++) {
-      for (let k = 0; k < normed; k++) std[k]! += (this.#states[i * S + k]! - mean[k]!) ** 2 / N;
+      for (let k = 0; k < stateDim; k++) std[k]! += (this.#states[i * S + k]! - mean[k]!) ** 2 / N;
     }
-    for (let k = 0; k < normed; k++) std[k] = Math.max(Math.sqrt(std[k]!), 1e-3);
+    for (let k = 0; k < stateDim; k++) std[k] = Math.max(Math.sqrt(std[k]!), 1e-3);
     // the command enters unnormalised (mean 0, std 1): a run that held one command would
     // otherwise scale any other command by 1 / 1e-3
-    for (let k = normed; k < S; k++) std[k] = 1;
+    for (let k = stateDim; k < S; k++) std[k] = 1;
     const x = new Float32Array(N * S);
     const y = new Float32Array(N * A);
     for (let i = 0; i < N; i++) {
@@ -290,7 +230,7 @@ export class PolicyTrainer {
     this.#fitter ??= await PolicyFitter.create(this.architecture, this.#o.fit.seed);
     const loss = await this.#fitter.fit(x, y, N, {
       ...this.#o.fit,
-      inputNoiseColumns: normed,
+      inputNoiseColumns: stateDim,
       ...(signal !== undefined ? { signal } : {}),
     });
     const weights = await this.#returnTerm(x, y, N, mean, std, signal);

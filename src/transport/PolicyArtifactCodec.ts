@@ -2,8 +2,7 @@
  * The distilled policy as one MQTT payload (kind 4, retained on `<prefix>/<robot>/policy`):
  * header, u32 manifest length, manifest JSON, pad to 4, weights (f32 little-endian, in
  * policyParamSpecs order, then inputMean, inputStd, actionLow, actionHigh). The manifest carries
- * version, round, architecture (with the input layout: state_dim state values, then
- * previous_action values (the action executed on the tick before; 0 or action_dim), then the task
+ * version, round, architecture (with the input layout: state_dim state values, then the task
  * command's named values, e.g. ["vx", "vy", "yaw_rate"], or none; and, for a policy that turns
  * its input into the robot's heading frame, where the state's quaternion and world-frame velocity
  * sit), imitation loss, label count and the weights' sha256 and length.
@@ -30,14 +29,9 @@ export interface PolicyManifest {
   readonly round: number;
   readonly architecture: {
     readonly input_dim: number;
-    /**
-     * The input's layout: state_dim state values, previous_action values (absent: 0), then the
-     * named command values (maybe none).
-     */
+    /** The input's layout: state_dim state values, then the named command values (maybe none). */
     readonly input_layout?: {
       readonly state_dim: number;
-      /** The executed action of the tick before: 0 (absent in older payloads) or action_dim. */
-      readonly previous_action?: number;
       readonly command: readonly string[];
       /** Absent: the state is taken as it is (older payloads, policy.frame world). */
       readonly heading_frame?: { readonly quat_w: number; readonly linvel_x: number | null };
@@ -81,7 +75,6 @@ export function encodePolicyArtifact(snap: PolicySnapshot): Buffer {
       input_dim: a.inputDim,
       input_layout: {
         state_dim: policyStateDim(a),
-        ...(a.previousActionDim ? { previous_action: a.previousActionDim } : {}),
         command: a.commandDim ? [...POLICY_COMMAND] : [],
         ...(a.headingFrame !== undefined
           ? {
@@ -104,9 +97,8 @@ export function encodePolicyArtifact(snap: PolicySnapshot): Buffer {
  * Decodes and checks a policy payload. Never throws. Codes: PAYLOAD_INVALID / PAYLOAD_VERSION
  * (header), ARTIFACT_INVALID (manifest, length, truncation), ARTIFACT_CHECKSUM (sha256),
  * MODEL_SHAPE_MISMATCH (sizes against the architecture, or against `expect`: its state and
- * action widths, a command input the task cannot feed, a previous-action input other than the
- * controller's), NON_FINITE. A manifest without input_layout (older payloads) is a state-only
- * policy.
+ * action widths, and a command input the task cannot feed), NON_FINITE. A manifest without
+ * input_layout (older payloads) is a state-only policy.
  */
 export function decodePolicyArtifact(
   bytes: Uint8Array,
@@ -115,11 +107,6 @@ export function decodePolicyArtifact(
     readonly actionDim: number;
     /** The command values the controller can feed (0: the task has none). */
     readonly commandDim?: number;
-    /**
-     * Whether the controller feeds the previous action (policy.previous_action): a policy must
-     * take it exactly when it does. Absent: either is accepted.
-     */
-    readonly previousAction?: boolean;
     /**
      * Where this robot's state has its quaternion and velocity (null: no base.quat): a policy
      * that turns its input into the heading frame must name the same places.
@@ -158,7 +145,6 @@ export function decodePolicyArtifact(
   try {
     arch = makePolicyArchitecture({
       inputDim: m.architecture.input_dim,
-      previousActionDim: m.architecture.input_layout?.previous_action ?? 0,
       commandDim: m.architecture.input_layout?.command.length ?? 0,
       actionDim: m.architecture.action_dim,
       hiddenSizes: m.architecture.hidden,
@@ -181,15 +167,6 @@ export function decodePolicyArtifact(
     return fail(
       'MODEL_SHAPE_MISMATCH',
       `input_layout: the policy takes a ${C}-value command, this task has ${expect.commandDim ?? 0}`,
-    );
-  }
-  const P = arch.previousActionDim ?? 0;
-  if (expect?.previousAction !== undefined && P > 0 !== expect.previousAction) {
-    return fail(
-      'MODEL_SHAPE_MISMATCH',
-      P > 0
-        ? `input_layout.previous_action: the policy takes the previous action (${P} values), this controller's policy.previous_action is false`
-        : "input_layout: the policy takes no previous action, this controller's policy.previous_action is true",
     );
   }
   const mine = expect?.headingFrame;
@@ -267,10 +244,6 @@ function manifestProblem(json: unknown): string | undefined {
     ) {
       return `architecture.input_layout: expected {state_dim, command: [] or ${JSON.stringify(names)}}`;
     }
-    const prev = layout['previous_action'];
-    if (prev !== undefined && !isInt(prev, 0)) {
-      return 'architecture.input_layout.previous_action: expected an integer >= 0 (0 or action_dim)';
-    }
     const hf = layout['heading_frame'] as Record<string, unknown> | null | undefined;
     if (
       hf !== undefined &&
@@ -281,9 +254,8 @@ function manifestProblem(json: unknown): string | undefined {
     ) {
       return 'architecture.input_layout.heading_frame: expected {quat_w: integer >= 0, linvel_x: integer >= 0 or null}';
     }
-    const P = (prev as number | undefined) ?? 0;
-    if ((layout['state_dim'] as number) + P + cmd.length !== a['input_dim']) {
-      return `architecture.input_layout: state_dim ${String(layout['state_dim'])} + ${P} previous-action + ${cmd.length} command values != input_dim ${String(a['input_dim'])}`;
+    if ((layout['state_dim'] as number) + cmd.length !== a['input_dim']) {
+      return `architecture.input_layout: state_dim ${String(layout['state_dim'])} + ${cmd.length} command values != input_dim ${String(a['input_dim'])}`;
     }
   }
   const w = m['weights'] as Record<string, unknown> | null | undefined;

@@ -43,14 +43,10 @@ export class OnnxPolicyNet {
   readonly version: number;
   readonly round: number;
   readonly imitationLoss: number;
-  /**
-   * I = S + P + C: what act() takes (the state, the action executed on the tick before when the
-   * policy takes it, then the task's command when it has one).
-   */
+  /** I = S + C: what act() takes (the state, then the task's command when the policy has one). */
   readonly inputDim: number;
-  /** S, P and C of the input. */
+  /** S and C of the input. */
   readonly stateDim: number;
-  readonly previousActionDim: number;
   readonly commandDim: number;
   readonly actionDim: number;
   readonly snapshot: PolicySnapshot;
@@ -113,7 +109,6 @@ export class OnnxPolicyNet {
     this.imitationLoss = snap.imitationLoss;
     this.inputDim = snap.architecture.inputDim;
     this.commandDim = snap.architecture.commandDim ?? 0;
-    this.previousActionDim = snap.architecture.previousActionDim ?? 0;
     this.stateDim = policyStateDim(snap.architecture);
     this.actionDim = snap.architecture.actionDim;
     this.#session = session;

@@ -7,19 +7,13 @@ export const POLICY_COMMAND = ['vx', 'vy', 'yaw_rate'] as const;
 
 /**
  * Shape of the distilled policy (Nagabandi et al. 2017, sec. V-A: 2 x 64 tanh). Input is the
- * normalised state, then the action executed on the tick before when it takes one
- * (policy.previous_action; previousActionDim A), then the task's command when it has one
- * (POLICY_COMMAND, commandDim 3): I = S + P + C. Output is an action in [-1, 1] per actuator (tanh), mapped onto the action bounds:
+ * normalised state, then the task's command when it has one (POLICY_COMMAND, commandDim 3);
+ * output is an action in [-1, 1] per actuator (tanh), mapped onto the action bounds:
  * a = low + (u + 1) / 2 (high - low).
  */
 export interface PolicyArchitecture {
-  /**
-   * I = S + P + C, network input width: the state dimension S, the previous action's P values,
-   * then the command's C values.
-   */
+  /** I = S + C, network input width: the state dimension S, then the command's C values. */
   readonly inputDim: number;
-  /** P: the previous executed action's values after the state, 0 (none) or actionDim. Absent: 0. */
-  readonly previousActionDim?: number;
   /** C: command values after the state, 0 (none) or 3 (POLICY_COMMAND). Absent: 0. */
   readonly commandDim?: number;
   /** A, commanded actuators. */
@@ -65,22 +59,15 @@ export function makePolicyArchitecture(a: PolicyArchitecture): PolicyArchitectur
       `policy commandDim must be 0 or ${POLICY_COMMAND.length}, got ${commandDim}`,
     );
   }
-  const previousActionDim = a.previousActionDim ?? 0;
-  if (previousActionDim !== 0 && previousActionDim !== a.actionDim) {
+  if (commandDim >= a.inputDim) {
     throw new StriderError(
       'CONFIG_INVALID',
-      `policy previousActionDim must be 0 or the action's ${a.actionDim}, got ${previousActionDim}`,
-    );
-  }
-  if (commandDim + previousActionDim >= a.inputDim) {
-    throw new StriderError(
-      'CONFIG_INVALID',
-      `policy inputDim ${a.inputDim} leaves no state before the ${previousActionDim} previous-action and ${commandDim} command values`,
+      `policy inputDim ${a.inputDim} leaves no state before the ${commandDim} command values`,
     );
   }
   const f = a.headingFrame;
   if (f !== undefined) {
-    const S = a.inputDim - commandDim - previousActionDim;
+    const S = a.inputDim - commandDim;
     const fits = (i: number | null, n: number): boolean =>
       i === null || (Number.isInteger(i) && i >= 0 && i + n <= S);
     if (!fits(f.quatW, 4) || !fits(f.linvelX, 3)) {
@@ -92,7 +79,6 @@ export function makePolicyArchitecture(a: PolicyArchitecture): PolicyArchitectur
   }
   return {
     inputDim: a.inputDim,
-    ...(previousActionDim > 0 ? { previousActionDim } : {}),
     ...(commandDim > 0 ? { commandDim } : {}),
     actionDim: a.actionDim,
     hiddenSizes: [...a.hiddenSizes],
@@ -100,9 +86,9 @@ export function makePolicyArchitecture(a: PolicyArchitecture): PolicyArchitectur
   };
 }
 
-/** S: the state values of a policy's input (inputDim less the previous action and command). */
+/** S: the state values of a policy's input (inputDim less the command). */
 export function policyStateDim(a: PolicyArchitecture): number {
-  return a.inputDim - (a.previousActionDim ?? 0) - (a.commandDim ?? 0);
+  return a.inputDim - (a.commandDim ?? 0);
 }
 
 /** Parameters in order: for each layer (hidden, then output) w{l} then b{l}. */
@@ -132,7 +118,7 @@ export function initPolicyWeights(a: PolicyArchitecture, seed: number): Float32A
 
 /**
  * A trained policy as it moves between trainer and controller (plain arrays). Normalisation:
- * x = (input - inputMean) / inputStd, over the whole input (state, previous action, command).
+ * x = (input - inputMean) / inputStd, over the whole input (state, then command).
  */
 export interface PolicySnapshot {
   /** Increasing per robot, from 1. */

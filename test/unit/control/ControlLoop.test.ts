@@ -13,7 +13,7 @@ interface Harness {
   loop: ControlLoop;
   link: RecordingLink;
   assembler: StateAssembler;
-  transitions: Array<{ state: number[]; action: number[]; next: number[]; previous: number[] }>;
+  transitions: Array<{ state: number[]; action: number[]; next: number[] }>;
   clock: { now: number };
   latency: LatencyHistogram;
   mpcLatency: LatencyHistogram;
@@ -58,7 +58,6 @@ function harness(
         state: Array.from(t.state),
         action: Array.from(t.action),
         next: Array.from(t.nextState),
-        previous: Array.from(t.previousAction ?? []),
       }),
   });
   return { loop, link, assembler, transitions, clock, latency, mpcLatency, gate };
@@ -199,41 +198,6 @@ describe('control/ControlLoop', () => {
       [2, -0.5],
       [3, -0.75],
     ]);
-  });
-
-  it('records with each transition the action executed on the tick before, zeros at an episode start', async () => {
-    const policy = countingPolicy();
-    const h = harness(policy);
-    const tick = async (k: number): Promise<void> => {
-      h.assembler.jointState(jointState(['hip', 'knee'], [k / 10, -k / 10], [k, 0]));
-      assert.equal(await h.loop.tick(info(k)), 'ok');
-      h.clock.now += 20;
-    };
-    for (let k = 0; k < 3; k++) await tick(k);
-    h.loop.endEpisode();
-    h.loop.startEpisode();
-    for (let k = 3; k < 5; k++) await tick(k);
-    h.loop.endEpisode();
-    assert.deepEqual(
-      h.transitions.map((t) => t.action),
-      [
-        [1, -0.25],
-        [2, -0.5],
-        [3, -0.75],
-        [4, -1],
-        [5, -1.25],
-      ],
-    );
-    assert.deepEqual(
-      h.transitions.map((t) => t.previous),
-      [
-        [0, 0],
-        [1, -0.25],
-        [2, -0.5],
-        [0, 0],
-        [4, -1],
-      ],
-    );
   });
 
   it('records the safe command of a disarmed tick (valid state, no model yet) as the executed action', async () => {

@@ -74,6 +74,7 @@ export async function runDagger(
           fit: {
             epochs: pc.epochs,
             inputNoise: pc.input_noise,
+            temporalSmoothness: pc.temporal_smoothness,
             batchSize: pc.batch_size,
             learningRate: pc.learning_rate,
             seed: pc.seed,

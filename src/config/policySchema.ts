@@ -43,6 +43,17 @@ export const policySchema = z
           "states, which keeps it from chattering tick to tick on a noisy expert's labels (CAPS, " +
           'Mysore et al. 2021; docs/learning.md). 0: none',
       ),
+    temporal_smoothness: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        "lambda of CAPS's temporal term (Mysore et al. 2021): the fit adds lambda x the mean " +
+          "squared change of the policy's output ([-1, 1] units) from each labelled state to the " +
+          'state its transition led to, so the policy answers alike on consecutive ticks instead ' +
+          'of chattering (docs/learning.md). 0: none',
+      ),
     batch_size: z
       .number()
       .int()

@@ -51,13 +51,13 @@ export class InProcessPolicySource implements PolicySource {
     const by = t.source === 'policy' || t.source === 'mixed' ? 'policy' : 'expert';
     const c = this.#command;
     if (c === null) {
-      this.#trainer.add(t.state, expert, by);
+      this.#trainer.add(t.state, expert, by, { nextState: t.nextState });
       return;
     }
     this.#commandRow[0] = c.linearX;
     this.#commandRow[1] = c.linearY;
     this.#commandRow[2] = c.angularZ;
-    this.#trainer.add(t.state, expert, by, this.#commandRow);
+    this.#trainer.add(t.state, expert, by, { command: this.#commandRow, nextState: t.nextState });
   }
 
   async next(round: number): Promise<Uint8Array | null> {

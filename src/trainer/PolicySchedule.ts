@@ -161,6 +161,7 @@ export class PolicySchedule {
       fit: {
         epochs: c.epochs,
         inputNoise: c.input_noise,
+        temporalSmoothness: c.temporal_smoothness,
         batchSize: c.batch_size,
         learningRate: c.learning_rate,
         seed: c.seed,
@@ -176,8 +177,9 @@ export class PolicySchedule {
       const A = r.actionDim;
       for (let i = 0; i < kept.count; i++) {
         const st = kept.states.subarray(i * I, i * I + S);
-        const cmd = kept.states.subarray(i * I + S, i * I + I);
-        next.add(st, kept.labels.subarray(i * A, i * A + A), 'expert', cmd);
+        const command = kept.states.subarray(i * I + S, i * I + I);
+        const nextState = kept.next?.subarray(i * I, i * I + S);
+        next.add(st, kept.labels.subarray(i * A, i * A + A), 'expert', { command, nextState });
       }
       await old.close();
     }

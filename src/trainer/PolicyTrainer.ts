@@ -53,6 +53,17 @@ export interface PolicyReturnTerm {
   readonly reward: DifferentiableReward;
 }
 
+/** What comes with a labelled state besides its label. */
+export interface LabelContext {
+  /** The task's command (commandDim values) when the policy takes one; zeros when absent. */
+  readonly command?: ArrayLike<number> | undefined;
+  /**
+   * The state the transition led to (S values): the other half of the temporal term's pair
+   * (policy.temporal_smoothness). Absent: the row pairs with itself (no pull).
+   */
+  readonly nextState?: ArrayLike<number> | undefined;
+}
+
 /** Targets are kept inside tanh's range, where its gradient does not vanish. */
 const TARGET_LIMIT = 0.98;
 
@@ -62,6 +73,8 @@ export class PolicyTrainer {
   /** maxLabels x I raw inputs (I = S + C), maxLabels x A expert actions, as a ring. */
   readonly #states: Float32Array;
   readonly #labels: Float32Array;
+  /** maxLabels x I: each row's next state as an input (temporal term only; else empty). */
+  readonly #next: Float32Array;
   #count = 0;
   #head = 0;
   /** Labels received in total, and those from states the policy (alone or mixed) visited. */
@@ -90,6 +103,8 @@ export class PolicyTrainer {
     });
     this.#states = new Float32Array(options.maxLabels * this.architecture.inputDim);
     this.#labels = new Float32Array(options.maxLabels * options.actionLow.length);
+    const temporal = (options.fit.temporalSmoothness ?? 0) > 0;
+    this.#next = new Float32Array(temporal ? options.maxLabels * this.architecture.inputDim : 0);
   }
 
   /** The action bounds the policy's tanh output is mapped onto (A values each). */
@@ -132,23 +147,22 @@ export class PolicyTrainer {
 
   /**
    * Adds one labelled state (copied; turned into the heading frame where the policy takes it so,
-   * which is what recent() then returns), with the task's command when the policy takes one
-   * (commandDim values; zeros when absent).
+   * which is what recent() then returns), with the task's command when the policy takes one and,
+   * for the temporal term, the state the transition led to (`context`).
    */
   add(
     state: ArrayLike<number>,
     expert: ArrayLike<number>,
     visitedBy: 'expert' | 'policy',
-    command?: ArrayLike<number>,
+    context: LabelContext = {},
   ): void {
-    const S = this.#o.stateDim;
     const I = this.architecture.inputDim;
     const A = this.architecture.actionDim;
     const i = this.#head;
-    for (let k = 0; k < S; k++) this.#states[i * I + k] = state[k]!;
-    for (let k = S; k < I; k++) this.#states[i * I + k] = command?.[k - S] ?? 0;
-    const frame = this.architecture.headingFrame;
-    if (frame !== undefined) toHeadingFrame(frame, this.#states, i * I);
+    this.#writeInput(this.#states, i * I, state, context.command);
+    if (this.#next.length > 0) {
+      this.#writeInput(this.#next, i * I, context.nextState ?? state, context.command);
+    }
     for (let k = 0; k < A; k++) this.#labels[i * A + k] = expert[k]!;
     this.#head = (i + 1) % this.#o.maxLabels;
     this.#count = Math.min(this.#count + 1, this.#o.maxLabels);
@@ -156,9 +170,24 @@ export class PolicyTrainer {
     if (visitedBy === 'policy') this.#fromPolicy++;
   }
 
+  /** One input row at `offset`: the state, then the command (zeros when absent), as the policy sees it. */
+  #writeInput(
+    into: Float32Array,
+    offset: number,
+    state: ArrayLike<number>,
+    command: ArrayLike<number> | undefined,
+  ): void {
+    const S = this.#o.stateDim;
+    const I = this.architecture.inputDim;
+    for (let k = 0; k < S; k++) into[offset + k] = state[k]!;
+    for (let k = S; k < I; k++) into[offset + k] = command?.[k - S] ?? 0;
+    const frame = this.architecture.headingFrame;
+    if (frame !== undefined) toHeadingFrame(frame, into, offset);
+  }
+
   /**
    * Adds every labelled row of a batch (rows whose expert row is NaN carry no label), each with
-   * its command when the batch carries one (zeros otherwise, as add()).
+   * its command when the batch carries one (zeros otherwise, as add()) and its next state.
    */
   addBatch(b: TransitionBatch): number {
     const S = b.stateDim;
@@ -173,27 +202,40 @@ export class PolicyTrainer {
         b.states.subarray(i * S, i * S + S),
         b.expertActions.subarray(i * A, i * A + A),
         by,
-        commands?.subarray(i * C, i * C + C),
+        {
+          command: commands?.subarray(i * C, i * C + C),
+          nextState: b.nextStates.subarray(i * S, i * S + S),
+        },
       );
       n++;
     }
     return n;
   }
 
-  /** The newest labels, up to `n`: inputs n x I and expert actions n x A (copies). */
-  recent(n: number): { states: Float32Array; labels: Float32Array; count: number } {
+  /**
+   * The newest labels, up to `n`: inputs n x I, expert actions n x A and, with the temporal term,
+   * the next states' inputs n x I (copies).
+   */
+  recent(n: number): {
+    states: Float32Array;
+    labels: Float32Array;
+    next: Float32Array | null;
+    count: number;
+  } {
     const S = this.architecture.inputDim;
     const A = this.architecture.actionDim;
     const count = Math.min(n, this.#count);
     const states = new Float32Array(count * S);
     const labels = new Float32Array(count * A);
+    const next = this.#next.length > 0 ? new Float32Array(count * S) : null;
     const cap = this.#o.maxLabels;
     for (let r = 0; r < count; r++) {
       const i = (this.#head - count + r + cap) % cap;
       states.set(this.#states.subarray(i * S, i * S + S), r * S);
       labels.set(this.#labels.subarray(i * A, i * A + A), r * A);
+      next?.set(this.#next.subarray(i * S, i * S + S), r * S);
     }
-    return { states, labels, count };
+    return { states, labels, next, count };
   }
 
   /**
@@ -220,19 +262,31 @@ export class PolicyTrainer {
     for (let k = stateDim; k < S; k++) std[k] = 1;
     const x = new Float32Array(N * S);
     const y = new Float32Array(N * A);
+    const temporal = this.#next.length > 0;
+    const xNext = new Float32Array(temporal ? N * S : 0);
     for (let i = 0; i < N; i++) {
       for (let k = 0; k < S; k++) x[i * S + k] = (this.#states[i * S + k]! - mean[k]!) / std[k]!;
+      if (temporal) {
+        for (let k = 0; k < S; k++)
+          xNext[i * S + k] = (this.#next[i * S + k]! - mean[k]!) / std[k]!;
+      }
       for (let k = 0; k < A; k++) {
         const u = (2 * (this.#labels[i * A + k]! - low[k]!)) / (high[k]! - low[k]!) - 1;
         y[i * A + k] = Math.max(-TARGET_LIMIT, Math.min(TARGET_LIMIT, u));
       }
     }
-    this.#fitter ??= await PolicyFitter.create(this.architecture, this.#o.fit.seed);
-    const loss = await this.#fitter.fit(x, y, N, {
-      ...this.#o.fit,
-      inputNoiseColumns: stateDim,
-      ...(signal !== undefined ? { signal } : {}),
-    });
+    this.#fitter ??= await PolicyFitter.create(this.architecture, this.#o.fit.seed, temporal);
+    const loss = await this.#fitter.fit(
+      x,
+      y,
+      N,
+      {
+        ...this.#o.fit,
+        inputNoiseColumns: stateDim,
+        ...(signal !== undefined ? { signal } : {}),
+      },
+      temporal ? xNext : undefined,
+    );
     const weights = await this.#returnTerm(x, y, N, mean, std, signal);
     this.#version++;
     this.#round = round;

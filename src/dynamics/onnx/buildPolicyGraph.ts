@@ -22,6 +22,10 @@ export const POLICY_IO = {
   secondMomentCorrection: 'v_corr',
   /** Scalar: mean squared error on the batch before the update. */
   loss: 'loss',
+  /** B x I normalised inputs of the states each row's transition led to (temporal term). */
+  xNext: 'x_next',
+  /** [1]: 2 lambda / (B * A), the temporal term's gradient factor. */
+  smooth: 'smooth',
 } as const;
 
 /** Adam constants baked into the training graph. */
@@ -85,10 +89,13 @@ export function buildPolicyInferenceGraph(snap: PolicySnapshot): Uint8Array {
  *
  * Backward (N = B * A): u = tanh(z_L), dL/du = 2 (u - y) / N, dz_L = dL/du (1 - u^2);
  * per layer dW = h^T dz, db = sum_b dz, dh = dz W^T, dz_{l-1} = dh (1 - h^2).
+ * With `temporal` (policy.temporal_smoothness): inputs x_next (B x I) and smooth, and the
+ * gradient of lambda mean ||u - u(x_next)||^2 added (the loss output stays the cloning MSE).
  */
 export function buildPolicyTrainingGraph(
   a: PolicyArchitecture,
   adam: PolicyAdamOptions,
+  options: { readonly temporal?: boolean } = {},
 ): Uint8Array {
   const g = new OnnxGraphBuilder('strider_policy_adam');
   const specs = policyParamSpecs(a);
@@ -103,8 +110,41 @@ export function buildPolicyTrainingGraph(
   g.output(POLICY_IO.loss, []);
   const one = g.scalar(1);
   const tanhDeriv = (v: string): string => g.op('Sub', [one, g.op('Mul', [v, v])]);
-  let dz = g.op('Mul', [g.op('Mul', [d, g.op('Mul', [scale, g.scalar(2)])]), tanhDeriv(fwd.out)]);
-  const grads: string[] = new Array<string>(specs.length).fill('');
+  let dOut = g.op('Mul', [d, g.op('Mul', [scale, g.scalar(2)])]);
+  // CAPS's temporal term lambda * mean ||u - u'||^2, u' the policy at the next state (a second
+  // pass, same weights): its gradient 2 lambda (u - u') / (B A) on u, the negative on u'
+  const next =
+    options.temporal === true
+      ? addForward(g, layers, g.input(POLICY_IO.xNext, ['B', a.inputDim]), p)
+      : null;
+  const pull =
+    next === null
+      ? null
+      : g.op('Mul', [g.op('Sub', [fwd.out, next.out]), g.input(POLICY_IO.smooth, [1])]);
+  if (pull !== null) dOut = g.op('Add', [dOut, pull]);
+  let grads = addBackward(g, fwd, p, dOut, tanhDeriv);
+  if (next !== null && pull !== null) {
+    const nextGrads = addBackward(g, next, p, g.op('Neg', [pull]), tanhDeriv);
+    grads = grads.map((gr, i) => g.op('Add', [gr, nextGrads[i]!]));
+  }
+  appendAdamStep(g, specs, p, grads, adam, POLICY_IO);
+  return g.toModel();
+}
+
+/**
+ * The parameter gradients of one forward pass given dL/du (B x A): dz_L = dL/du (1 - u^2); per
+ * layer dW = h^T dz, db = sum_b dz, dh = dz W^T, dz_{l-1} = dh (1 - h^2).
+ */
+function addBackward(
+  g: OnnxGraphBuilder,
+  fwd: { h: string[]; out: string },
+  p: readonly string[],
+  dOut: string,
+  tanhDeriv: (v: string) => string,
+): string[] {
+  const layers = p.length / 2;
+  let dz = g.op('Mul', [dOut, tanhDeriv(fwd.out)]);
+  const grads: string[] = new Array<string>(p.length).fill('');
   const axis0 = g.ints([0]);
   for (let l = layers - 1; l >= 0; l--) {
     const hPrev = fwd.h[l]!;
@@ -114,6 +154,5 @@ export function buildPolicyTrainingGraph(
     const dh = g.op('MatMul', [dz, g.op('Transpose', [p[2 * l]!], { perm: [1, 0] })]);
     dz = g.op('Mul', [dh, tanhDeriv(hPrev)]);
   }
-  appendAdamStep(g, specs, p, grads, adam, POLICY_IO);
-  return g.toModel();
+  return grads;
 }

@@ -20,6 +20,12 @@ export interface PolicyFitOptions {
   readonly inputNoise?: number;
   /** The inputs the noise goes on (the state's; the command after them stays exact). */
   readonly inputNoiseColumns?: number;
+  /**
+   * lambda of CAPS's temporal term (Mysore et al. 2021): lambda x mean ||pi(s) - pi(s')||^2 over
+   * each minibatch, s' the state the row's transition led to (fit()'s `xNext`): the policy
+   * answers alike on consecutive ticks. Needs a fitter created with `temporal`. 0 or absent: none.
+   */
+  readonly temporalSmoothness?: number;
   /** Stops the fit between batches once aborted, throwing the signal's reason (shutdown). */
   readonly signal?: AbortSignal;
 }
@@ -38,9 +44,17 @@ export class PolicyFitter {
   #v: Float32Array[];
   #t = 0;
   readonly #rng: Rng;
+  /** The graph takes x_next and the temporal term (create()'s `temporal`). */
+  readonly temporal: boolean;
 
-  private constructor(arch: PolicyArchitecture, session: ort.InferenceSession, seed: number) {
+  private constructor(
+    arch: PolicyArchitecture,
+    session: ort.InferenceSession,
+    seed: number,
+    temporal: boolean,
+  ) {
     this.architecture = arch;
+    this.temporal = temporal;
     this.#session = session;
     this.#p = initPolicyWeights(arch, seed);
     this.#m = this.#p.map((w) => new Float32Array(w.length));
@@ -48,13 +62,18 @@ export class PolicyFitter {
     this.#rng = new Rng(seed ^ 0x9e3779b9);
   }
 
-  static async create(arch: PolicyArchitecture, seed: number): Promise<PolicyFitter> {
+  /** `temporal`: a graph with CAPS's temporal term (fit() then takes the next states). */
+  static async create(
+    arch: PolicyArchitecture,
+    seed: number,
+    temporal = false,
+  ): Promise<PolicyFitter> {
     try {
       const session = await ort.InferenceSession.create(
-        buildPolicyTrainingGraph(arch, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }),
+        buildPolicyTrainingGraph(arch, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, { temporal }),
         { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 },
       );
-      return new PolicyFitter(arch, session, seed);
+      return new PolicyFitter(arch, session, seed, temporal);
     } catch (err) {
       throw new StriderError(
         'BACKEND_UNAVAILABLE',
@@ -83,13 +102,26 @@ export class PolicyFitter {
   }
 
   /**
-   * Fits on N rows: x N x I (normalised inputs), y N x A (targets in [-1, 1]). Returns the mean
+   * Fits on N rows: x N x I (normalised inputs), y N x A (targets in [-1, 1]), and for a temporal
+   * fitter xNext N x I (the normalised inputs of the states the rows led to). Returns the mean
    * batch loss of the last epoch (on the noised inputs where `o.inputNoise` > 0: the reported
    * imitation loss then includes what the noise costs). Aborted through `o.signal`, the weights are part-way: the caller
    * discards the fit (the trainer is shutting down).
    */
-  async fit(x: Float32Array, y: Float32Array, N: number, o: PolicyFitOptions): Promise<number> {
+  async fit(
+    x: Float32Array,
+    y: Float32Array,
+    N: number,
+    o: PolicyFitOptions,
+    xNext?: Float32Array,
+  ): Promise<number> {
     const I = this.architecture.inputDim;
+    if (this.temporal && (xNext === undefined || xNext.length < N * I)) {
+      throw new StriderError(
+        'MODEL_SHAPE_MISMATCH',
+        `temporal fit: xNext needs ${N} x ${I} values`,
+      );
+    }
     const A = this.architecture.actionDim;
     const B = Math.min(o.batchSize, N);
     if (B < 1) return Number.NaN;
@@ -99,6 +131,17 @@ export class PolicyFitter {
     const xt = new ort.Tensor('float32', xb, [B, I]);
     const yt = new ort.Tensor('float32', yb, [B, A]);
     const scale = new ort.Tensor('float32', Float32Array.of(1 / (B * A)), [1]);
+    const xb2 = new Float32Array(this.temporal ? B * I : 0);
+    const extra = this.temporal
+      ? {
+          [POLICY_IO.xNext]: new ort.Tensor('float32', xb2, [B, I]),
+          [POLICY_IO.smooth]: new ort.Tensor(
+            'float32',
+            Float32Array.of((2 * (o.temporalSmoothness ?? 0)) / (B * A)),
+            [1],
+          ),
+        }
+      : {};
     const noise = o.inputNoise ?? 0;
     const noisy = Math.min(o.inputNoiseColumns ?? I, I);
     let last = Number.NaN;
@@ -116,11 +159,13 @@ export class PolicyFitter {
           const row = order[start + r]!;
           xb.set(x.subarray(row * I, row * I + I), r * I);
           yb.set(y.subarray(row * A, row * A + A), r * A);
+          if (xNext !== undefined && this.temporal)
+            xb2.set(xNext.subarray(row * I, row * I + I), r * I);
           if (noise > 0)
             for (let k = 0; k < noisy; k++) xb[r * I + k]! += noise * this.#rng.normal();
         }
         o.signal?.throwIfAborted();
-        sum += await this.#step(xt, yt, scale, o.learningRate);
+        sum += await this.#step(xt, yt, scale, o.learningRate, extra);
         batches++;
       }
       last = sum / batches;
@@ -132,10 +177,17 @@ export class PolicyFitter {
     await this.#session.release();
   }
 
-  async #step(x: ort.Tensor, y: ort.Tensor, scale: ort.Tensor, lr: number): Promise<number> {
+  async #step(
+    x: ort.Tensor,
+    y: ort.Tensor,
+    scale: ort.Tensor,
+    lr: number,
+    extra: Record<string, ort.Tensor>,
+  ): Promise<number> {
     this.#t++;
     const specs = policyParamSpecs(this.architecture);
     const out = await this.#session.run({
+      ...extra,
       [POLICY_IO.x]: x,
       [POLICY_IO.y]: y,
       [POLICY_IO.scale]: scale,

@@ -118,8 +118,8 @@ describe('distilled policy with the task command as input', () => {
 
   it('rejects a policy whose command input the task cannot feed (shape check), and a controller without the command never runs it', async () => {
     const t = trainer(3);
-    t.add(Float32Array.of(0, 0), Float32Array.of(0, 0), 'expert', [0.5, 0, 0]);
-    t.add(Float32Array.of(1, 0), Float32Array.of(0.5, 0), 'expert', [0.5, 0, 0]);
+    t.add(Float32Array.of(0, 0), Float32Array.of(0, 0), 'expert', { command: [0.5, 0, 0] });
+    t.add(Float32Array.of(1, 0), Float32Array.of(0.5, 0), 'expert', { command: [0.5, 0, 0] });
     const snap = (await t.train(1))!;
     await t.close();
     const noCommand = new PolicyGate({ stateDim: 2, actionDim: 2, margin: 0.1, capacity: 4 });

@@ -24,7 +24,7 @@ async function fit(inputNoise: number): Promise<OnnxPolicyNet> {
     const s = Float32Array.of(2 * rng.next() - 1, 2 * rng.next() - 1);
     const vx = 2 * rng.next() - 1;
     const label = 0.8 * s[0]! + vx + 0.6 * rng.normal();
-    t.add(s, Float32Array.of(label), 'expert', [vx, 0, 0]);
+    t.add(s, Float32Array.of(label), 'expert', { command: [vx, 0, 0] });
   }
   const snap = (await t.train(1))!;
   await t.close();

@@ -23,7 +23,8 @@ export interface PolicyFitOptions {
   /**
    * lambda of CAPS's temporal term (Mysore et al. 2021): lambda x mean ||pi(s) - pi(s')||^2 over
    * each minibatch, s' the state the row's transition led to (fit()'s `xNext`): the policy
-   * answers alike on consecutive ticks. Needs a fitter created with `temporal`. 0 or absent: none.
+   * answers alike on consecutive ticks (s' enters without input noise). Needs a fitter created
+   * with `temporal`. 0 or absent: none.
    */
   readonly temporalSmoothness?: number;
   /** Stops the fit between batches once aborted, throwing the signal's reason (shutdown). */

@@ -260,16 +260,13 @@ export class PolicyTrainer {
     // the command enters unnormalised (mean 0, std 1): a run that held one command would
     // otherwise scale any other command by 1 / 1e-3
     for (let k = stateDim; k < S; k++) std[k] = 1;
-    const x = new Float32Array(N * S);
-    const y = new Float32Array(N * A);
+    const normalised = (rows: Float32Array): Float32Array =>
+      Float32Array.from({ length: N * S }, (_, j) => (rows[j]! - mean[j % S]!) / std[j % S]!);
+    const x = normalised(this.#states);
     const temporal = this.#next.length > 0;
-    const xNext = new Float32Array(temporal ? N * S : 0);
+    const xNext = temporal ? normalised(this.#next) : undefined;
+    const y = new Float32Array(N * A);
     for (let i = 0; i < N; i++) {
-      for (let k = 0; k < S; k++) x[i * S + k] = (this.#states[i * S + k]! - mean[k]!) / std[k]!;
-      if (temporal) {
-        for (let k = 0; k < S; k++)
-          xNext[i * S + k] = (this.#next[i * S + k]! - mean[k]!) / std[k]!;
-      }
       for (let k = 0; k < A; k++) {
         const u = (2 * (this.#labels[i * A + k]! - low[k]!)) / (high[k]! - low[k]!) - 1;
         y[i * A + k] = Math.max(-TARGET_LIMIT, Math.min(TARGET_LIMIT, u));
@@ -285,7 +282,7 @@ export class PolicyTrainer {
         inputNoiseColumns: stateDim,
         ...(signal !== undefined ? { signal } : {}),
       },
-      temporal ? xNext : undefined,
+      xNext,
     );
     const weights = await this.#returnTerm(x, y, N, mean, std, signal);
     this.#version++;

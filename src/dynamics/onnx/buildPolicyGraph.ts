@@ -110,22 +110,18 @@ export function buildPolicyTrainingGraph(
   g.output(POLICY_IO.loss, []);
   const one = g.scalar(1);
   const tanhDeriv = (v: string): string => g.op('Sub', [one, g.op('Mul', [v, v])]);
-  let dOut = g.op('Mul', [d, g.op('Mul', [scale, g.scalar(2)])]);
-  // CAPS's temporal term lambda * mean ||u - u'||^2, u' the policy at the next state (a second
-  // pass, same weights): its gradient 2 lambda (u - u') / (B A) on u, the negative on u'
-  const next =
-    options.temporal === true
-      ? addForward(g, layers, g.input(POLICY_IO.xNext, ['B', a.inputDim]), p)
-      : null;
-  const pull =
-    next === null
-      ? null
-      : g.op('Mul', [g.op('Sub', [fwd.out, next.out]), g.input(POLICY_IO.smooth, [1])]);
-  if (pull !== null) dOut = g.op('Add', [dOut, pull]);
-  let grads = addBackward(g, fwd, p, dOut, tanhDeriv);
-  if (next !== null && pull !== null) {
+  const dOut = g.op('Mul', [d, g.op('Mul', [scale, g.scalar(2)])]);
+  let grads: string[];
+  if (options.temporal === true) {
+    // CAPS's temporal term lambda * mean ||u - u'||^2, u' the policy at the next state (a second
+    // pass, same weights): its gradient 2 lambda (u - u') / (B A) on u, the negative on u'
+    const next = addForward(g, layers, g.input(POLICY_IO.xNext, ['B', a.inputDim]), p);
+    const pull = g.op('Mul', [g.op('Sub', [fwd.out, next.out]), g.input(POLICY_IO.smooth, [1])]);
+    const own = addBackward(g, fwd, p, g.op('Add', [dOut, pull]), tanhDeriv);
     const nextGrads = addBackward(g, next, p, g.op('Neg', [pull]), tanhDeriv);
-    grads = grads.map((gr, i) => g.op('Add', [gr, nextGrads[i]!]));
+    grads = own.map((gr, i) => g.op('Add', [gr, nextGrads[i]!]));
+  } else {
+    grads = addBackward(g, fwd, p, dOut, tanhDeriv);
   }
   appendAdamStep(g, specs, p, grads, adam, POLICY_IO);
   return g.toModel();

@@ -132,17 +132,19 @@ export class PolicyFitter {
     const xt = new ort.Tensor('float32', xb, [B, I]);
     const yt = new ort.Tensor('float32', yb, [B, A]);
     const scale = new ort.Tensor('float32', Float32Array.of(1 / (B * A)), [1]);
-    const xb2 = new Float32Array(this.temporal ? B * I : 0);
-    const extra = this.temporal
-      ? {
-          [POLICY_IO.xNext]: new ort.Tensor('float32', xb2, [B, I]),
-          [POLICY_IO.smooth]: new ort.Tensor(
-            'float32',
-            Float32Array.of((2 * (o.temporalSmoothness ?? 0)) / (B * A)),
-            [1],
-          ),
-        }
-      : {};
+    const next = this.temporal ? xNext : undefined;
+    const xb2 = new Float32Array(next !== undefined ? B * I : 0);
+    const extra =
+      next !== undefined
+        ? {
+            [POLICY_IO.xNext]: new ort.Tensor('float32', xb2, [B, I]),
+            [POLICY_IO.smooth]: new ort.Tensor(
+              'float32',
+              Float32Array.of((2 * (o.temporalSmoothness ?? 0)) / (B * A)),
+              [1],
+            ),
+          }
+        : {};
     const noise = o.inputNoise ?? 0;
     const noisy = Math.min(o.inputNoiseColumns ?? I, I);
     let last = Number.NaN;
@@ -160,8 +162,7 @@ export class PolicyFitter {
           const row = order[start + r]!;
           xb.set(x.subarray(row * I, row * I + I), r * I);
           yb.set(y.subarray(row * A, row * A + A), r * A);
-          if (xNext !== undefined && this.temporal)
-            xb2.set(xNext.subarray(row * I, row * I + I), r * I);
+          if (next !== undefined) xb2.set(next.subarray(row * I, row * I + I), r * I);
           if (noise > 0)
             for (let k = 0; k < noisy; k++) xb[r * I + k]! += noise * this.#rng.normal();
         }

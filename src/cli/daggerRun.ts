@@ -80,6 +80,7 @@ export async function runDagger(
             seed: pc.seed,
           },
           maxLabels: pc.max_labels,
+          members: pc.ensemble,
           ...(pc.return_weight > 0 ? { returnTerm: returnTerm(session, serving) } : {}),
         });
   const gate = new PolicyGate({

@@ -54,6 +54,17 @@ export const policySchema = z
           'state its transition led to, so the policy answers alike on consecutive ticks instead ' +
           'of chattering (docs/learning.md). 0: none',
       ),
+    ensemble: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(1)
+      .describe(
+        'K > 1: each refit fits K policies of their own seeds on the labels, then the served ' +
+          "policy on their mean answer (one network on the tick, fitted on K fits' consensus " +
+          'rather than on one fit; docs/learning.md). 1: the policy fits the labels',
+      ),
     batch_size: z
       .number()
       .int()

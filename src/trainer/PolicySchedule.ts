@@ -167,6 +167,7 @@ export class PolicySchedule {
         seed: c.seed,
       },
       maxLabels: c.max_labels,
+      members: c.ensemble,
       versionsBefore: r.trainer?.version ?? 0,
     });
     const old = r.trainer;

@@ -7,6 +7,7 @@
 import type { EnsembleSnapshot } from '../dynamics/EnsembleSnapshot.js';
 import type { DifferentiableReward } from '../dynamics/onnx/buildPolicyReturnGraph.js';
 import { PolicyFitter, type PolicyFitOptions } from '../dynamics/policy/PolicyFitter.js';
+import { PolicyForward } from '../dynamics/policy/PolicyForward.js';
 import {
   PolicyReturnFitter,
   type PolicyReturnResult,
@@ -31,6 +32,12 @@ export interface PolicyTrainerOptions {
   /** policy.frame heading: where the state's orientation and velocity sit (absent: as it is). */
   readonly headingFrame?: HeadingFrame | null;
   readonly fit: PolicyFitOptions;
+  /**
+   * policy.ensemble: with K > 1, each refit fits K members (their own seeds) on the labels and
+   * the exported policy on the members' mean answer instead of the labels. 1 or absent: the
+   * policy fits the labels.
+   */
+  readonly members?: number;
   /** Oldest labels are dropped beyond this many (memory bound). */
   readonly maxLabels: number;
   /** Versions issued before this trainer (a replaced one's): the first train() issues this + 1. */
@@ -83,6 +90,8 @@ export class PolicyTrainer {
   #version = 0;
   #round = 0;
   #fitter: PolicyFitter | null = null;
+  /** policy.ensemble's members (empty with one). */
+  readonly #members: PolicyFitter[] = [];
   #lastReturn: PolicyReturnResult | null = null;
 
   constructor(options: PolicyTrainerOptions) {
@@ -272,18 +281,16 @@ export class PolicyTrainer {
         y[i * A + k] = Math.max(-TARGET_LIMIT, Math.min(TARGET_LIMIT, u));
       }
     }
+    const fit = {
+      ...this.#o.fit,
+      inputNoiseColumns: stateDim,
+      ...(signal !== undefined ? { signal } : {}),
+    };
     this.#fitter ??= await PolicyFitter.create(this.architecture, this.#o.fit.seed, temporal);
-    const loss = await this.#fitter.fit(
-      x,
-      y,
-      N,
-      {
-        ...this.#o.fit,
-        inputNoiseColumns: stateDim,
-        ...(signal !== undefined ? { signal } : {}),
-      },
-      xNext,
-    );
+    const loss =
+      (this.#o.members ?? 1) > 1
+        ? await this.#fitConsensus({ x, y, xNext, N, mean, std, round }, fit)
+        : await this.#fitter.fit(x, y, N, fit, xNext);
     const weights = await this.#returnTerm(x, y, N, mean, std, signal);
     this.#version++;
     this.#round = round;
@@ -299,6 +306,65 @@ export class PolicyTrainer {
       imitationLoss: loss,
       labelled: N,
     };
+  }
+
+  /**
+   * policy.ensemble: K members fit the labels (each warm-started from its own last fit, seeded
+   * apart), then the served policy fits their mean answer at the labelled states, without input
+   * noise (the mean carries no label noise to smooth over). One fit's answer depends on where its
+   * seed's steps left it on the labels' noise; the mean of K averages that part away (test:
+   * PolicyEnsemble.test.ts). Returns the members' mean fit loss.
+   */
+  async #fitConsensus(
+    d: {
+      x: Float32Array;
+      y: Float32Array;
+      xNext: Float32Array | undefined;
+      N: number;
+      mean: Float32Array;
+      std: Float32Array;
+      round: number;
+    },
+    fit: PolicyFitOptions,
+  ): Promise<number> {
+    const K = this.#o.members ?? 1;
+    const { N } = d;
+    const I = this.architecture.inputDim;
+    const A = this.architecture.actionDim;
+    const { actionLow: low, actionHigh: high } = this.#o;
+    const targets = new Float32Array(N * A);
+    const a = new Float32Array(A);
+    let loss = 0;
+    for (let k = 0; k < K; k++) {
+      const seed = this.#o.fit.seed + 7919 * (k + 1);
+      const temporal = d.xNext !== undefined;
+      const member = (this.#members[k] ??= await PolicyFitter.create(
+        this.architecture,
+        seed,
+        temporal,
+      ));
+      loss += (await member.fit(d.x, d.y, N, fit, d.xNext)) / K;
+      const forward = new PolicyForward({
+        version: 0,
+        round: d.round,
+        architecture: this.architecture,
+        inputMean: d.mean,
+        inputStd: d.std,
+        actionLow: low,
+        actionHigh: high,
+        weights: member.getWeights(),
+        imitationLoss: Number.NaN,
+        labelled: N,
+      });
+      for (let i = 0; i < N; i++) {
+        forward.act(this.#states.subarray(i * I, i * I + I), a);
+        for (let j = 0; j < A; j++) {
+          targets[i * A + j]! += ((2 * (a[j]! - low[j]!)) / (high[j]! - low[j]!) - 1) / K;
+        }
+      }
+    }
+    await this.#fitter!.fit(d.x, targets, N, { ...fit, inputNoise: 0 }, d.xNext);
+    return loss;
   }
 
   /** The fitter's weights after the return term (when configured and a model serves). */
@@ -350,5 +416,7 @@ export class PolicyTrainer {
   async close(): Promise<void> {
     await this.#fitter?.close();
     this.#fitter = null;
+    for (const m of this.#members) await m.close();
+    this.#members.length = 0;
   }
 }

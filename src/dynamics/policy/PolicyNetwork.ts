@@ -132,7 +132,10 @@ export interface PolicySnapshot {
   readonly actionHigh: Float32Array;
   /** In {@link policyParamSpecs} order. */
   readonly weights: readonly Float32Array[];
-  /** Mean squared error in [-1, 1] action units on the labelled set it was fitted on. */
+  /**
+   * Mean squared error in [-1, 1] action units on the labelled set it was fitted on (with
+   * policy.ensemble, its members' mean: the served policy itself fits their answers).
+   */
   readonly imitationLoss: number;
   /** Labelled transitions it was fitted on. */
   readonly labelled: number;

@@ -277,7 +277,7 @@ export class PolicyTrainer {
     const y = new Float32Array(N * A);
     for (let i = 0; i < N; i++) {
       for (let k = 0; k < A; k++) {
-        const u = (2 * (this.#labels[i * A + k]! - low[k]!)) / (high[k]! - low[k]!) - 1;
+        const u = toUnit(this.#labels[i * A + k]!, low[k]!, high[k]!);
         y[i * A + k] = Math.max(-TARGET_LIMIT, Math.min(TARGET_LIMIT, u));
       }
     }
@@ -334,10 +334,10 @@ export class PolicyTrainer {
     const { actionLow: low, actionHigh: high } = this.#o;
     const targets = new Float32Array(N * A);
     const a = new Float32Array(A);
+    const temporal = d.xNext !== undefined;
     let loss = 0;
     for (let k = 0; k < K; k++) {
       const seed = this.#o.fit.seed + 7919 * (k + 1);
-      const temporal = d.xNext !== undefined;
       const member = (this.#members[k] ??= await PolicyFitter.create(
         this.architecture,
         seed,
@@ -359,7 +359,7 @@ export class PolicyTrainer {
       for (let i = 0; i < N; i++) {
         forward.act(this.#states.subarray(i * I, i * I + I), a);
         for (let j = 0; j < A; j++) {
-          targets[i * A + j]! += ((2 * (a[j]! - low[j]!)) / (high[j]! - low[j]!) - 1) / K;
+          targets[i * A + j]! += toUnit(a[j]!, low[j]!, high[j]!) / K;
         }
       }
     }
@@ -419,4 +419,9 @@ export class PolicyTrainer {
     for (const m of this.#members) await m.close();
     this.#members.length = 0;
   }
+}
+
+/** An action value in [low, high] as the fit sees it, in [-1, 1]. */
+function toUnit(value: number, low: number, high: number): number {
+  return (2 * (value - low)) / (high - low) - 1;
 }
